@@ -1,0 +1,64 @@
+"""The records that travel between stages: Page (fetched) and Article
+(extracted). Document, the stored record, lives in storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class Page:
+    """A fetched HTTP response, before any parsing."""
+
+    url: str  # the URL as requested (after canonicalisation)
+    status: int
+    headers: dict[str, str]  # response headers, names lower-cased
+    body: bytes  # decompressed body
+    fetched_at: datetime
+    final_url: str | None = None  # after redirects
+    source: str | None = None  # name of the sources.toml entry, None for ad-hoc
+
+
+@dataclass
+class Article:
+    """The main text of one page and its metadata."""
+
+    url: str
+    text: str
+    final_url: str | None = None
+    canonical_url: str | None = None  # rel=canonical / og:url, absolute
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None  # ISO 8601
+    language: str | None = None
+    sitename: str | None = None
+    tags: list[str] = field(default_factory=list)
+    # The line by which a republished copy names where it came from ("Via X",
+    # "(AFP) —", "Read more at …"), removed from `text`; None for originals.
+    attribution: str | None = None
+
+
+class Rejected(Exception):
+    """A page that will not become a document. `reason` is a short stable code
+    (counted per run), `detail` a human sentence; both are recorded with the URL."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.detail}" if self.detail else self.reason
+
+
+@dataclass
+class Skipped:
+    """A URL a spider or middleware gave up on before it became a Page
+    (malformed sitemap, trap, robots, timeout…): recorded with its reason."""
+
+    url: str
+    reason: str  # short stable code, as in Rejected.reason
+    detail: str = ""
+    status: int | None = None
+    source: str | None = None

@@ -1,0 +1,1 @@
+"""wirecrawl orchestration: Prefect flows and deployments, and the command line."""

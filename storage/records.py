@@ -1,0 +1,57 @@
+"""The records the store keeps. Plain dataclasses with explicit fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class FetchRecord:
+    """One attempt to fetch a URL, successful or not (the fetch history)."""
+
+    url: str
+    fetched_at: datetime
+    status: int | None = None
+    final_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None  # sha256 of the raw body
+    outcome: str = "error"  # stored | copy | unchanged | not_modified | rejected | error
+    reason: str | None = None  # why it was rejected or failed
+    document_id: int | None = None
+    source: str | None = None
+    run_id: int | None = None
+    warc_file: str | None = None
+    warc_offset: int | None = None
+    id: int | None = None
+
+
+@dataclass
+class Document:
+    """An article with its ids and its dedup decision."""
+
+    url: str
+    url_key: str  # canonical form of url, the identity of "the same URL"
+    text: str
+    text_hash: str  # hash of the normalised text (exact duplicates)
+    fetched_at: datetime
+    final_url: str | None = None
+    canonical_url: str | None = None
+    source: str | None = None
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None  # ISO 8601 date or datetime
+    language: str | None = None
+    sitename: str | None = None
+    tags: list[str] = field(default_factory=list)
+    attribution: str | None = None  # "Via X" / "(AFP)" / "Read more at" line, if the page names a source
+    page_hash: str | None = None
+    version: int = 1
+    is_latest: bool = True
+    cluster_id: int | None = None
+    is_canonical: bool = True
+    duplicate_of: int | None = None  # id of the cluster's canonical member, for copies
+    similarity: float | None = None  # similarity to the canonical member, for copies
+    fetch_id: int | None = None
+    id: int | None = None

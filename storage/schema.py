@@ -1,0 +1,122 @@
+"""The tables, in SQLAlchemy Core, so SQLite and PostgreSQL share one schema."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# Small key/value facts about the store, e.g. the dedup configuration the LSH
+# bands were computed with (bands from another configuration cannot be mixed).
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(40), nullable=False),  # crawl | ingest | snapshot
+    Column("source", String(200)),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("status", String(20), nullable=False, default="running"),
+    Column("stats", Text),  # JSON counts
+)
+
+fetches = Table(
+    "fetches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("url", Text, nullable=False),
+    Column("final_url", Text),
+    Column("status", Integer),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("content_hash", String(64)),
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("reason", Text),
+    Column("document_id", Integer),
+    Column("source", String(200)),
+    Column("run_id", Integer),
+    Column("warc_file", Text),
+    Column("warc_offset", BigInteger),
+    Index("ix_fetches_url_time", "url", "fetched_at"),
+    Index("ix_fetches_run", "run_id"),
+)
+
+clusters = Table(
+    "clusters",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("canonical_id", Integer),
+    Column("size", Integer, nullable=False, default=1),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("url", Text, nullable=False),
+    Column("url_key", Text, nullable=False),
+    Column("final_url", Text),
+    Column("canonical_url", Text),
+    Column("source", String(200)),
+    Column("title", Text),
+    Column("author", Text),
+    Column("published", String(40)),
+    Column("language", String(20)),
+    Column("sitename", Text),
+    Column("tags", Text),  # JSON list
+    Column("attribution", Text),
+    Column("text", Text, nullable=False),
+    Column("text_hash", String(64), nullable=False),
+    Column("page_hash", String(64)),
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("is_latest", Boolean, nullable=False, default=True),
+    Column("cluster_id", Integer, ForeignKey("clusters.id"), nullable=False),
+    Column("is_canonical", Boolean, nullable=False),
+    Column("duplicate_of", Integer),
+    Column("similarity", Float),
+    Column("fetch_id", Integer),
+    # Bumped whenever the row or its cluster decision changes: incremental
+    # snapshots select on it.
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_documents_url_key", "url_key"),
+    Index("ix_documents_canonical_url", "canonical_url"),
+    Index("ix_documents_text_hash", "text_hash"),
+    Index("ix_documents_cluster", "cluster_id"),
+    Index("ix_documents_updated", "updated_at"),
+)
+
+# The near-duplicate index: one row per (LSH band bucket, document). Kept in the
+# same database as the documents so a document and its bands are committed in
+# one transaction, every process sharing the store sees the same index, and a
+# restart rebuilds nothing. WITHOUT ROWID keeps SQLite rows at ~20 bytes.
+lsh_bands = Table(
+    "lsh_bands",
+    metadata,
+    Column("key", BigInteger, primary_key=True, autoincrement=False),
+    Column("doc_id", Integer, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,
+)

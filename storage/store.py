@@ -1,0 +1,441 @@
+"""The document store: documents, clusters, fetch history, runs and the LSH band
+index, on SQLAlchemy Core. SQLite by default, PostgreSQL by URL.
+
+Concurrency: every write that depends on what is already stored (the dedup
+decision and the insert that follows it) runs inside `Store.write()`, which
+holds the store's single writer lock for the length of one transaction
+(SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction-scoped advisory lock). Two
+processes ingesting at once therefore see each other's documents, and a kill
+at any moment rolls the open transaction back: no half-written document.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from dataclasses import fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import make_url
+
+from storage.records import Document, FetchRecord
+from storage.schema import clusters, documents, fetches, lsh_bands, meta, metadata, runs
+
+# Any constant works; it names the wirecrawl writer lock among advisory locks.
+_PG_WRITER_LOCK = 0x77637261776C
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+class StoreConfigError(RuntimeError):
+    """The store was written with settings this process cannot mix with its own."""
+
+
+def default_database_url(data_dir: Path) -> str:
+    return f"sqlite:///{Path(data_dir).resolve() / 'wirecrawl.db'}"
+
+
+def _make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, future=True)
+    engine = create_engine(url, future=True, connect_args={"timeout": 60})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # pragma: no cover - driver glue
+        # Let SQLAlchemy, not the driver, emit BEGIN (documented pysqlite recipe),
+        # so writers can take the write lock up front with BEGIN IMMEDIATE.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # pragma: no cover - driver glue
+        immediate = conn.get_execution_options().get("wirecrawl_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _row_to_document(row) -> Document:
+    m = row._mapping
+    names = {f.name for f in fields(Document)}
+    values = {k: m[k] for k in m.keys() if k in names}
+    values["tags"] = json.loads(m["tags"]) if m["tags"] else []
+    values["fetched_at"] = _aware(m["fetched_at"])
+    values["is_latest"] = bool(m["is_latest"])
+    values["is_canonical"] = bool(m["is_canonical"])
+    return Document(**values)
+
+
+def _row_to_fetch(row) -> FetchRecord:
+    m = dict(row._mapping)
+    m["fetched_at"] = _aware(m["fetched_at"])
+    return FetchRecord(**m)
+
+
+class Store:
+    """One wirecrawl store: a database URL plus a data directory for files."""
+
+    def __init__(self, database_url: str | None = None, data_dir: str | Path = "data"):
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.database_url = database_url or default_database_url(self.data_dir)
+        self.engine = _make_engine(self.database_url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        metadata.create_all(self.engine, checkfirst=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- transactions -------------------------------------------------------
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction holding the store-wide writer lock until it commits."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(wirecrawl_write=True)
+            with conn.begin():
+                if not self.is_sqlite:
+                    conn.execute(select(func.pg_advisory_xact_lock(_PG_WRITER_LOCK)))
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            with conn.begin():
+                yield conn
+
+    # -- meta ---------------------------------------------------------------
+
+    def get_meta(self, key: str, conn: Connection | None = None) -> str | None:
+        if conn is None:
+            with self.read() as c:
+                return self.get_meta(key, c)
+        return conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
+
+    def set_meta(self, key: str, value: str, conn: Connection | None = None) -> None:
+        if conn is None:
+            with self.write() as c:
+                return self.set_meta(key, value, c)
+        if conn.execute(select(meta.c.key).where(meta.c.key == key)).first():
+            conn.execute(update(meta).where(meta.c.key == key).values(value=value))
+        else:
+            conn.execute(insert(meta).values(key=key, value=value))
+
+    def ensure_meta(self, key: str, value: str) -> None:
+        """Record `value` under `key`, or raise StoreConfigError if the store
+        already holds a different value (e.g. LSH bands of another dedup config)."""
+        with self.write() as conn:
+            stored = self.get_meta(key, conn)
+            if stored is None:
+                self.set_meta(key, value, conn)
+            elif stored != value:
+                raise StoreConfigError(
+                    f"this store was written with {key}={stored}, this process uses {value}; "
+                    "run `wirecrawl reindex` to recompute the index with the current settings"
+                )
+
+    # -- runs ---------------------------------------------------------------
+
+    def start_run(self, kind: str, source: str | None = None) -> int:
+        with self.write() as conn:
+            return conn.execute(
+                insert(runs).values(kind=kind, source=source, started_at=utcnow(), status="running")
+            ).inserted_primary_key[0]
+
+    def finish_run(self, run_id: int, stats: dict, status: str = "finished") -> None:
+        with self.write() as conn:
+            conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(finished_at=utcnow(), status=status, stats=json.dumps(stats, default=str))
+            )
+
+    # -- fetch history --------------------------------------------------------
+
+    def record_fetch(self, record: FetchRecord, conn: Connection | None = None) -> int:
+        if conn is None:
+            with self.write() as c:
+                return self.record_fetch(record, c)
+        values = {f.name: getattr(record, f.name) for f in fields(FetchRecord) if f.name != "id"}
+        record.id = conn.execute(insert(fetches).values(**values)).inserted_primary_key[0]
+        return record.id
+
+    def last_fetch(self, url: str, *, with_document: bool = False) -> FetchRecord | None:
+        """The newest fetch of `url`; with `with_document`, the newest that stored
+        or matched a document (the one whose validators are worth re-sending)."""
+        q = select(fetches).where(fetches.c.url == url)
+        if with_document:
+            q = q.where(fetches.c.document_id.is_not(None))
+        q = q.order_by(fetches.c.fetched_at.desc(), fetches.c.id.desc()).limit(1)
+        with self.read() as conn:
+            row = conn.execute(q).first()
+        return _row_to_fetch(row) if row else None
+
+    def fetch_history(self, url: str) -> list[FetchRecord]:
+        q = select(fetches).where(fetches.c.url == url).order_by(fetches.c.id)
+        with self.read() as conn:
+            return [_row_to_fetch(r) for r in conn.execute(q)]
+
+    def fetch_counts(self, run_id: int) -> dict[str, int]:
+        q = (
+            select(fetches.c.outcome, func.count())
+            .where(fetches.c.run_id == run_id)
+            .group_by(fetches.c.outcome)
+        )
+        with self.read() as conn:
+            return {k: v for k, v in conn.execute(q)}
+
+    # -- documents ------------------------------------------------------------
+
+    def insert_document(self, conn: Connection, doc: Document) -> int:
+        values = {f.name: getattr(doc, f.name) for f in fields(Document) if f.name != "id"}
+        values["tags"] = json.dumps(doc.tags or [])
+        values["updated_at"] = utcnow()
+        doc.id = conn.execute(insert(documents).values(**values)).inserted_primary_key[0]
+        return doc.id
+
+    def link_fetch(self, conn: Connection, doc_id: int, fetch_id: int) -> None:
+        conn.execute(update(documents).where(documents.c.id == doc_id).values(fetch_id=fetch_id))
+
+    def get_document(self, doc_id: int, conn: Connection | None = None) -> Document | None:
+        if conn is None:
+            with self.read() as c:
+                return self.get_document(doc_id, c)
+        row = conn.execute(select(documents).where(documents.c.id == doc_id)).first()
+        return _row_to_document(row) if row else None
+
+    def get_documents(self, ids: Iterable[int], conn: Connection) -> list[Document]:
+        ids = list(ids)
+        if not ids:
+            return []
+        rows = conn.execute(select(documents).where(documents.c.id.in_(ids)).order_by(documents.c.id))
+        return [_row_to_document(r) for r in rows]
+
+    def latest_for_url(self, url_key: str, conn: Connection | None = None) -> Document | None:
+        """The newest version stored for this URL identity, or None."""
+        if conn is None:
+            with self.read() as c:
+                return self.latest_for_url(url_key, c)
+        row = conn.execute(
+            select(documents)
+            .where(documents.c.url_key == url_key, documents.c.is_latest.is_(True))
+            .order_by(documents.c.id.desc())
+            .limit(1)
+        ).first()
+        return _row_to_document(row) if row else None
+
+    def find_document(self, url: str) -> Document | None:
+        """The latest document stored under `url` as fetched, final, keyed or canonical URL."""
+        with self.read() as conn:
+            for col in (documents.c.url, documents.c.url_key, documents.c.final_url, documents.c.canonical_url):
+                row = conn.execute(
+                    select(documents)
+                    .where(col == url)
+                    .order_by(documents.c.is_latest.desc(), documents.c.id.desc())
+                    .limit(1)
+                ).first()
+                if row:
+                    return _row_to_document(row)
+        return None
+
+    def latest_with_text_hash(self, text_hash: str, conn: Connection) -> list[Document]:
+        rows = conn.execute(
+            select(documents)
+            .where(documents.c.text_hash == text_hash, documents.c.is_latest.is_(True))
+            .order_by(documents.c.id)
+        )
+        return [_row_to_document(r) for r in rows]
+
+    def latest_with_canonical_url(self, canonical_url: str, conn: Connection) -> list[Document]:
+        rows = conn.execute(
+            select(documents)
+            .where(
+                documents.c.is_latest.is_(True),
+                (documents.c.canonical_url == canonical_url) | (documents.c.url_key == canonical_url),
+            )
+            .order_by(documents.c.id)
+        )
+        return [_row_to_document(r) for r in rows]
+
+    def supersede(self, conn: Connection, doc_id: int) -> None:
+        """Mark an old version as no longer the latest and drop it from the index;
+        the row itself is kept."""
+        conn.execute(
+            update(documents).where(documents.c.id == doc_id).values(is_latest=False, updated_at=utcnow())
+        )
+        conn.execute(delete(lsh_bands).where(lsh_bands.c.doc_id == doc_id))
+
+    def count_documents(self, *, latest_only: bool = False) -> int:
+        q = select(func.count()).select_from(documents)
+        if latest_only:
+            q = q.where(documents.c.is_latest.is_(True))
+        with self.read() as conn:
+            return conn.execute(q).scalar_one()
+
+    # -- clusters -------------------------------------------------------------
+
+    def new_cluster(self, conn: Connection) -> int:
+        now = utcnow()
+        return conn.execute(
+            insert(clusters).values(size=0, created_at=now, updated_at=now)
+        ).inserted_primary_key[0]
+
+    def cluster_members(self, conn: Connection, cluster_id: int, *, latest_only: bool = True) -> list[Document]:
+        q = select(documents).where(documents.c.cluster_id == cluster_id)
+        if latest_only:
+            q = q.where(documents.c.is_latest.is_(True))
+        return [_row_to_document(r) for r in conn.execute(q.order_by(documents.c.id))]
+
+    def move_members(self, conn: Connection, from_cluster: int, to_cluster: int) -> None:
+        """Merge: every document of `from_cluster` joins `to_cluster`."""
+        conn.execute(
+            update(documents)
+            .where(documents.c.cluster_id == from_cluster)
+            .values(cluster_id=to_cluster, updated_at=utcnow())
+        )
+        conn.execute(delete(clusters).where(clusters.c.id == from_cluster))
+
+    def set_cluster_decision(
+        self,
+        conn: Connection,
+        cluster_id: int,
+        canonical_id: int,
+        similarities: dict[int, float | None],
+    ) -> None:
+        """Name the canonical member and record each copy's similarity to it.
+
+        Only rows whose decision actually changes get a new `updated_at`."""
+        now = utcnow()
+        current = {
+            r.id: r
+            for r in conn.execute(
+                select(
+                    documents.c.id,
+                    documents.c.is_canonical,
+                    documents.c.duplicate_of,
+                    documents.c.similarity,
+                    documents.c.cluster_id,
+                ).where(documents.c.id.in_(list(similarities)))
+            )
+        }
+        for doc_id, sim in similarities.items():
+            is_canon = doc_id == canonical_id
+            want = (is_canon, None if is_canon else canonical_id, None if is_canon else sim)
+            row = current.get(doc_id)
+            have = (bool(row.is_canonical), row.duplicate_of, row.similarity) if row else None
+            if have != want or (row is not None and row.cluster_id != cluster_id):
+                conn.execute(
+                    update(documents)
+                    .where(documents.c.id == doc_id)
+                    .values(
+                        cluster_id=cluster_id,
+                        is_canonical=want[0],
+                        duplicate_of=want[1],
+                        similarity=want[2],
+                        updated_at=now,
+                    )
+                )
+        size = conn.execute(
+            select(func.count())
+            .select_from(documents)
+            .where(documents.c.cluster_id == cluster_id, documents.c.is_latest.is_(True))
+        ).scalar_one()
+        conn.execute(
+            update(clusters)
+            .where(clusters.c.id == cluster_id)
+            .values(canonical_id=canonical_id, size=size, updated_at=now)
+        )
+
+    def clusters(self, *, min_size: int = 2, limit: int | None = None) -> list[tuple[int, int, Document]]:
+        """(cluster id, size, canonical document), biggest first."""
+        q = (
+            select(clusters.c.id, clusters.c.size, clusters.c.canonical_id)
+            .where(clusters.c.size >= min_size)
+            .order_by(clusters.c.size.desc(), clusters.c.id)
+        )
+        if limit:
+            q = q.limit(limit)
+        out = []
+        with self.read() as conn:
+            for cid, size, canonical_id in conn.execute(q).all():
+                doc = self.get_document(canonical_id, conn)
+                if doc is not None:
+                    out.append((cid, size, doc))
+        return out
+
+    def members(self, cluster_id: int) -> list[Document]:
+        with self.read() as conn:
+            return self.cluster_members(conn, cluster_id)
+
+    # -- LSH band index -------------------------------------------------------
+
+    def lsh_add(self, conn: Connection, doc_id: int, keys: Iterable[int]) -> None:
+        rows = [{"key": k, "doc_id": doc_id} for k in sorted(set(keys))]
+        if rows:
+            conn.execute(insert(lsh_bands), rows)
+
+    def lsh_candidates(self, conn: Connection, keys: Iterable[int]) -> set[int]:
+        keys = sorted(set(keys))
+        if not keys:
+            return set()
+        rows = conn.execute(select(lsh_bands.c.doc_id).where(lsh_bands.c.key.in_(keys)).distinct())
+        return {r[0] for r in rows}
+
+    def lsh_clear(self, conn: Connection) -> None:
+        conn.execute(delete(lsh_bands))
+
+    def iter_latest_documents(self, batch: int = 1000) -> Iterator[Document]:
+        """Every latest-version document, in id order, read in batches."""
+        last = 0
+        while True:
+            with self.read() as conn:
+                rows = conn.execute(
+                    select(documents)
+                    .where(documents.c.id > last, documents.c.is_latest.is_(True))
+                    .order_by(documents.c.id)
+                    .limit(batch)
+                ).all()
+            if not rows:
+                return
+            for r in rows:
+                yield _row_to_document(r)
+            last = rows[-1].id
+
+    def ping(self) -> None:
+        with self.read() as conn:
+            conn.execute(text("SELECT 1"))
