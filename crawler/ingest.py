@@ -19,7 +19,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from crawler.dedup import DedupConfig, Fingerprint, fingerprint, store_document
+from crawler.dedup import DedupConfig, Fingerprint, ensure_compatible, fingerprint, store_document
 from crawler.extract import ExtractConfig, extract
 from crawler.records import Article, Page, Rejected
 from crawler.urls import canonicalize
@@ -139,6 +139,7 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
 
     article, fp = prepared.article, prepared.fingerprint
     assert article is not None and fp is not None
+    ensure_compatible(store, config.dedup)
     url_key = canonicalize(page.url)
     with store.write() as conn:
         previous = store.latest_for_url(url_key, conn)

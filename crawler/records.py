@@ -43,10 +43,11 @@ class Rejected(Exception):
     """A page that will not become a document. `reason` is a short stable code
     (counted per run), `detail` a human sentence; both are recorded with the URL."""
 
-    def __init__(self, reason: str, detail: str = ""):
+    def __init__(self, reason: str, detail: str = "", status: int | None = None):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+        self.status = status  # the HTTP status, when one was received
 
     def __str__(self) -> str:
         return f"{self.reason}: {self.detail}" if self.detail else self.reason

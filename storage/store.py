@@ -110,6 +110,7 @@ class Store:
         self.database_url = database_url or default_database_url(self.data_dir)
         self.engine = _make_engine(self.database_url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._meta_ok: set[tuple[str, str]] = set()
         metadata.create_all(self.engine, checkfirst=True)
 
     def close(self) -> None:
@@ -158,7 +159,10 @@ class Store:
 
     def ensure_meta(self, key: str, value: str) -> None:
         """Record `value` under `key`, or raise StoreConfigError if the store
-        already holds a different value (e.g. LSH bands of another dedup config)."""
+        already holds a different value (e.g. LSH bands of another dedup config).
+        Checked once per Store object and value."""
+        if (key, value) in self._meta_ok:
+            return
         with self.write() as conn:
             stored = self.get_meta(key, conn)
             if stored is None:
@@ -168,6 +172,7 @@ class Store:
                     f"this store was written with {key}={stored}, this process uses {value}; "
                     "run `wirecrawl reindex` to recompute the index with the current settings"
                 )
+        self._meta_ok.add((key, value))
 
     # -- runs ---------------------------------------------------------------
 

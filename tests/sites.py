@@ -83,6 +83,12 @@ class Site:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
+            def handle_one_request(self):
+                try:
+                    super().handle_one_request()
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client went away: nothing to answer
+
             def do_GET(self):
                 self._serve()
 
@@ -92,7 +98,8 @@ class Site:
         self.server = ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True
         self.host, self.port = self.server.server_address[:2]
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
 
     def start(self) -> "Site":
         self._thread.start()

@@ -1,0 +1,227 @@
+"""One page in, one clean deduplicated document out: the ingest path end to end,
+through the `wirecrawl` command line and through two processes at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.app import app
+from flows.cli import _load_commands
+from flows.sampleweb.articles import ARTICLES
+from flows.sampleweb.templates import render_article_page
+from storage.store import Store
+from tests.sites import Response
+
+_load_commands()
+REPO = Path(__file__).resolve().parents[1]
+ENGLISH = [a for a in ARTICLES if a.lang == "en"]
+
+
+def page_html(article, *, template="minimal", site="Test Daily", url="http://test.example/a",
+              title=None, paragraphs=None, attribution=None) -> str:
+    return render_article_page(
+        template, title=title or article.title, paragraphs=list(paragraphs or article.paragraphs),
+        site_name=site, url=url, author=article.author, published=article.published,
+        lang=article.lang, attribution=attribution)
+
+
+def wirecrawl(data_dir: Path, *args: str, database_url: str | None = None):
+    env = {"WIRECRAWL_DATA_DIR": str(data_dir)}
+    if database_url:
+        env["WIRECRAWL_DATABASE_URL"] = database_url
+    return CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
+
+
+def test_ingest_prints_stored_copy_unchanged_and_rejected(site, data_dir, database_url):
+    original, other = ENGLISH[0], ENGLISH[1]
+    a = site.add("/news/original.html", page_html(original, template="newspaper"))
+    copy_paras = list(original.paragraphs[:-2])
+    b = site.add("/wire/copy.html", page_html(original, template="blog", site="Other Site",
+                                              title="A new headline for the same story",
+                                              paragraphs=copy_paras, attribution="Via Test Daily"))
+    c = site.add("/news/other.html", page_html(other))
+    d = site.add("/feed.json", Response(200, b'{"not": "html"}', content_type="application/json"))
+
+    r = wirecrawl(data_dir, "ingest", "--allow-private", a, b, c, d, database_url=database_url)
+    lines = r.output.strip().splitlines()
+    assert r.exit_code == 1  # one URL was rejected
+    assert lines[0].startswith(f"{a}: stored (new cluster")
+    assert lines[1].startswith(f"{b}: stored as a copy of {a} (")
+    assert lines[2].startswith(f"{c}: stored (new cluster")
+    assert lines[3].startswith(f"{d}: rejected (not_html")
+
+    again = wirecrawl(data_dir, "ingest", "--allow-private", a, b, database_url=database_url)
+    assert again.exit_code == 0
+    assert again.output.strip().splitlines() == [f"{a}: unchanged", f"{b}: unchanged"]
+
+    with Store(database_url, data_dir) as store:
+        assert store.count_documents() == 3  # re-ingest stored nothing new
+        [(cid, size, canonical)] = store.clusters()
+        assert size == 2 and canonical.url == a
+        rejected = store.last_fetch(d)
+        assert rejected.outcome == "rejected" and "not_html" in rejected.reason
+
+    shown = wirecrawl(data_dir, "clusters", database_url=database_url)
+    assert a in shown.output and b in shown.output
+    detail = wirecrawl(data_dir, "show", b, database_url=database_url)
+    assert "A new headline for the same story" in detail.output
+    assert original.paragraphs[0][:40] in detail.output.replace("\n", " ") or detail.exit_code == 0
+
+
+def test_private_addresses_are_refused_without_allow_private(site, data_dir):
+    url = site.add("/a.html", page_html(ENGLISH[0]))
+    r = wirecrawl(data_dir, "ingest", url)
+    assert r.exit_code == 1
+    assert "private_address" in r.output
+    assert site.paths_requested() == []
+
+
+def test_same_page_under_a_tracking_url_is_the_same_document(site, data_dir):
+    url = site.add("/story.html", page_html(ENGLISH[2]))
+    wirecrawl(data_dir, "ingest", "--allow-private", url)
+    r = wirecrawl(data_dir, "ingest", "--allow-private", url + "?utm_source=feed&utm_medium=rss#top")
+    assert r.output.strip() == f"{url}: unchanged"
+
+
+def test_changed_content_becomes_a_new_version_and_keeps_the_old(site, data_dir):
+    art = ENGLISH[3]
+    site.add("/v.html", page_html(art))
+    url = site.url("/v.html")
+    wirecrawl(data_dir, "ingest", "--allow-private", url)
+    revised = list(art.paragraphs) + ["Update: officials confirmed the figures on Tuesday evening, "
+                                      "adding that a full report would follow within a month."]
+    site.add("/v.html", page_html(art, paragraphs=revised))
+    r = wirecrawl(data_dir, "ingest", "--allow-private", url)
+    assert "version 2" in r.output
+    with Store(None, data_dir) as store:
+        assert store.count_documents() == 2 and store.count_documents(latest_only=True) == 1
+        latest = store.find_document(url)
+        assert latest.version == 2 and "Update: officials confirmed" in latest.text
+        # the new version joins the old one's cluster: it is the same article
+        assert store.get_document(latest.id - 1).cluster_id == latest.cluster_id
+
+
+def test_ingest_a_saved_html_file(tmp_path, data_dir):
+    saved = tmp_path / "saved.html"
+    saved.write_text(page_html(ENGLISH[4]), encoding="utf-8")
+    r = wirecrawl(data_dir, "ingest", "--html", str(saved), "--url", "https://example.org/2016/12/a.html")
+    assert r.exit_code == 0 and "stored (new cluster" in r.output
+    with Store(None, data_dir) as store:
+        doc = store.find_document("https://example.org/2016/12/a.html")
+        assert doc.title == ENGLISH[4].title
+        fetch = store.last_fetch("https://example.org/2016/12/a.html")
+        # the raw page is archived, so it can be re-extracted without refetching
+        from storage.archive import Archive
+        assert Archive(data_dir / "archive").read(fetch.warc_file, fetch.warc_offset).body == saved.read_bytes()
+
+
+# -- two processes, and a kill in the middle ------------------------------------
+
+_WORKER = textwrap.dedent("""
+    import json, sys
+    from datetime import datetime, timezone
+    from crawler.ingest import ingest_page
+    from crawler.records import Page
+    from storage.archive import Archive
+    from storage.store import Store
+    database_url, data_dir, pages_file = sys.argv[1], sys.argv[2], sys.argv[3]
+    store = Store(database_url or None, data_dir)
+    archive = Archive(data_dir + "/archive")
+    for url, html in json.load(open(pages_file)):
+        page = Page(url=url, status=200, headers={"content-type": "text/html; charset=utf-8"},
+                    body=html.encode(), fetched_at=datetime.now(timezone.utc))
+        print(ingest_page(page, store, archive=archive).line(), flush=True)
+""")
+
+
+def _pages(n: int):
+    """n originals and, for each, a trimmed copy on another site."""
+    originals, copies = [], []
+    for i, art in enumerate(ENGLISH[:n]):
+        originals.append((f"http://origin.example/{i}.html", page_html(art, template="newspaper")))
+        copies.append((f"http://copies.example/{i}.html",
+                       page_html(art, template="blog", site="Copies", title=f"Republished: story {i}",
+                                 paragraphs=art.paragraphs[: max(3, len(art.paragraphs) - 2)],
+                                 attribution="Via Origin")))
+    return originals, copies
+
+
+def _spawn(tmp_path, name, pages, database_url, data_dir):
+    f = tmp_path / f"{name}.json"
+    f.write_text(json.dumps(pages))
+    return subprocess.Popen([sys.executable, "-c", _WORKER, database_url or "", str(data_dir), str(f)],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_two_processes_ingesting_at_once_see_each_other(tmp_path, data_dir, database_url):
+    originals, copies = _pages(6)
+    # each process gets half of the originals and the copies of the other half
+    first = originals[:3] + copies[3:]
+    second = copies[:3] + originals[3:]
+    procs = [_spawn(tmp_path, "one", first, database_url, data_dir),
+             _spawn(tmp_path, "two", second, database_url, data_dir)]
+    for p in procs:
+        out, err = p.communicate(timeout=240)
+        assert p.returncode == 0, err
+    with Store(database_url, data_dir) as store:
+        clusters = store.clusters()
+        assert len(clusters) == 6
+        for cid, size, canonical in clusters:
+            members = store.members(cid)
+            assert size == 2
+            assert canonical.url.startswith("http://origin.example/")
+            assert {m.url.rsplit("/", 1)[1] for m in members} == {canonical.url.rsplit("/", 1)[1]}
+
+
+def _check_consistent(store: Store) -> None:
+    from sqlalchemy import text
+    with store.read() as conn:
+        orphans = conn.execute(text(
+            "SELECT count(*) FROM documents d LEFT JOIN clusters c ON c.id = d.cluster_id "
+            "WHERE c.id IS NULL")).scalar()
+        dangling = conn.execute(text(
+            "SELECT count(*) FROM lsh_bands b LEFT JOIN documents d ON d.id = b.doc_id "
+            "WHERE d.id IS NULL")).scalar()
+        unfetched = conn.execute(text(
+            "SELECT count(*) FROM documents WHERE fetch_id IS NULL")).scalar()
+        twice = conn.execute(text(
+            "SELECT count(*) FROM (SELECT url_key FROM documents WHERE is_latest "
+            "GROUP BY url_key HAVING count(*) > 1) t")).scalar()
+        canon = conn.execute(text(
+            "SELECT count(*) FROM clusters c LEFT JOIN documents d ON d.id = c.canonical_id "
+            "WHERE d.id IS NULL")).scalar()
+    assert (orphans, dangling, unfetched, twice, canon) == (0, 0, 0, 0, 0)
+
+
+def test_a_kill_during_ingest_leaves_a_consistent_store_and_the_next_run_continues(
+        tmp_path, data_dir, database_url):
+    originals, copies = _pages(8)
+    pages = [p for pair in zip(originals, copies) for p in pair] * 3  # repeats: unchanged
+    proc = _spawn(tmp_path, "victim", pages, database_url, data_dir)
+    store = Store(database_url, data_dir)
+    deadline = time.monotonic() + 120
+    while store.count_documents() < 5 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)  # polling the store for progress, not synchronising
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed_at = store.count_documents()
+    assert 5 <= killed_at < 16, "the kill should land mid-run"
+    _check_consistent(store)
+
+    rerun = _spawn(tmp_path, "rerun", pages, database_url, data_dir)
+    out, err = rerun.communicate(timeout=240)
+    assert rerun.returncode == 0, err
+    _check_consistent(store)
+    assert store.count_documents() == 16  # every page once, none twice
+    assert len(store.clusters()) == 8
+    store.close()

@@ -1,0 +1,105 @@
+"""The store on its own: schema, fetch history, meta guard, archive, locking.
+Runs against SQLite and PostgreSQL (the `store` fixture)."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from storage.archive import Archive
+from storage.records import Document, FetchRecord
+from storage.store import Store, StoreConfigError
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def _doc(url: str, text: str = "some text", **kw) -> Document:
+    return Document(url=url, url_key=url, text=text, text_hash=f"h-{url}", fetched_at=T0, **kw)
+
+
+def test_documents_clusters_and_index_round_trip(store):
+    with store.write() as conn:
+        cid = store.new_cluster(conn)
+        a = _doc("http://a.example/1", cluster_id=cid)
+        b = _doc("http://b.example/1", cluster_id=cid, attribution="Via A")
+        store.insert_document(conn, a)
+        store.insert_document(conn, b)
+        store.lsh_add(conn, a.id, [1, 2, -3])
+        store.lsh_add(conn, b.id, [2, 9])
+        store.set_cluster_decision(conn, cid, a.id, {a.id: None, b.id: 0.93})
+    with store.read() as conn:
+        assert store.lsh_candidates(conn, [2]) == {a.id, b.id}
+        assert store.lsh_candidates(conn, [-3, 77]) == {a.id}
+    [(cluster_id, size, canonical)] = store.clusters()
+    assert (cluster_id, size, canonical.id) == (cid, 2, a.id)
+    copy = store.get_document(b.id)
+    assert copy.duplicate_of == a.id and copy.similarity == pytest.approx(0.93) and not copy.is_canonical
+    assert copy.attribution == "Via A"
+    assert store.find_document("http://b.example/1").id == b.id
+
+
+def test_superseded_version_is_kept_but_leaves_the_index(store):
+    with store.write() as conn:
+        cid = store.new_cluster(conn)
+        old = _doc("http://a.example/1", cluster_id=cid)
+        store.insert_document(conn, old)
+        store.lsh_add(conn, old.id, [5])
+        store.supersede(conn, old.id)
+    with store.read() as conn:
+        assert store.lsh_candidates(conn, [5]) == set()
+    assert store.get_document(old.id).is_latest is False
+    assert store.latest_for_url("http://a.example/1") is None
+    assert store.count_documents() == 1
+
+
+def test_fetch_history_keeps_every_attempt_newest_first(store):
+    url = "http://a.example/page"
+    store.record_fetch(FetchRecord(url=url, fetched_at=T0, status=200, etag='"v1"', content_hash="x",
+                                   outcome="stored", document_id=1))
+    store.record_fetch(FetchRecord(url=url, fetched_at=T0 + timedelta(hours=1), status=500,
+                                   outcome="error", reason="http_status: 500"))
+    assert store.last_fetch(url).status == 500
+    assert store.last_fetch(url, with_document=True).etag == '"v1"'
+    assert [f.outcome for f in store.fetch_history(url)] == ["stored", "error"]
+
+
+def test_store_refuses_index_of_other_dedup_settings(store):
+    store.ensure_meta("dedup_config", "shingles=5;perm=128")
+    store.ensure_meta("dedup_config", "shingles=5;perm=128")  # same: fine
+    other = Store(store.database_url, store.data_dir)
+    with pytest.raises(StoreConfigError, match="reindex"):
+        other.ensure_meta("dedup_config", "shingles=3;perm=64")
+    other.close()
+
+
+def test_a_failed_transaction_leaves_nothing_behind(store):
+    with pytest.raises(RuntimeError):
+        with store.write() as conn:
+            cid = store.new_cluster(conn)
+            store.insert_document(conn, _doc("http://a.example/x", cluster_id=cid))
+            raise RuntimeError("killed mid-write")
+    assert store.count_documents() == 0
+    assert store.clusters(min_size=0) == []
+
+
+def test_runs_are_recorded(store):
+    run_id = store.start_run("crawl", "example")
+    store.record_fetch(FetchRecord(url="http://a.example/", fetched_at=T0, outcome="stored", run_id=run_id))
+    store.record_fetch(FetchRecord(url="http://a.example/b", fetched_at=T0, outcome="rejected", run_id=run_id))
+    store.finish_run(run_id, {"stored": 1})
+    assert store.fetch_counts(run_id) == {"stored": 1, "rejected": 1}
+
+
+def test_archive_round_trips_raw_pages(tmp_path):
+    archive = Archive(tmp_path / "archive")
+    body = "<html><body><p>Grüße aus dem Archiv</p></body></html>".encode("utf-8")
+    name, offset = archive.write("http://a.example/1", 200, {"content-type": "text/html"}, body, T0)
+    name2, offset2 = archive.write("http://a.example/2", 200, {"content-type": "text/html"}, b"<p>2</p>", T0)
+    assert name2 == name and offset2 > offset
+    page = archive.read(name, offset)
+    assert (page.url, page.status, page.body) == ("http://a.example/1", 200, body)
+    assert archive.read(name2, offset2).body == b"<p>2</p>"
+    # every record is its own gzip member, so the file stays readable by any gzip tool
+    assert "Grüße".encode() in gzip.decompress((tmp_path / "archive" / name).read_bytes())
