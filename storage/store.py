@@ -111,7 +111,10 @@ class Store:
         self.engine = _make_engine(self.database_url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._meta_ok: set[tuple[str, str]] = set()
-        metadata.create_all(self.engine, checkfirst=True)
+        # Under the writer lock: two processes opening a new store at once must
+        # not both try to create it.
+        with self.write() as conn:
+            metadata.create_all(conn, checkfirst=True)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -46,7 +46,7 @@ def test_ingest_prints_stored_copy_unchanged_and_rejected(site, data_dir, databa
     original, other = ENGLISH[0], ENGLISH[1]
     a = site.add("/news/original.html", page_html(original, template="newspaper"))
     copy_paras = list(original.paragraphs[:-2])
-    b = site.add("/wire/copy.html", page_html(original, template="blog", site="Other Site",
+    b = site.add("/wire/copy.html", page_html(original, template="blogger", site="Other Site",
                                               title="A new headline for the same story",
                                               paragraphs=copy_paras, attribution="Via Test Daily"))
     c = site.add("/news/other.html", page_html(other))
@@ -150,7 +150,7 @@ def _pages(n: int):
     for i, art in enumerate(ENGLISH[:n]):
         originals.append((f"http://origin.example/{i}.html", page_html(art, template="newspaper")))
         copies.append((f"http://copies.example/{i}.html",
-                       page_html(art, template="blog", site="Copies", title=f"Republished: story {i}",
+                       page_html(art, template="blogger", site="Copies", title=f"Republished: story {i}",
                                  paragraphs=art.paragraphs[: max(3, len(art.paragraphs) - 2)],
                                  attribution="Via Origin")))
     return originals, copies

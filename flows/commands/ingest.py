@@ -59,20 +59,18 @@ def clusters(
         if not found:
             console.print("No cluster has more than one member yet.")
             return
-        table = Table(title=f"Clusters with copies ({len(found)} shown)")
-        table.add_column("cluster", justify="right")
-        table.add_column("size", justify="right")
-        table.add_column("canonical")
-        table.add_column("copies (similarity)")
+        # Plain lines, not a table: URLs stay whole and greppable at any width.
+        console.print(f"[bold]{len(found)} cluster(s) with copies[/bold], biggest first")
         for cid, size, canonical in found:
-            copies = ""
+            console.print(f"\n[bold]cluster {cid}[/bold] · {size} members · {canonical.title or '(no title)'}",
+                          soft_wrap=True)
+            console.print(f"  canonical    {canonical.url}", markup=False, highlight=False, soft_wrap=True)
             if members:
-                copies = "\n".join(
-                    f"{d.url} ({d.similarity:.2f})" if d.similarity is not None else d.url
-                    for d in store.members(cid) if not d.is_canonical
-                )
-            table.add_row(str(cid), str(size), f"{canonical.title or '(no title)'}\n{canonical.url}", copies)
-        console.print(table)
+                for d in store.members(cid):
+                    if not d.is_canonical:
+                        sim = f"{d.similarity:.2f}" if d.similarity is not None else "  - "
+                        console.print(f"  copy  {sim}   {d.url}", markup=False, highlight=False,
+                                      soft_wrap=True)
 
 
 @app.command()
