@@ -1,0 +1,208 @@
+"""`wirecrawl demo`: serve the bundled sample news web on 127.0.0.1, crawl it
+into the configured store, and show the clusters found. No internet needed;
+safe to run twice (the second run finds everything unchanged)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows.app import app, settings
+
+if TYPE_CHECKING:
+    from flows.sampleweb.web import SampleWeb
+    from flows.settings import Settings
+    from storage.store import Store
+
+console = Console()
+err = Console(stderr=True)
+
+# Fixed by default so that a second run serves the same URLs and finds them unchanged.
+DEFAULT_PORT = 8470
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    port: int = typer.Option(DEFAULT_PORT, "--port", envvar="WIRECRAWL_DEMO_PORT",
+                             help="First port of the sample web; its other sites take the next ones."),
+    by_url: bool = typer.Option(False, "--by-url",
+                                help="Fetch the article URLs one by one instead of crawling the sites."),
+) -> None:
+    """Serve a small news web on 127.0.0.1 (several sites, their own templates,
+    syndicated copies, the seed pages if present), ingest it, and print the
+    clusters found and where the data went. Exits 1 if the web cannot be
+    served (a port taken: try --port) or a crawl process dies."""
+    from flows.sampleweb.web import SampleWeb
+
+    cfg = settings(ctx)
+    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        web = SampleWeb(port)
+    except OSError as exc:
+        err.print(f"wirecrawl demo: {exc.strerror or exc} (choose other ports with --port)",
+                  markup=False, highlight=False)
+        raise typer.Exit(1)
+    with web:
+        _print_web(web)
+        sources_file = web.write_sources(cfg.data_dir / "demo-sources.toml")
+        if by_url:
+            ingest_by_url(web, cfg)
+        else:
+            crawl_sites(sources_file, cfg)
+    with cfg.open_store() as store:
+        report = compare(web, store)
+        console.print(clusters_table(report, store))
+        _print_verdict(report)
+    console.print(f"Data: {cfg.describe()}\nRaw pages (WARC): {cfg.data_dir / 'archive'}\n"
+                  f"Sources file of the sample web: {sources_file}\nCrawl logs: {cfg.data_dir / 'logs'}",
+                  markup=False, highlight=False)
+
+
+def _print_web(web: "SampleWeb") -> None:
+    table = Table(title=f"Sample news web: {len(web.pages)} article pages")
+    for name in ("site", "address", "articles"):
+        table.add_column(name)
+    for name, base in web.sites.items():
+        table.add_row(name, base, str(sum(p.site == name for p in web.pages)))
+    console.print(table)
+    for reason in web.skipped:
+        console.print(reason, markup=False, highlight=False)
+
+
+def ingest_by_url(web: "SampleWeb", cfg: "Settings") -> None:
+    """Fetch and ingest every article page of the web, one line per URL."""
+    from crawler.adhoc import ingest_url
+    from crawler.fetch import FetchConfig
+
+    archive = cfg.archive()
+    # Our own pages on 127.0.0.1: a loopback address is expected here.
+    fetch_config = FetchConfig(allow_private=True)
+    with cfg.open_store() as store:
+        run_id = store.start_run("demo")
+        outcomes: dict[str, int] = {}
+        for url in web.article_urls():
+            result = ingest_url(url, store, archive=archive, fetch_config=fetch_config, run_id=run_id)
+            outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
+            console.print(result.line(), markup=False, highlight=False, soft_wrap=True)
+        store.finish_run(run_id, {"urls": len(web.pages), "outcomes": outcomes})
+
+
+def crawl_sites(sources_file, cfg: "Settings") -> None:
+    """Crawl every source of the web's sources file, all at once (each crawl
+    is its own process; the store serialises their writes), with the live
+    table of `wirecrawl crawl`. Raises typer.Exit(1) when a crawl process dies."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rich.live import Live
+
+    from crawler.run import CrawlFailed, crawl_source
+    from crawler.sources import load_sources
+    from flows.commands.crawl import Board
+
+    sources = load_sources(sources_file)
+    with cfg.open_store():
+        pass  # create the schema once: concurrent first opens of a new SQLite file collide
+    board = Board(list(sources))
+    title = "Crawling the sample web"
+    # The crawls run side by side: one extraction process each is plenty for
+    # a few dozen pages, and spares the start-up of one per core per crawl.
+    overrides = {"WIRECRAWL_EXTRACT_WORKERS": 1}
+
+    def crawl(source) -> str | None:
+        try:
+            stats = crawl_source(source, database_url=cfg.database_url, data_dir=cfg.data_dir,
+                                 on_progress=lambda s: board.update(s), settings_overrides=overrides)
+        except CrawlFailed as exc:
+            board.state[source.name] = "failed"
+            return str(exc)
+        except Exception as exc:  # the other crawls go on; the failure is reported below
+            board.state[source.name] = "failed"
+            return f"crawl of source {source.name!r} failed: {type(exc).__name__}: {exc}"
+        board.update(stats, "done")
+        return None
+
+    with Live(board.table(title), console=console, refresh_per_second=4,
+              get_renderable=lambda: board.table(title)):
+        with ThreadPoolExecutor(max_workers=len(sources), thread_name_prefix="demo-crawl") as pool:
+            failures = [f for f in pool.map(crawl, sources.values()) if f]
+    console.print()
+    for failure in failures:
+        err.print(f"wirecrawl demo: {failure}", markup=False, highlight=False)
+    if failures:
+        raise typer.Exit(1)
+
+
+@dataclass
+class Report:
+    """The clusters the store holds for the web's pages, against the stories
+    the web was built from."""
+
+    clusters: dict[int, list[str]] = field(default_factory=dict)  # cluster id -> page URLs
+    missing: list[str] = field(default_factory=list)  # pages with no stored document
+    split: dict[str, list[int]] = field(default_factory=dict)  # story -> its clusters, when > 1
+    merged: dict[int, list[str]] = field(default_factory=dict)  # cluster -> its stories, when > 1
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.split or self.merged)
+
+
+def compare(web: "SampleWeb", store: "Store") -> Report:
+    """Where each article page of `web` ended up in `store`: every copy
+    should share its original's cluster, no two stories one cluster."""
+    from crawler.urls import canonicalize
+
+    report = Report()
+    story_clusters: dict[str, set[int]] = {}
+    cluster_stories: dict[int, set[str]] = {}
+    for page in web.pages:
+        doc = store.find_document(canonicalize(page.url))
+        if doc is None or doc.cluster_id is None:
+            report.missing.append(page.url)
+            continue
+        report.clusters.setdefault(doc.cluster_id, []).append(page.url)
+        story_clusters.setdefault(page.story, set()).add(doc.cluster_id)
+        cluster_stories.setdefault(doc.cluster_id, set()).add(page.story)
+    report.split = {s: sorted(c) for s, c in story_clusters.items() if len(c) > 1}
+    report.merged = {c: sorted(s) for c, s in cluster_stories.items() if len(s) > 1}
+    return report
+
+
+def clusters_table(report: Report, store: "Store") -> Table:
+    """One row per cluster of the web's pages, biggest first: canonical
+    title and URL, and every other member with its similarity."""
+    table = Table(title="Clusters found", show_lines=True)
+    table.add_column("cluster", justify="right")
+    table.add_column("size", justify="right")
+    table.add_column("canonical", overflow="fold")
+    table.add_column("copies (similarity to canonical)", overflow="fold")
+    for cid in sorted(report.clusters, key=lambda c: (-len(report.clusters[c]), c)):
+        members = store.members(cid)
+        canonical = next((m for m in members if m.is_canonical), members[0] if members else None)
+        if canonical is None:
+            continue
+        copies = "\n".join(f"{m.url} ({m.similarity:.2f})" if m.similarity is not None else m.url
+                           for m in members if m is not canonical)
+        table.add_row(str(cid), str(len(members)), f"{canonical.title or '(no title)'}\n{canonical.url}",
+                      copies or "-")
+    return table
+
+
+def _print_verdict(report: Report) -> None:
+    found = sum(len(urls) > 1 for urls in report.clusters.values())
+    if report.ok:
+        console.print(f"{len(report.clusters)} clusters, {found} with copies: every copy joined its "
+                      "original, and no two different articles share a cluster.")
+        return
+    for url in report.missing:
+        console.print(f"not stored: {url}", markup=False, highlight=False)
+    for story, cids in report.split.items():
+        console.print(f"copies of {story} were split over clusters {cids}", markup=False, highlight=False)
+    for cid, stories in report.merged.items():
+        console.print(f"cluster {cid} merges different articles: {', '.join(stories)}",
+                      markup=False, highlight=False)

@@ -1,0 +1,168 @@
+"""The offline demo's news web, ingested end to end (fetch, extract, dedup,
+store): every syndicated copy lands in its original's cluster, and different
+articles about one event never share a cluster. This is also the end-to-end
+check of extraction and dedup on pages that look like the real thing."""
+
+from __future__ import annotations
+
+import random
+import re
+import socket
+from collections import defaultdict
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from crawler.adhoc import ingest_url
+from crawler.fetch import FetchConfig
+from crawler.sources import load_sources
+from crawler.urls import canonicalize
+from flows.app import app
+from flows.cli import _load_commands
+from flows.sampleweb.articles import ARTICLES
+from flows.sampleweb.web import SITES, SampleWeb
+from storage.archive import Archive
+
+_load_commands()
+
+
+def _ingest(store, data_dir: Path, urls: list[str]) -> list:
+    archive = Archive(data_dir / "archive")
+    config = FetchConfig(allow_private=True)  # the sample web lives on 127.0.0.1
+    return [ingest_url(url, store, archive=archive, fetch_config=config) for url in urls]
+
+
+def _cluster_of(store, url: str) -> int:
+    doc = store.find_document(canonicalize(url))
+    assert doc is not None and doc.cluster_id is not None, f"{url} was not stored"
+    return doc.cluster_id
+
+
+@pytest.mark.parametrize("order", ["originals first", "copies first"])
+def test_each_copy_joins_its_original_and_same_event_articles_stay_apart(store, data_dir, order):
+    with SampleWeb() as web:
+        pages = sorted(web.pages, key=lambda p: p.kind == "original") if order == "copies first" else web.pages
+        results = _ingest(store, data_dir, [p.url for p in pages])
+    assert [r.line() for r in results if r.outcome in ("rejected", "error")] == []
+
+    by_story: dict[str, set[int]] = defaultdict(set)
+    by_cluster: dict[int, set[str]] = defaultdict(set)
+    for page in web.pages:
+        cid = _cluster_of(store, page.url)
+        by_story[page.story].add(cid)
+        by_cluster[cid].add(page.story)
+    split = {story: sorted(c) for story, c in by_story.items() if len(c) > 1}
+    merged = {cid: sorted(s) for cid, s in by_cluster.items() if len(s) > 1}
+    assert split == {}, f"copies left outside their original's cluster: {split}"
+    assert merged == {}, f"different articles merged into one cluster: {merged}"
+    for topic in ("halvern-port-strike", "ostra-flood"):
+        slugs = [a.slug for a in ARTICLES if a.topic == topic]
+        assert len({min(by_story[s]) for s in slugs}) == 3, topic
+    assert {p.kind for p in web.pages} >= {"original", "wire", "trimmed", "excerpt", "second_url"}
+
+    # The canonical member is the original, or its AMP twin (same site, same
+    # text, same date); never another site's copy, an excerpt or a trimmed copy.
+    kind = {canonicalize(p.url): p.kind for p in web.pages}
+    wrong = {}
+    for page in web.pages:
+        if page.kind == "original":
+            canonical = [m for m in store.members(_cluster_of(store, page.url)) if m.is_canonical]
+            if [kind[m.url_key] for m in canonical] not in (["original"], ["second_url"]):
+                wrong[page.story] = [(m.url, kind[m.url_key]) for m in canonical]
+    assert wrong == {}, f"stories whose canonical member is not the original: {wrong}"
+
+
+def test_every_article_page_is_listed_for_a_crawler(data_dir):
+    with SampleWeb() as web, httpx.Client() as http:
+        sources = load_sources(web.write_sources(data_dir / "sources.toml"))
+        assert set(sources) == set(web.sites)
+        listed: set[str] = set()
+        for name, source in sources.items():
+            robots = http.get(web.sites[name] + "/robots.txt").text
+            assert ("Sitemap:" in robots) == bool(source.sitemaps)
+            for url in source.start_urls + source.feeds + source.sitemaps:
+                answer = http.get(url)
+                assert answer.status_code == 200, url
+                listed.update(u for u in web.article_urls() if u in answer.text)
+                again = http.get(url, headers={"If-None-Match": answer.headers["etag"]})
+                assert again.status_code == 304, url
+            # All sites share the host 127.0.0.1: each source keeps to its own port.
+            own = [u for u in web.article_urls() if any(re.search(p, u) for p in source.allow)]
+            assert own == [p.url for p in web.pages if p.site == name]
+        assert listed == set(web.article_urls())
+
+
+def test_without_the_seeds_folder_the_web_serves_our_sites_and_says_why(tmp_path):
+    with SampleWeb(seeds=tmp_path / "no-seeds") as web, httpx.Client() as http:
+        assert set(web.sites) == {s.name for s in SITES}
+        assert len(web.skipped) == 1 and str(tmp_path / "no-seeds") in web.skipped[0]
+        assert {p.kind for p in web.pages} == {"original", "wire", "trimmed", "excerpt", "second_url"}
+        assert all(http.get(u).status_code == 200 for u in web.article_urls())
+
+
+def test_the_same_ports_serve_the_same_bytes():
+    port = _free_port_block(len(SITES) + 1)
+    bodies = []
+    for _ in range(2):
+        with SampleWeb(port) as web, httpx.Client() as http:
+            bodies.append({u: http.get(u).content for u in web.article_urls()})
+    assert bodies[0] == bodies[1]
+
+
+def test_demo_command_twice_second_run_finds_everything_unchanged(data_dir):
+    port = str(_free_port_block(len(SITES) + 1))
+    args = ["--data-dir", str(data_dir), "demo", "--by-url", "--port", port]
+    first = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    assert "stored as a copy of" in first.output
+    assert "every copy joined its original" in first.output
+    second = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert second.exit_code == 0, second.output
+    lines = [line for line in second.output.splitlines() if line.startswith("http://127.0.0.1:")]
+    assert lines and all(line.endswith(": unchanged") for line in lines), second.output
+    assert str(data_dir) in second.output
+
+
+def test_demo_names_the_port_that_is_taken(data_dir):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(app, ["--data-dir", str(data_dir), "demo", "--port", str(port)])
+    assert result.exit_code == 1
+    assert str(port) in result.output and "--port" in result.output
+
+
+def test_sample_articles_are_long_varied_and_multilingual():
+    english = [a for a in ARTICLES if a.lang == "en"]
+    assert len(english) >= 10
+    for a in english:
+        assert 7 <= len(a.paragraphs) <= 12 and 450 <= len(a.text.split()) <= 800, a.slug
+    assert {"zh", "ja", "th"} <= {a.lang for a in ARTICLES}
+    by_topic = defaultdict(list)
+    for a in ARTICLES:
+        by_topic[a.topic].append(a)
+    assert sum(len(arts) == 3 for arts in by_topic.values()) >= 2
+    assert len({a.slug for a in ARTICLES}) == len(ARTICLES)
+
+
+def _free_port_block(n: int) -> int:
+    """A first port p with p .. p+n-1 free on 127.0.0.1 now."""
+    rng = random.Random()
+    for _ in range(50):
+        first = rng.randrange(20000, 60000)
+        sockets = []
+        try:
+            for port in range(first, first + n):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError(f"no block of {n} free ports found")
