@@ -1,0 +1,105 @@
+"""`wirecrawl serve`: the deployments of wirecrawl, served from this process.
+
+One `crawl-source/<source>` deployment per source of the sources file, on the
+source's cron `schedule` (a source without one can still be run by hand),
+`ingest-url/adhoc` for ad-hoc URLs, and `snapshot/daily`. `prefect.serve`
+registers them with the Prefect server and runs each flow run in a subprocess
+of this process. `deploy/prefect.yaml` declares the same deployments for a
+process work pool instead.
+
+Schedules need a real Prefect server: a temporary (ephemeral) one lives and
+dies with the process that started it and runs no scheduler, so `serve`
+refuses to start without one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from crawler.sources import Source, load_sources
+from flows.flows import prefect_server_answers
+from flows.settings import Settings
+
+DEFAULT_SNAPSHOT_CRON = "0 3 * * *"  # daily, 03:00 UTC
+HOW_TO_START = ("start one with `wirecrawl server` (or `prefect server start`) and point this shell at it: "
+                "`export PREFECT_API_URL=http://127.0.0.1:4200/api`")
+TAGS = ["wirecrawl"]
+
+
+class NoPrefectServer(RuntimeError):
+    """No Prefect server to register deployments with; the message says how to start one."""
+
+
+@dataclass(frozen=True)
+class ServePlan:
+    """What `serve` registers: where sources and snapshots live, and when the
+    snapshot runs."""
+
+    sources_path: Path
+    snapshot_dir: Path
+    snapshot_cron: str = DEFAULT_SNAPSHOT_CRON
+
+
+def require_prefect_server() -> str:
+    """The URL of the configured Prefect API. NoPrefectServer if none is
+    configured (Prefect would start a temporary server, which cannot run
+    schedules) or if it does not answer."""
+    from prefect.settings import get_current_settings
+
+    url = get_current_settings().api.url
+    if not url:
+        raise NoPrefectServer("no Prefect server is configured (PREFECT_API_URL is not set), so Prefect would "
+                              "start a temporary one that stops with this process and runs no schedules; "
+                              + HOW_TO_START)
+    if not prefect_server_answers(url):
+        raise NoPrefectServer(f"the Prefect API at {url} is not answering; " + HOW_TO_START)
+    return url
+
+
+def build_deployments(sources: dict[str, Source], plan: ServePlan) -> list:
+    """The RunnerDeployments to serve: one crawl-source per source (with its
+    schedule), ingest-url/adhoc, and snapshot/daily."""
+    import flows.flows as wf
+
+    sources_path = str(plan.sources_path.resolve())
+    deployments = [
+        _deployment(wf.crawl_source_flow, "crawl_source_flow", name, cron=source.schedule,
+                    parameters={"source": name, "sources": sources_path},
+                    description=f"Crawl {name} ({'cron ' + source.schedule if source.schedule else 'on demand'}).")
+        for name, source in sources.items()
+    ]
+    deployments.append(_deployment(wf.ingest_url_flow, "ingest_url_flow", "adhoc",
+                                   description="Fetch and ingest ad-hoc URLs: --param url=… or urls=[…]."))
+    deployments.append(_deployment(wf.snapshot_flow, "snapshot_flow", "daily", cron=plan.snapshot_cron,
+                                   parameters={"out_dir": str(plan.snapshot_dir.resolve())},
+                                   description="Write a full snapshot of the store."))
+    return deployments
+
+
+def _deployment(flow, attr: str, name: str, *, cron: str | None = None, parameters: dict | None = None,
+                description: str):
+    from prefect.types.entrypoint import EntrypointType
+
+    deployment = flow.to_deployment(name=name, cron=cron, parameters=parameters or {}, tags=TAGS,
+                                    description=description, entrypoint_type=EntrypointType.MODULE_PATH)
+    # The flow object is built on first access of `flows.flows.<attr>`; that
+    # attribute, not the body function, is what a flow run must load.
+    deployment.entrypoint = f"flows.flows.{attr}"
+    return deployment
+
+
+def serve(plan: ServePlan, settings: Settings) -> None:
+    """Register the deployments and run their flow runs until interrupted.
+    NoPrefectServer without a real server; SourcesError for a wrong sources
+    file. Flow runs inherit this process's data directory and store."""
+    from prefect import serve as prefect_serve
+
+    require_prefect_server()
+    sources = load_sources(plan.sources_path)
+    # Flow runs are subprocesses of this one: the environment carries the
+    # store to them without putting a database URL into flow parameters.
+    os.environ["WIRECRAWL_DATA_DIR"] = str(settings.data_dir)
+    os.environ["WIRECRAWL_DATABASE_URL"] = settings.database_url
+    prefect_serve(*build_deployments(sources, plan))

@@ -1,0 +1,378 @@
+"""The Prefect side: each flow runs and leaves its artifact, two triggers of one
+source never crawl at once, `serve` registers the deployments with their
+schedules, deploy/prefect.yaml matches the flows, and the command line's fast
+path never imports Prefect. One Prefect test server for the whole session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.sites import Response
+
+REPO = Path(__file__).resolve().parents[1]
+
+ARTICLE = """<html><head><title>{title}</title></head><body><article><h1>{title}</h1>
+<p>{body}</p><p>The council met on Thursday evening to discuss the budget for the coming year, and
+the members agreed that the museum and the swimming pool would stay open through the winter.</p>
+<p>Residents who spoke at the meeting asked for more buses on the northern route, and the council
+promised a report on the cost before the next session in the spring.</p></article></body></html>"""
+
+
+def _sources(tmp_path: Path, site, *names_and_crons: tuple[str, str | None]) -> Path:
+    """A sources file with quick, impolite-to-nobody settings for a local site."""
+    lines = ["[defaults]", "download_delay = 0.0", "autothrottle = false", "obey_robots = false",
+             "retry_times = 0", "robots_sitemaps = false", ""]
+    for name, cron in names_and_crons:
+        lines += ["[[source]]", f'name = "{name}"', f'start_urls = ["{site.url("/")}"]', "max_depth = 1"]
+        lines += [f'schedule = "{cron}"'] if cron else []
+        lines.append("")
+    path = tmp_path / "sources.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def _news_site(site) -> None:
+    site.add("/", '<html><body><a href="/a.html">a</a> <a href="/b.html">b</a></body></html>')
+    site.add("/a.html", ARTICLE.format(title="Budget agreed", body="The town budget was agreed at last."))
+    site.add("/b.html", ARTICLE.format(title="Bridge repairs", body="The old bridge will be repaired in May."))
+
+
+@pytest.fixture(scope="session")
+def prefect_api(tmp_path_factory):
+    """One Prefect test server for the session: PREFECT_HOME in a temp dir,
+    analytics off. Yields its API URL."""
+    home = tmp_path_factory.mktemp("prefect-home")
+    saved = {k: os.environ.get(k) for k in ("PREFECT_HOME", "PREFECT_SERVER_ANALYTICS_ENABLED", "PREFECT_API_URL")}
+    os.environ.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    os.environ.pop("PREFECT_API_URL", None)
+    from prefect.settings import (PREFECT_API_URL, PREFECT_HOME, PREFECT_SERVER_ANALYTICS_ENABLED,
+                                  temporary_settings)
+    from prefect.testing.utilities import prefect_test_harness
+
+    try:
+        with temporary_settings({PREFECT_HOME: str(home), PREFECT_SERVER_ANALYTICS_ENABLED: False}):
+            with prefect_test_harness(server_startup_timeout=90):
+                yield PREFECT_API_URL.value()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture
+def use_prefect(prefect_api, monkeypatch):
+    """Make the command line's entry points see the test server as configured."""
+    monkeypatch.setenv("PREFECT_API_URL", prefect_api)
+    return prefect_api
+
+
+def _client():
+    from prefect.client.orchestration import get_client
+
+    return get_client(sync_client=True)
+
+
+def _artifacts(flow_run_id) -> dict[str, object]:
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with _client() as client:
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+    return {a.key: a for a in found}
+
+
+def _table(artifact) -> dict[str, object]:
+    import json
+
+    rows = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+    return {row["count"]: row["value"] for row in rows}
+
+
+def _newest_run(flow_name: str):
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    with _client() as client:
+        runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name])),
+                                     sort=FlowRunSort.START_TIME_DESC, limit=1)
+    return runs[0] if runs else None
+
+
+def _run_logs(flow_run_id) -> list:
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.logging.handlers import APILogHandler
+
+    APILogHandler().flush()
+    with _client() as client:
+        return client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+
+
+# -- crawl-source -------------------------------------------------------------
+
+def test_crawl_source_flow_crawls_and_leaves_a_table_of_counts(prefect_api, site, data_dir, tmp_path):
+    import flows.flows as wf
+
+    _news_site(site)
+    sources = _sources(tmp_path, site, ("town", None))
+    state = wf.crawl_source_flow(source="town", sources=str(sources), data_dir=str(data_dir), return_state=True)
+    assert state.is_completed(), state.message
+    counts = state.result()
+    assert counts["fetched"] >= 2 and "pages/s" in counts and "duration (s)" in counts
+    assert sorted(p for p in site.paths_requested() if p.endswith(".html")) == ["/a.html", "/b.html"]
+
+    table = _table(_artifacts(state.state_details.flow_run_id)["crawl-town"])
+    assert table == counts
+    for key in ("fetched", "stored", "copies", "unchanged", "rejected", "errors", "duration (s)", "pages/s"):
+        assert key in table
+    logs = _run_logs(state.state_details.flow_run_id)
+    assert any("crawl of town done: fetched" in entry.message for entry in logs)
+    assert min(entry.level for entry in logs) >= 20  # INFO and up: no per-item debug lines
+
+
+def test_unknown_source_fails_at_once_with_the_reason(prefect_api, site, data_dir, tmp_path):
+    import flows.flows as wf
+
+    sources = _sources(tmp_path, site, ("town", None))
+    started = time.monotonic()
+    state = wf.crawl_source_flow(source="village", sources=str(sources), data_dir=str(data_dir),
+                                 return_state=True)
+    assert state.is_failed()
+    assert "village" in state.message and "town" in state.message
+    assert time.monotonic() - started < 30  # a configuration error is not retried (retries wait 60 s)
+
+
+def test_two_triggers_of_one_source_never_crawl_at_once(prefect_api, site, data_dir, tmp_path, monkeypatch):
+    """The first crawl is held on its start page until the second trigger has
+    been refused a slot by the server; then both must have run one after the
+    other (the store's run history has the times)."""
+    import flows.flows as wf
+    from prefect.client.orchestration import PrefectClient
+    from storage.store import Store
+
+    _news_site(site)
+    release, progress = threading.Event(), threading.Condition()
+    seen = {"start_page": 0, "refused": 0}
+
+    def held_start_page(req):
+        with progress:
+            seen["start_page"] += 1
+            progress.notify_all()
+        release.wait(timeout=60)
+        return Response(200, '<html><body><a href="/a.html">a</a></body></html>')
+
+    site.add("/", held_start_page)
+    real_increment = PrefectClient.increment_concurrency_slots_with_lease
+
+    async def spy(self, *args, **kwargs):
+        try:
+            return await real_increment(self, *args, **kwargs)
+        except Exception as exc:
+            if getattr(getattr(exc, "response", None), "status_code", None) == 423:
+                with progress:
+                    seen["refused"] += 1
+                    progress.notify_all()
+            raise
+
+    monkeypatch.setattr(PrefectClient, "increment_concurrency_slots_with_lease", spy)
+    sources = _sources(tmp_path, site, ("harbour", None))
+    states = []
+
+    def trigger():
+        states.append(wf.crawl_source_flow(source="harbour", sources=str(sources), data_dir=str(data_dir),
+                                           return_state=True))
+
+    threads = [threading.Thread(target=trigger) for _ in range(2)]
+    for t in threads:
+        t.start()
+    with progress:  # one crawl is on its start page, the other was refused or got there too
+        assert progress.wait_for(lambda: seen["start_page"] == 2 or (seen["start_page"] and seen["refused"]),
+                                 timeout=120)
+    release.set()
+    for t in threads:
+        t.join(timeout=180)
+    assert [s.is_completed() for s in states] == [True, True], [s.message for s in states]
+
+    with Store(None, data_dir) as store, store.read() as conn:
+        from sqlalchemy import select
+
+        from storage.schema import runs
+
+        crawls = conn.execute(select(runs.c.started_at, runs.c.finished_at)
+                              .where(runs.c.kind == "crawl", runs.c.source == "harbour")
+                              .order_by(runs.c.started_at)).all()
+    assert len(crawls) == 2
+    assert crawls[0].finished_at <= crawls[1].started_at
+
+
+# -- ingest-url ---------------------------------------------------------------
+
+def test_ingest_urls_runs_the_flow_when_prefect_is_configured(use_prefect, site, data_dir):
+    from flows.flows import ingest_urls
+    from flows.settings import Settings
+
+    _news_site(site)
+    urls = [site.url("/a.html"), site.url("/missing.html")]
+    results = ingest_urls(urls, Settings.resolve(data_dir), allow_private=True)
+    assert [r.url for r in results] == urls
+    assert results[1].outcome in ("rejected", "error") and results[1].reason
+
+    run = _newest_run("ingest-url")
+    assert run is not None and run.state.is_completed()
+    assert run.parameters["urls"] == urls and run.parameters["allow_private"] is True
+    table = _table(_artifacts(run.id)["ingest-url"])
+    assert table["urls"] == 2
+    assert sum(table[o] for o in ("stored", "copy", "unchanged", "rejected", "error")) == 2
+    assert any(line.message == results[1].line() for line in _run_logs(run.id))
+
+
+def test_adhoc_ingest_refuses_private_addresses_unless_allowed(use_prefect, site, data_dir):
+    from flows.flows import ingest_urls
+    from flows.settings import Settings
+
+    _news_site(site)
+    [result] = ingest_urls([site.url("/a.html")], Settings.resolve(data_dir))
+    assert result.outcome == "rejected" and result.reason
+    assert "/a.html" not in site.paths_requested()
+
+
+def test_ingest_urls_skips_prefect_when_none_is_configured(prefect_api, site, data_dir, tmp_path, monkeypatch):
+    from flows.flows import ingest_urls
+    from flows.settings import Settings
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "no-profiles"))
+    _news_site(site)
+    before = _newest_run("ingest-url")
+    [result] = ingest_urls([site.url("/b.html")], Settings.resolve(data_dir), allow_private=True)
+    assert result.url == site.url("/b.html") and "/b.html" in site.paths_requested()
+    after = _newest_run("ingest-url")
+    assert (after and after.id) == (before and before.id)  # no flow run was made
+
+
+def test_ingest_urls_runs_without_prefect_when_its_server_is_down(site, data_dir, monkeypatch, caplog):
+    import socket
+
+    from flows.flows import ingest_urls
+    from flows.settings import Settings
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{port}/api")
+    _news_site(site)
+    [result] = ingest_urls([site.url("/a.html")], Settings.resolve(data_dir), allow_private=True)
+    assert result.url == site.url("/a.html")
+    assert "not answering" in caplog.text
+
+
+def test_the_command_line_fast_path_never_imports_prefect(site, data_dir, tmp_path):
+    _news_site(site)
+    script = textwrap.dedent(f"""
+        import sys
+        from flows.cli import _load_commands
+        from flows.flows import ingest_urls
+        from flows.settings import Settings
+        _load_commands()
+        [r] = ingest_urls([{site.url('/a.html')!r}], Settings.resolve({str(data_dir)!r}), allow_private=True)
+        print(r.url, "prefect" in sys.modules)
+    """)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [site.url("/a.html"), "False"]
+
+
+# -- snapshot -----------------------------------------------------------------
+
+def test_snapshot_flow_leaves_its_path_and_row_counts(use_prefect, data_dir, tmp_path):
+    from flows.flows import take_snapshot
+    from flows.settings import Settings
+    from storage.snapshot import list_versions
+
+    out = tmp_path / "snapshots"
+    info = take_snapshot(Settings.resolve(data_dir), out)
+    assert list_versions(out) == [info.version]
+    run = _newest_run("snapshot")
+    assert run.state.is_completed() and run.parameters["out_dir"] == str(out.resolve())
+    artifacts = _artifacts(run.id)
+    table = _table(artifacts["snapshot"])
+    assert table["version"] == info.version and table["path"] == str(info.path)
+    assert table["rows: all"] == info.rows["all"] and "rows: canonical" in table
+    assert str(info.path) in artifacts["snapshot-path"].data
+
+
+# -- serve and deploy/prefect.yaml ---------------------------------------------
+
+def test_serve_registers_every_deployment_with_its_schedule(prefect_api, site, data_dir, tmp_path):
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterTags
+
+    sources = _sources(tmp_path, site, ("north", "*/30 * * * *"), ("south", None))
+    env = {**os.environ, "PREFECT_API_URL": prefect_api}
+    proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "--data-dir", str(data_dir), "serve",
+                             "--sources", str(sources), "--snapshots", str(tmp_path / "snaps")],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        # `serve` prints its banner once every deployment is registered
+        banner = []
+        for line in proc.stdout:
+            banner.append(line)
+            if "prefect deployment run" in line:
+                break
+        assert proc.poll() is None, "".join(banner)
+        with _client() as client:
+            found = client.read_deployments(deployment_filter=DeploymentFilter(
+                tags=DeploymentFilterTags(all_=["wirecrawl"])))
+            flows_by_id = {d.flow_id: client.read_flow(d.flow_id).name for d in found}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    by_name = {f"{flows_by_id[d.flow_id]}/{d.name}": d for d in found}
+    assert {"crawl-source/north", "crawl-source/south", "ingest-url/adhoc", "snapshot/daily"} <= set(by_name)
+    crons = {name: [s.schedule.cron for s in d.schedules] for name, d in by_name.items()}
+    assert crons["crawl-source/north"] == ["*/30 * * * *"]
+    assert crons["crawl-source/south"] == [] and crons["ingest-url/adhoc"] == []
+    assert crons["snapshot/daily"] == ["0 3 * * *"]
+    north = by_name["crawl-source/north"]
+    assert north.parameters == {"source": "north", "sources": str(sources.resolve())}
+    assert north.entrypoint == "flows.flows.crawl_source_flow"
+    assert by_name["snapshot/daily"].parameters["out_dir"] == str((tmp_path / "snaps").resolve())
+
+
+def test_serve_refuses_a_temporary_prefect_server_and_says_how_to_start_one(site, tmp_path):
+    sources = _sources(tmp_path, site, ("north", "*/30 * * * *"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    out = subprocess.run([sys.executable, "-m", "flows.cli", "serve", "--sources", str(sources)],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert "no Prefect server is configured" in out.stderr
+    assert "wirecrawl server" in out.stderr and "prefect server start" in out.stderr
+
+
+def test_deploy_prefect_yaml_declares_the_same_deployments():
+    import yaml
+    from prefect.utilities.importtools import import_object
+
+    config = yaml.safe_load((REPO / "deploy" / "prefect.yaml").read_text(encoding="utf-8"))
+    declared = {}
+    for d in config["deployments"]:
+        flow = import_object(d["entrypoint"])
+        declared[f"{flow.name}/{d['name']}"] = d
+        assert set(d.get("parameters") or {}) <= set(flow.parameters.properties), d["name"]
+        assert d["work_pool"]["name"] == "wirecrawl"
+    assert {"ingest-url/adhoc", "snapshot/daily"} <= set(declared)
+    crawls = [d for name, d in declared.items() if name.startswith("crawl-source/")]
+    assert crawls and all(d["parameters"]["source"] == d["name"] for d in crawls)
+    assert [s["cron"] for s in declared["snapshot/daily"]["schedules"]] == ["0 3 * * *"]

@@ -1,0 +1,267 @@
+"""Snapshots: what a downstream user reads. Full, canonical-only and incremental
+snapshots of a store (SQLite and PostgreSQL), their manifest and checksums,
+crash safety, and reading them with pyarrow, pandas, DuckDB and `datasets`."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from storage.records import Document
+from storage.snapshot import (
+    JSONL,
+    PARQUET,
+    SCHEMA,
+    SnapshotError,
+    latest_version,
+    list_versions,
+    read_manifest,
+    write_snapshot,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+COLUMNS = ["id", "url", "canonical_url", "source", "title", "author", "published", "language", "sitename",
+           "text", "fetched_at", "content_hash", "cluster_id", "is_canonical", "duplicate_of", "similarity",
+           "version", "is_latest"]
+
+
+def _add(store, url: str, text: str, *, cluster: int | None = None, **fields) -> Document:
+    """Store one document, alone in a new cluster unless `cluster` is given."""
+    with store.write() as conn:
+        cid = cluster if cluster is not None else store.new_cluster(conn)
+        doc = Document(url=url, url_key=url, text=text, text_hash=hashlib.sha256(text.encode()).hexdigest(),
+                       fetched_at=T0, cluster_id=cid, source="example", **fields)
+        store.insert_document(conn, doc)
+        if cluster is None:
+            store.set_cluster_decision(conn, cid, doc.id, {doc.id: None})
+    return doc
+
+
+def _decide(store, cluster: int, canonical: Document, copies: list[tuple[Document, float]]) -> None:
+    with store.write() as conn:
+        sims = {canonical.id: None} | {d.id: s for d, s in copies}
+        store.set_cluster_decision(conn, cluster, canonical.id, sims)
+
+
+@pytest.fixture
+def small_store(store):
+    """A (canonical) and B (its copy) in one cluster; C and G alone."""
+    a = _add(store, "http://a.example/story", "The harbour reopened on Monday after the storm.",
+             title="Harbour reopens", published="2026-10-30", language="en", canonical_url="http://a.example/story")
+    b = _add(store, "http://b.example/wire/story", "The harbour reopened on Monday after the storm. Via A.",
+             cluster=a.cluster_id, title="Port back in business", attribution="Via A")
+    _decide(store, a.cluster_id, a, [(b, 0.91)])
+    c = _add(store, "http://c.example/tea", "茶畑の収穫は今年も順調だった。", language="ja",
+             published="last Tuesday")  # not ISO 8601: must come out as null
+    g = _add(store, "http://g.example/bridge", "The old bridge will be repaired next spring.")
+    store.docs = {"a": a, "b": b, "c": c, "g": g}
+    return store
+
+
+def _rows(snapshot_dir: Path) -> list[dict]:
+    return pq.read_table(snapshot_dir / PARQUET).to_pylist()
+
+
+def test_snapshot_round_trips_through_pyarrow_with_documented_schema_and_checksums(small_store, tmp_path):
+    out = tmp_path / "snapshots"
+    info = write_snapshot(small_store, out, dedup_config={"shingle_size": 5})
+    docs = small_store.docs
+
+    table = pq.read_table(info.path / PARQUET)
+    assert table.schema.equals(SCHEMA, check_metadata=False)
+    assert set(COLUMNS) <= set(table.column_names)
+    meta = pq.ParquetFile(info.path / PARQUET).metadata
+    assert meta.row_group(0).column(0).compression == "ZSTD"
+
+    rows = {r["url"]: r for r in table.to_pylist()}
+    assert len(rows) == 4
+    a, b, c = rows["http://a.example/story"], rows["http://b.example/wire/story"], rows["http://c.example/tea"]
+    assert (a["is_canonical"], a["duplicate_of"], a["similarity"]) == (True, None, None)
+    assert (b["is_canonical"], b["duplicate_of"], b["cluster_id"]) == (False, docs["a"].id, a["cluster_id"])
+    assert b["similarity"] == pytest.approx(0.91)
+    assert a["published"] == "2026-10-30" and c["published"] is None
+    assert c["text"] == "茶畑の収穫は今年も順調だった。"
+    assert a["fetched_at"] == T0
+    assert a["content_hash"] == hashlib.sha256(docs["a"].text.encode()).hexdigest()
+
+    # the JSON lines hold the same rows
+    with gzip.open(info.path / JSONL, "rt", encoding="utf-8") as f:
+        lines = [json.loads(line) for line in f]
+    assert [r["id"] for r in lines] == [r["id"] for r in table.to_pylist()]
+    assert lines[0]["fetched_at"] == T0.isoformat()
+
+    manifest = read_manifest(out, info.version)
+    assert manifest["version"] == info.version and manifest["previous_version"] is None
+    assert manifest["incremental"] is None and manifest["dedup"] == {"shingle_size": 5}
+    assert manifest["rows"] == {"all": 4, "latest": 4, "canonical": 3, "copies": 1, "superseded": 0}
+    assert [c["name"] for c in manifest["schema"]] == SCHEMA.names
+    for name in (PARQUET, JSONL):
+        assert manifest["files"][name]["sha256"] == hashlib.sha256((info.path / name).read_bytes()).hexdigest()
+    assert (out / "LATEST").read_text().strip() == info.version
+    assert (out / "latest").resolve() == info.path.resolve()
+
+
+def test_canonical_only_keeps_one_row_per_cluster(small_store, tmp_path):
+    info = write_snapshot(small_store, tmp_path / "snap", canonical_only=True)
+    rows = _rows(info.path)
+    assert sorted(r["url"] for r in rows) == ["http://a.example/story", "http://c.example/tea",
+                                              "http://g.example/bridge"]
+    assert len({r["cluster_id"] for r in rows}) == len(rows)
+    assert read_manifest(tmp_path / "snap", "latest")["canonical_only"] is True
+
+
+def test_incremental_snapshot_holds_exactly_the_changes(small_store, tmp_path):
+    out = tmp_path / "snap"
+    store, docs = small_store, small_store.docs
+    first = write_snapshot(store, out)
+
+    # a new document, a new version of C, and a changed cluster decision (B becomes canonical)
+    d = _add(store, "http://d.example/rain", "Rain is expected across the valley this weekend.")
+    with store.write() as conn:
+        store.supersede(conn, docs["c"].id)
+    c2 = _add(store, "http://c.example/tea", "茶畑の収穫は今年も順調で、値段も上がった。", cluster=docs["c"].cluster_id,
+              version=2)
+    _decide(store, docs["c"].cluster_id, c2, [])
+    _decide(store, docs["a"].cluster_id, docs["b"], [(docs["a"], 0.91)])
+
+    second = write_snapshot(store, out, since=first.version)
+    rows = {r["id"]: r for r in _rows(second.path)}
+    assert set(rows) == {docs["a"].id, docs["b"].id, docs["c"].id, c2.id, d.id}
+    assert rows[docs["c"].id]["is_latest"] is False and rows[c2.id]["version"] == 2
+    assert rows[docs["b"].id]["is_canonical"] is True and rows[docs["a"].id]["duplicate_of"] == docs["b"].id
+    manifest = read_manifest(out, second.version)
+    assert manifest["incremental"]["since"] == first.version
+    assert manifest["previous_version"] == first.version
+    assert manifest["rows"]["all"] == 5 and manifest["rows"]["superseded"] == 1
+
+    # nothing changed since: an empty but complete incremental snapshot
+    third = write_snapshot(store, out, since="latest")
+    assert _rows(third.path) == [] and third.rows["all"] == 0
+    assert read_manifest(out, third.version)["high_water_mark"] == manifest["high_water_mark"]
+    assert list_versions(out) == [first.version, second.version, third.version]
+
+
+def test_since_an_unknown_version_is_refused_and_writes_nothing(small_store, tmp_path):
+    out = tmp_path / "snap"
+    write_snapshot(small_store, out)
+    with pytest.raises(SnapshotError, match="no snapshot '20000101T000000Z'"):
+        write_snapshot(small_store, out, since="20000101T000000Z")
+    assert len(list_versions(out)) == 1
+
+
+def test_versions_sort_in_write_order_even_within_one_second(small_store, tmp_path):
+    out = tmp_path / "snap"
+    written = [write_snapshot(small_store, out).version for _ in range(4)]
+    assert written == sorted(written) == list_versions(out)
+    assert len(set(written)) == 4
+    assert latest_version(out) == written[-1] == (out / "LATEST").read_text().strip()
+
+
+def test_failure_before_rename_leaves_no_version_and_no_partial(small_store, tmp_path, monkeypatch):
+    import storage.snapshot as snapshot
+
+    out = tmp_path / "snap"
+    first = write_snapshot(small_store, out)
+
+    def disk_full(path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(snapshot, "_sha256", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        write_snapshot(small_store, out)
+    assert list_versions(out) == [first.version]
+    assert sorted(p.name for p in out.iterdir()) == sorted([first.version, "LATEST", "latest"])
+    assert (out / "LATEST").read_text().strip() == first.version
+
+
+_KILLED_WRITER = """
+import sys
+import storage.snapshot as snapshot
+from storage.store import Store
+
+real = snapshot._write_batch
+def write_then_wait(*args):
+    real(*args)
+    print("midway", flush=True)
+    sys.stdin.readline()  # held here until the test kills us
+snapshot._write_batch = write_then_wait
+snapshot.write_snapshot(Store(None, sys.argv[1]), sys.argv[2])
+"""
+
+
+def test_snapshot_killed_midway_leaves_no_version_behind(data_dir, tmp_path):
+    from storage.store import Store
+
+    with Store(None, data_dir) as store:
+        for i in range(3):
+            _add(store, f"http://k.example/{i}", f"Story number {i} about the county fair.")
+        out = tmp_path / "snap"
+        first = write_snapshot(store, out)
+
+        child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(_KILLED_WRITER), str(data_dir), str(out)],
+                                 cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert child.stdout.readline().strip() == "midway"
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=30)
+        assert child.returncode == -signal.SIGKILL
+        assert list_versions(out) == [first.version]
+        assert (out / "LATEST").read_text().strip() == first.version
+        leftovers = [p.name for p in out.iterdir() if p.name.startswith(".partial-")]
+        assert len(leftovers) == 1  # the dead writer's, under no version name
+
+        second = write_snapshot(store, out)  # cleans up after the dead writer
+        assert list_versions(out) == [first.version, second.version]
+        assert not [p for p in out.iterdir() if p.name.startswith(".partial-")]
+
+
+def test_snapshot_reads_with_pandas_duckdb_and_datasets(small_store, tmp_path):
+    pd = pytest.importorskip("pandas")
+    duckdb = pytest.importorskip("duckdb")
+    datasets = pytest.importorskip("datasets")
+    out = tmp_path / "snap"
+    write_snapshot(small_store, out)
+    parquet = out / "latest" / PARQUET
+
+    df = pd.read_parquet(parquet)
+    assert len(df) == 4 and df["is_canonical"].sum() == 3
+    lines = pd.read_json(out / "latest" / JSONL, lines=True, compression="gzip")
+    assert list(lines["id"]) == list(df["id"])
+
+    copies = duckdb.sql(f"SELECT url, duplicate_of FROM '{parquet}' WHERE NOT is_canonical").fetchall()
+    assert copies == [("http://b.example/wire/story", small_store.docs["a"].id)]
+
+    ds = datasets.load_dataset("parquet", data_files=str(parquet), split="train",
+                               cache_dir=str(tmp_path / "hf-cache"))
+    assert ds.num_rows == 4 and "茶畑の収穫は今年も順調だった。" in ds["text"]
+
+
+def test_snapshot_command_writes_a_version_without_prefect(small_store, data_dir, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from flows.cli import _load_commands
+    from flows.app import app
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect-home"))
+    _load_commands()
+    out = tmp_path / "snap"
+    args = ["--data-dir", str(data_dir), "--database-url", small_store.database_url,
+            "snapshot", "--out", str(out), "--canonical-only"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    version = latest_version(out)
+    assert version in result.output and "3 rows" in result.output
+    assert read_manifest(out, version)["canonical_only"] is True
