@@ -1,0 +1,501 @@
+"""Page furniture that trafilatura keeps, removed in two passes.
+
+Before trafilatura, on the parsed page (`clean_tree`):
+- layout tables become plain blocks (a whole page in one table row reads as
+  one cell of data to an extractor);
+- only the first article stays when a page carries several (infinite scroll,
+  "up next" stories): the headline of the page is found, and the first later
+  heading of the same kind with a body of text under it starts what is cut;
+- attribution blocks ("Via X", "Originally published at …") in the article
+  become plain marked paragraphs, so that neither link-density rules nor the
+  pruning of the article footer they sit in can drop them before the text
+  pass records them;
+- elements whose tag, role, class or id says what they are — comments, share
+  bars, donation and newsletter boxes, related stories, ads, menus, widgets —
+  are removed, except the containers of the article itself.
+
+After trafilatura, on the text (`clean_text`), line by line: attribution
+lines and datelines, appeals, widget leftovers and counters are removed, the
+text is cut at the first end-of-article marker ("Leave a comment", "Related
+posts", "Continue reading") and repeated paragraphs are kept once.
+
+The patterns describe kinds of furniture, not any one site's wording.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Iterable
+
+from lxml.html import HtmlElement
+
+# ---------------------------------------------------------------- page level
+
+_FURNITURE_TAGS = {
+    "nav", "aside", "footer", "form", "button", "select", "input", "textarea", "iframe", "svg",
+    "dialog", "template", "amp-ad", "amp-sticky-ad", "amp-social-share", "amp-sidebar",
+    "amp-analytics", "amp-consent", "amp-iframe", "amp-list",
+}
+_FURNITURE_ROLES = {"navigation", "complementary", "contentinfo", "banner", "search", "dialog",
+                    "alertdialog", "menu", "menubar", "toolbar"}
+# Tokens of class/id values (split at space, "-" and "_") naming furniture.
+_FURNITURE_ATTR = re.compile(
+    r"(?:^|[\s_-])(?:"
+    r"comments?|comment-?(?:list|form|link|area|section)|disqus|respond|replies|discussion"
+    r"|share|shares|sharing|sharedaddy|social|socials"
+    r"|donat(?:e|ion|ions)|patreon|paypal|support|contribut(?:e|ion|ions)|membership|cta"
+    r"|newsletters?|subscribe|subscription|sign-?up|follow-?by-?email"
+    r"|related|recommend(?:ed|ations?)?|trending|popular|most-?(?:read|viewed|popular)"
+    r"|read-?next|up-?next|more-?stories|next-?stories|outbrain|taboola|zergnet|revcontent"
+    r"|ads?|advert(?:isement|ising)?s?|adsbygoogle|sponsor(?:ed)?|promo(?:ted|tion)?"
+    r"|breadcrumbs?|pager|pagination|post-?navigation|nav|navbar|menu|masthead|header|footer"
+    r"|widgets?|sidebar|sidebar-\w+|popup|modal|overlay|lightbox|cookies?|consent|gdpr|login"
+    r"|views|view-?count|post-?views|hit-?counter|reactions?|rating|poll"
+    r"|tags|tags?-?links|post-?tags|labels|post-?labels|topics|cat-?links|categories"
+    r"|byline|entry-?meta|post-?meta|article-?meta|story-?meta|author-?(?:bio|box|info|card)"
+    r"|skip-?link|screen-?reader-?text|sr-only|visually-?hidden|print-?link"
+    r"|(?:report|flag)-?(?:dialog|modal|comment|abuse|form|button|link)|load-?(?:more|next)"
+    r")(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+# An element holding this share of the page's text is the article, whatever its class.
+_ARTICLE_SHARE = 0.5
+# A heading "of the same kind" as the headline only counts as the start of
+# another article with at least this much text under it.
+_MIN_RIVAL_TEXT = 200
+_MARK = "data-wirecrawl"
+_TEXT_BLOCKS = {"p", "div", "em", "i", "span", "small", "cite", "li", "strong", "b", "section", "footer"}
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·»]\s+|\s+::\s+")
+
+
+def clean_tree(tree: HtmlElement, titles: Iterable[str | None], site_names: Iterable[str]) -> None:
+    """Clean a parsed page in place (see the module docstring). `titles` are
+    what the page says its headline is (<title>, og:title…); `site_names` are
+    the names the site goes by, so its own copyright line is not taken for a
+    source credit. A page with no recognisable headline keeps all its
+    articles and is only pruned."""
+    body = tree.find(".//body")
+    if body is None:
+        body = tree
+    _unwrap_layout_tables(body)
+    _drop_tags(body, {"script", "style", "noscript", "link", "meta"})
+    site_names = list(site_names)
+    headline = _find_headline(body, [t for t in titles if t], site_names)
+    if headline is not None:
+        _cut_other_articles(body, headline)
+    scope = _article_root(headline) if headline is not None else body
+    _mark_attribution_blocks(scope, site_names)
+    _prune_furniture(body, headline)
+    if headline is not None and headline.getparent() is not None:
+        headline.drop_tree()  # the headline is metadata, not text
+
+
+def _unwrap_layout_tables(body: HtmlElement) -> None:
+    """Tables used for page layout (no header cells, cells holding blocks or
+    long text) become divs so the extractor sees paragraphs, not a data row."""
+    for table in list(body.iter("table")):
+        if table.find(".//th") is not None or table.find(".//caption") is not None:
+            continue
+        cells = table.findall(".//td")
+        if not any(_is_layout_cell(td) for td in cells):
+            continue
+        for el in [table, *table.iter("tbody", "thead", "tfoot", "tr", "td")]:
+            el.tag = "div"
+
+
+def _is_layout_cell(td: HtmlElement) -> bool:
+    if td.find(".//table") is not None or td.find(".//p") is not None or td.find(".//form") is not None:
+        return True
+    return len(td.findall(".//br")) >= 2 and len(td.text_content()) > 300
+
+
+def _drop_tags(body: HtmlElement, tags: set[str]) -> None:
+    for el in [el for el in body.iter() if el.tag in tags]:
+        if el.getparent() is not None:
+            el.drop_tree()
+
+
+def normalize_line(text: str) -> str:
+    """Casefolded, NFKC, quotes unified, whitespace collapsed: for comparing lines."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = re.sub(r"[‘’‚‛′`]", "'", text)
+    text = re.sub(r"[“”„‟″]", '"', text)
+    return " ".join(text.split())
+
+
+def _title_keys(titles: list[str], site_names: list[str]) -> tuple[set[str], set[str]]:
+    """The headline as the page spells it in full, and the longest part of
+    "Headline | Site"-style titles unless that part is the site's name."""
+    sites = {normalize_line(n) for n in site_names}
+    full = {normalize_line(t) for t in titles}
+    parts = set()
+    for title in titles:
+        longest = normalize_line(max(_TITLE_SEPARATORS.split(title), key=len))
+        if longest not in full and longest not in sites and len(longest) >= 8:
+            parts.add(longest)
+    return {f for f in full if len(f) >= 8}, parts
+
+
+def _find_headline(body: HtmlElement, titles: list[str], site_names: list[str]) -> HtmlElement | None:
+    """The heading that carries the page's title in full, else an h1 with
+    the headline part of it, else the first h1 with a body of text under it."""
+    full, parts = _title_keys(titles, site_names)
+    headings = list(body.iter("h1", "h2", "h3"))
+    for heading in headings:
+        if normalize_line(heading.text_content()) in full:
+            return heading
+    for heading in headings:
+        if heading.tag == "h1" and normalize_line(heading.text_content()) in parts:
+            return heading
+    for heading, length in _segments(body, list(body.iter("h1"))):
+        if length >= _MIN_RIVAL_TEXT:
+            return heading
+    return None
+
+
+def _signature(el: HtmlElement) -> tuple[str, str]:
+    classes = " ".join(c for c in (el.get("class") or "").split() if not any(ch.isdigit() for ch in c))
+    return el.tag, classes
+
+
+def _segments(body: HtmlElement, marks: list[HtmlElement]) -> list[tuple[HtmlElement, int]]:
+    """For each mark (in document order), the characters of text between it and the next mark."""
+    marked = set(marks)
+    within = {d for m in marks for d in m.iterdescendants()}  # the marks' own text does not count
+    lengths: dict[HtmlElement, int] = {}
+    current = None
+    for el in body.iter():
+        if el in marked:
+            current = el
+            lengths[current] = len((el.tail or "").strip())
+        elif current is not None and el not in within:
+            if isinstance(el.tag, str):
+                lengths[current] += len((el.text or "").strip())
+            lengths[current] += len((el.tail or "").strip())
+    return [(m, lengths.get(m, 0)) for m in marks]
+
+
+def _cut_other_articles(body: HtmlElement, headline: HtmlElement) -> None:
+    """Remove everything from the first later article onwards. That article
+    starts at the first heading after the headline that looks like it (same
+    tag and classes, other text) with a body of text under it, provided the
+    headline has a body of its own before it; the cut takes the outermost
+    container of that heading which does not also hold the headline."""
+    signature, own_text = _signature(headline), normalize_line(headline.text_content())
+    kin = [h for h in body.iter(headline.tag) if _signature(h) == signature]
+    rival, after, first_body = None, False, 0
+    for heading, length in _segments(body, kin):
+        if heading is headline:
+            after = True
+        elif after and length >= _MIN_RIVAL_TEXT and normalize_line(heading.text_content()) != own_text:
+            rival = heading
+            break
+        if after:
+            first_body += length
+    if rival is None or first_body < _MIN_RIVAL_TEXT:
+        return
+    holders = set(headline.iterancestors())  # a set keeps the lxml proxies alive, so `in` works
+    container = rival
+    while container.getparent() is not None and container.getparent() not in holders:
+        container = container.getparent()
+    parent = container.getparent()
+    if parent is None:
+        return
+    for sibling in [container, *container.itersiblings()]:
+        parent.remove(sibling)
+
+
+def _article_root(headline: HtmlElement) -> HtmlElement:
+    """The nearest ancestor of the headline that holds a body of text besides
+    it: the article's container, not the header box the headline sits in."""
+    own = len(headline.text_content())
+    for ancestor in headline.iterancestors():
+        if ancestor.tag == "body" or len(ancestor.text_content()) >= own + _MIN_RIVAL_TEXT:
+            return ancestor
+    return headline.getparent()
+
+
+def _walk(root: HtmlElement, visit) -> None:
+    """Top-down over the elements under `root`; when `visit(el)` returns True
+    (it removed `el`, or what is under it is of no interest) the walk does
+    not go below `el`."""
+    stack = [root]
+    while stack:
+        for child in list(stack.pop()):
+            if isinstance(child.tag, str) and not visit(child):
+                stack.append(child)
+
+
+def _mark_attribution_blocks(scope: HtmlElement, site_names: list[str]) -> None:
+    """Make each attribution block a plain marked paragraph: link-density rules
+    would drop "Read more at <a>X</a>", and pruning would drop it with the
+    article footer it sits in. The text pass decides whether it counts (it
+    does not once the article has ended)."""
+
+    def visit(el: HtmlElement) -> bool:
+        if el.tag != "footer" and _is_furniture(el):
+            return True  # nothing in a menu, sidebar or share bar speaks for the article
+        if el.tag not in _TEXT_BLOCKS:
+            return False
+        text = " ".join(el.text_content().split())
+        if not 0 < len(text) <= _MAX_ATTRIBUTION or not attribution_line(text, site_names):
+            return False
+        for child in list(el):
+            child.drop_tree()
+        el.clear()
+        el.tag, el.text = "p", text
+        el.set(_MARK, "attribution")
+        return True
+
+    _walk(scope, visit)
+
+
+def _prune_furniture(body: HtmlElement, headline: HtmlElement | None) -> None:
+    keep = set(headline.iterancestors()) | {headline} if headline is not None else set()
+    total = len(body.text_content())
+
+    def visit(el: HtmlElement) -> bool:
+        if el in keep or el.tag in {"html", "body", "main"} or not _is_furniture(el):
+            return False
+        if total and len(el.text_content()) >= _ARTICLE_SHARE * total:
+            return False
+        for marked in list(el.iterfind(f".//*[@{_MARK}]")):
+            el.addprevious(marked)  # keep the source line of an article footer
+        el.drop_tree()
+        return True
+
+    _walk(body, visit)
+
+
+def _is_furniture(el: HtmlElement) -> bool:
+    if el.tag in _FURNITURE_TAGS or (el.tag == "header" and el.find(".//p") is None):
+        return True
+    if el.get("hidden") is not None or (el.get("role") or "").lower() in _FURNITURE_ROLES:
+        return True
+    attrs = f"{el.get('class') or ''} {el.get('id') or ''}".strip()
+    return bool(attrs) and _FURNITURE_ATTR.search(attrs) is not None
+
+
+# ---------------------------------------------------------------- text level
+
+_MAX_ATTRIBUTION = 200
+# Wire agencies that open a story with "Reuters —" without brackets.
+_AGENCIES = (r"Reuters|AFP|AP|Associated Press|Agence France-Presse|Bloomberg|dpa|ANSA|EFE|Xinhua|TASS"
+             r"|RIA Novosti|Interfax|Kyodo|Yonhap|UPI|PA|IANS|PTI|ANI|Anadolu|Sputnik|CNA|AAP|Bernama|KUNA")
+# "WASHINGTON, Dec 6 (AFP) —", "(AFP) —", "Reuters —": a place, a date, the agency, a dash.
+_DATELINE_CREDIT = (
+    r"(?:[A-Z][\w.'’-]*(?:[ ,]+(?:[A-Z][\w.'’-]*|\d{1,2})){0,5},?\s*)?"
+    r"(?:\([A-Z][\w&.'’-]*(?:\s+[\w&.'’-]+){0,3}\)|(?:" + _AGENCIES + r"))\s*[—–-]{1,2}"
+)
+_DATELINE = re.compile(r"^(?P<credit>" + _DATELINE_CREDIT + r")\s*(?=\S)")
+_ATTRIBUTION = re.compile(
+    r"^(?:(?i:via\s+[^.!?,;]{1,60}(?:…|\.\.\.|:)?"
+    r"|(?:h/t|hat tip)\b.{1,100}"
+    r"|(?:read|see) (?:more|the (?:full|original|rest of the) (?:article|story|report)|the rest)"
+    r"\s+(?:at|on|from|in)\s+\S.*"
+    r"|continue(?:s|d)? reading (?:at|on|from|in)\s+\S.*"
+    r"|(?:this|the) (?:article|story|post|piece|report|column|interview)(?: was| is)?"
+    r" (?:(?:first|originally) (?:appeared|published|posted|ran)|republished|reprinted|reproduced)\b.*"
+    r"|(?:originally|first) (?:published|appeared|posted) (?:at|on|in|by)\s+[^,;]{2,80}"
+    r"|(?:republished|reprinted|cross-?posted|syndicated) (?:from|with|by|courtesy)\b.*"
+    r"|(?:authored|written|reported) by [^,.;]{2,60} (?:via|for|at|from) [^,;]{2,60})"
+    r"|" + _DATELINE_CREDIT +
+    r")$",
+)
+_CREDIT = re.compile(
+    r"^(?:©|\(c\)|copyright)\s*(?:\d{4}\s+)?(?P<name>[A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*){0,3}?)(?:,?\s+\d{4})?\.?$",
+    re.IGNORECASE,
+)
+_END = r"[\s:|»›>…]*$"  # what may trail a label line
+
+# Lines that are never article text, wherever they stand.
+_FURNITURE_LINE = re.compile(
+    r"^(?:"
+    r"advert(?:isement|ising)?|sponsored(?: content)?|promoted|paid (?:post|content)|ad"
+    r"|[\d.,]+\s*[km]?\s+(?:views?|reads?|shares?|likes?|comments?|responses?|replies)"
+    r"|(?:views?|reads?|comments?)\s*:?\s*[\d.,]+[km]?"
+    r"|comments?\s*\(\d+\)|(?:no|one|\d+) (?:comments?|responses?|thoughts?)(?: (?:on|to) .{0,150})?"
+    r"|(?:published|posted|updated|last updated|modified)(?:\s+(?:on|at|by))?"
+    r"(?:\s+(?=[^.!?]*(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))[\w ,:./+-]{1,40})?"
+    r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+[\w ,.]{4,30}\d{4}"
+    r"|on|by|and|at|in|or|share|tweet|pin(?: it)?|email|print|reply|report|flag|like|avatar|notify of"
+    r"|(?:share|tweet|email|print|save|pin)\s+(?:this|it)(?:\s+(?:article|story|post|page))?"
+    r"|(?:share|post)\s+(?:to|on|via)\s+\w+"
+    r"|(?:(?:share (?:to|on) )?(?:facebook|twitter|x|e-?mail|whatsapp|linkedin|reddit|pinterest|telegram"
+    r"|blogthis!?|email this|copy link|messenger)[\s|·•,/]*){2,}"
+    r"|(?:click|tap)(?: here)? to (?:comment|reply|share|subscribe|donate).{0,30}"
+    r"|(?:leave|post|add|write|submit) (?:a |your )?(?:reply|comment|response).{0,30}"
+    r"|be the first to (?:comment|reply|respond).{0,30}"
+    r"|(?:view|show|see|read|load) (?:all |more |the )?(?:\d+ )?(?:comments?|replies|responses).{0,30}"
+    r"|(?:join|start) the (?:discussion|conversation).{0,30}"
+    r"|(?:continue|keep) reading|read (?:more|on|the full (?:story|article))|load more|show more"
+    r"|(?:next|previous|older|newer) (?:post|article|story|entry)|back to top|skip to (?:main )?content"
+    r"|(?:tags?|labels?|filed (?:in|under)|categor(?:y|ies)|topics?|posted in)\s*:.{0,200}"
+    r"|(?:read|see|watch|listen|related|also read|read also|see also|more)(?: also| more)?\s*:\s*.{1,200}"
+    r"|(?:follow|connect with|find|like) us(?: on .{1,60})?|join our .{0,40}(?:channel|community|list|group)"
+    r"|(?:photo|image|picture|video|graphic|illustration)s?\s*:\s*.{0,300}"
+    r"|(?:photo|image|picture) (?:copyright|caption|source|credit)\b.{0,200}"
+    r"|(?:source|sources|credit|credits|courtesy)\s*:\s*.{1,150}"
+    r"|\d+\s*(?:min|minutes?)\.?\s*read|reading time\b.{0,20}|listen to (?:this )?(?:article|story)\b.{0,30}"
+    r"|(?:this|the) (?:article|story|post) is (?:more than|over) .{1,20} old"
+    r"|follow .{1,40} on (?:twitter|x|facebook|instagram|telegram|youtube|tiktok|mastodon|soundcloud)"
+    r"|we use cookies\b.{0,250}|already a (?:subscriber|member)\b.{0,40}"
+    r"|subscribe(?: now| today| here)?|sign in|log in|register|loading|menu|search|close|next|previous"
+    r"|(?:save|bookmark|gift)(?: this)?(?: article| story)?"
+    r"|by\s+(?-i:[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|and|&|de|van|von|al|bin)){0,4})"
+    r"(?:\s*[|,·•]\s*(?=[\w ,:.+-]*\d)[\w ,:.+-]{4,40})?"
+    r"|submit a report|report (?:this|a) comment.{0,30}|(?:©|\(c\)|copyright)\b.{0,150}|.{0,150}all rights reserved.*"
+    r"|[\d.,:/ -]+|[^\w]*"
+    r")[\s.!:|»›>…]*$",
+    re.IGNORECASE,
+)
+# Appeals for money, membership or sign-ups name what they want and speak to
+# the reader; reported speech ("…,” she said) is news, not an appeal.
+_APPEAL_TOPIC = re.compile(
+    r"\b(?:patreon|paypal|donat(?:e|es|ion|ions|ing)|contribut(?:e|ion|ions)|chip in|pledge|membership"
+    r"|(?:become|be) a (?:patron|member|supporter|subscriber)|we need your help|readers like you"
+    r"|(?:get|receive|read) (?:our|the) .{0,30}newsletter"
+    r"|support (?:us|our (?:work|journalism|reporting|mission|site)|independent \w+|this (?:site|blog|channel))"
+    r"|(?:sign up|subscribe|join)\b.{0,40}\b(?:newsletter|inbox|e-?mail|briefing|digest|mailing list|channel|podcast)"
+    r"|newsletter\b.{0,40}\b(?:sign\w*|subscri\w*|inbox))\b",
+    re.IGNORECASE,
+)
+# "us" in lower case only: "US support" is news about the United States.
+_APPEAL_ADDRESS = re.compile(r"\b(?:[Yy]ou|[Yy]our|us|[Oo]ur|[Pp]lease)\b|[!?]")
+# A label (short, not a sentence) that carries a counter or a "published" stamp.
+_COUNTER = re.compile(
+    r"[\d.,]+\s*[km]?\s*(?:views?|reads?|comments?|shares?|likes?)\b|\b(?:published|posted)(?:on|at|\b)",
+    re.IGNORECASE,
+)
+_MAX_LABEL = 100
+_META_LABEL = re.compile(r"^(?:published|posted|updated|by|on)\b\W*$", re.IGNORECASE)
+_REPORTED_SPEECH = re.compile(
+    r"\b(?:said|says|told|according to|added|wrote|urged|asked|announced|stated|noted|explained|warned|reported)\b",
+    re.IGNORECASE,
+)
+# Report-a-comment dialogs and sign-up forms: text no article sentence carries.
+_WIDGET_TEXT = re.compile(
+    r"\b(?:community guidelines|thank you for (?:the|your) feedback|your feedback|enter your e-?mail)\b",
+    re.IGNORECASE,
+)
+_MAX_APPEAL = 320
+# Where the article ends: what follows is comments, related links or chrome.
+_END_MARKER = re.compile(
+    r"^(?:\d+\s+)?(?:"
+    r"comments?|\d+ (?:responses?|replies)|reader(?:s'?|'s)? comments?|your (?:voice|comments?|say)"
+    r"|have your say|what do you think\??|join the (?:discussion|conversation)|post a comment"
+    r"|(?:click|tap)(?: here)? to comment|(?:leave|add|write) a (?:reply|comment|response)"
+    r"|related(?: posts| articles| stories| content| news| coverage| reading)?"
+    r"|you (?:may|might) also (?:like|enjoy|be interested in)|(?:more|also) (?:from|on) (?:\S+ ?){1,5}"
+    r"|more (?:stories|news|articles|posts)|recommended(?: for you| stories| reading)?|read next|up next"
+    r"|what to read next|most (?:read|popular|viewed|shared)|trending(?: now| stories)?"
+    r"|latest(?: news| stories| posts| articles)?|popular posts|further reading|about the author"
+    r"|continue reading|share this(?: article| story| post)?|like this"
+    r")" + _END,
+    re.IGNORECASE,
+)
+_MIN_TEXT_BEFORE_END = 200
+_SENTENCE_END = re.compile(r"[.!?。！？…\"”’)]$")
+_MIN_DEDUP_LINE = 30
+_MAX_STUB = 60
+
+
+def attribution_line(line: str, site_names: Iterable[str] = ()) -> bool:
+    """Whether a whole line names where the text came from ("Via X",
+    "(AFP) —", "Read more at …", "© AFP 2016"). A copyright line naming the
+    site itself (one of `site_names`) is not an attribution."""
+    line = line.strip()
+    if len(line) > _MAX_ATTRIBUTION:
+        return False
+    if _ATTRIBUTION.match(line):
+        return True
+    credit = _CREDIT.match(line)
+    if credit is None or re.search(r"\d{4}\s*[-–]\s*\d{4}", line):
+        return False
+    name = _squeezed(credit.group("name"))
+    return not any(name and (name in own or own in name) for own in map(_squeezed, site_names) if own)
+
+
+def _squeezed(name: str) -> str:
+    """Letters and digits only: "Harbour Post" and harbourpost.example meet."""
+    return "".join(ch for ch in normalize_line(name) if ch.isalnum())
+
+
+def clean_text(text: str, *, titles: Iterable[str | None] = (),
+               site_names: Iterable[str] = ()) -> tuple[str, list[str]]:
+    """Remove furniture lines from extracted text and return (text,
+    attribution lines found). `titles` are the headline's spellings (a line
+    repeating it is dropped). Never raises; an all-furniture text comes back
+    empty. See the module docstring for the rules."""
+    site_names = list(site_names)
+    title_keys = {normalize_line(t) for t in titles if t}
+    lines = [" ".join(raw.split()) for raw in text.splitlines()]
+    lines = [line for line in lines if line]
+    meta = _meta_blocks(lines)
+    attributions: list[str] = []
+    kept: list[str] = []
+    seen: set[str] = set()
+    chars = 0
+    for i, line in enumerate(lines):
+        key = normalize_line(line)
+        if attribution_line(line, site_names):
+            attributions.append(line)
+            continue
+        if chars >= _MIN_TEXT_BEFORE_END and _END_MARKER.match(line):
+            break
+        if i in meta or key in title_keys or _is_furniture_line(line):
+            continue
+        if len(key) >= _MIN_DEDUP_LINE:
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(line)
+        chars += len(line)
+    kept = _trim_edges(kept)
+    if kept:
+        dateline = _DATELINE.match(kept[0])
+        if dateline:
+            attributions.append(dateline.group("credit").strip())
+            kept[0] = kept[0][dateline.end():]
+    return "\n".join(kept), attributions
+
+
+def _meta_blocks(lines: list[str]) -> set[int]:
+    """Indices of runs of label lines that hold a "published" stamp or a
+    counter: the author name beside them is byline, not text."""
+    drop: set[int] = set()
+    run: list[int] = []
+    for i, line in enumerate([*lines, "."]):  # the sentinel closes the last run
+        if _is_stub(line):
+            run.append(i)
+            continue
+        if any(_META_LABEL.match(lines[j]) or _COUNTER.search(lines[j]) for j in run):
+            drop.update(run)
+        run = []
+    return drop
+
+
+def _is_furniture_line(line: str) -> bool:
+    if _FURNITURE_LINE.match(line) or _WIDGET_TEXT.search(line):
+        return True
+    if len(line) <= _MAX_LABEL and not _SENTENCE_END.search(line) and _COUNTER.search(line):
+        return True
+    return (len(line) <= _MAX_APPEAL and _APPEAL_TOPIC.search(line) is not None
+            and _APPEAL_ADDRESS.search(line) is not None and _REPORTED_SPEECH.search(line) is None)
+
+
+def _is_stub(line: str) -> bool:
+    """A short line that is not a sentence: a menu item, a name, a label, a teaser."""
+    return len(line) <= _MAX_STUB and not _SENTENCE_END.search(line)
+
+
+def _trim_edges(lines: list[str]) -> list[str]:
+    """Drop menu items, bylines and labels left before the first and after
+    the last real paragraph."""
+    start, end = 0, len(lines)
+    while start < end and _is_stub(lines[start]):
+        start += 1
+    while end > start and _is_stub(lines[end - 1]):
+        end -= 1
+    return lines[start:end]
