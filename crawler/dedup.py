@@ -1,21 +1,539 @@
-"""Placeholder until the dedup module lands."""
-from dataclasses import dataclass, field
+"""Dedup: exact and near-duplicate detection, and the cluster each stored
+document joins.
+
+Two halves, like ingest:
+
+- `fingerprint(text, config)`: pure and picklable (runs in a worker process):
+  the hash of the normalised text, and the LSH band keys of two MinHash
+  signatures (whole text, and its lead).
+- `store_document(conn, store, doc, fp, config)`: inside the store's write
+  transaction: find candidates (same text hash, same canonical URL, shared
+  LSH bands), verify each on the stored texts, join or merge clusters, insert
+  the document and its bands, and name the cluster's canonical member.
+
+An LSH hit is only ever a candidate: two documents are copies when their exact
+shingle sets say so (`is_copy`), so the index may err on the side of recall.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+
+import numpy as np
+from datasketch import MinHash
+from sqlalchemy import Connection, select
+
+from crawler.urls import canonicalize
+from storage.records import Document
+from storage.schema import documents
+from storage.store import Store
 
 
 @dataclass(frozen=True)
 class DedupConfig:
-    shingle_size: int = 5
+    """Every parameter of dedup, chosen on `bench/dedup_quality.py` (labelled
+    copies of our sample articles and the seed pages). The store records
+    `fingerprint_id()`: band keys made with other values cannot share its index.
+
+    Shingles: `shingle_size` consecutive tokens of the normalised text. A token
+    is a word, or, in scripts written without spaces (Chinese, Japanese, Thai,
+    Lao, Khmer, Myanmar), an overlapping `char_gram`-character gram (a
+    Chinese word is 1-2 characters, so a shingle spans two or three words, as
+    in English). 3 words: 2 let unrelated texts share more, 4 and 5 lose
+    copies with a few words changed (each changed word breaks k shingles).
+
+    Candidates come from two MinHash signatures (datasketch, `scheme`), banded
+    for LSH. A band of r rows collides when all r minima agree (probability
+    J^r for Jaccard J), so
+
+        P(candidate) = 1 - (1 - J^r)^b
+
+    - whole text, 16 bands x 3 rows: J=0.7 -> 0.999, J=0.5 -> 0.88,
+      J=0.4 -> 0.65, J=0.1 -> 0.016, J=0.01 -> 2e-5. Measured Jaccard of
+      wire copies >= 0.63, of trimmed copies >= 0.46.
+    - lead (the first `lead_shingles` shingles), 16 x 3: J=0.7 -> 0.999,
+      J=0.6 -> 0.98, J=0.5 -> 0.88. An excerpt's whole-text Jaccard is
+      0.2-0.45, which no Jaccard threshold can take without taking unrelated
+      texts too, but it keeps its original's start: lead Jaccard >= 0.73
+      measured. Without the lead bands about half the excerpts are missed.
+      80 shingles: a share line leaked above the text shifts a shorter lead
+      more; a longer one is diluted by a one-paragraph excerpt.
+
+    3 rows, not 2: a pair of unrelated texts sharing a few common trigrams
+    (J ~ 0.01) becomes a candidate with probability ~3e-5 instead of ~3e-3,
+    so chance candidates per lookup stay ~0 as the corpus grows.
+    Index cost: `bands + lead_bands` = 32 rows of `lsh_bands` per document
+    (about 590 bytes in SQLite).
+
+    Verification (exact, on the stored texts): two texts are copies when
+    their shingle Jaccard >= `jaccard_threshold`, or when the shorter is
+    contained in the longer (share of its shingles found there) >=
+    `containment_threshold` AND its lead is found in the longer text's head
+    (first two leads) >= `lead_threshold`: an excerpt starts where its
+    original starts, while a short article that carries the same statement
+    as a longer one starts with its own words. Measured on copies: Jaccard
+    >= 0.46 or containment >= 0.83 with lead >= 0.74; on different articles
+    about one event: Jaccard <= 0.05, containment <= 0.11, lead <= 0.13. The
+    thresholds sit between, nearer the different articles, so copies that
+    carry leaked page furniture or heavier edits are still taken. Texts with
+    fewer than `min_shingles` distinct shingles match by exact hash only.
+    """
+
+    shingle_size: int = 3
+    char_gram: int = 2
+    num_perm: int = 48  # = bands * rows
+    bands: int = 16
+    rows: int = 3
+    lead_shingles: int = 80
+    lead_perm: int = 48  # = lead_bands * lead_rows
+    lead_bands: int = 16
+    lead_rows: int = 3
+    jaccard_threshold: float = 0.5
+    containment_threshold: float = 0.75
+    lead_threshold: float = 0.4
+    numbers_threshold: float = 0.5
+    min_numbers: int = 3
+    min_shingles: int = 20
+    # A member is an excerpt when its text is at most this share of the
+    # longest member's length and is contained in it (the canonical rule).
+    excerpt_ratio: float = 0.85
+    seed: int = 1
+    scheme: str = "affine32"  # datasketch MinHash permutation scheme
+
+    def __post_init__(self) -> None:
+        if self.bands * self.rows != self.num_perm or self.lead_bands * self.lead_rows != self.lead_perm:
+            raise ValueError("num_perm must be bands * rows and lead_perm lead_bands * lead_rows")
+
+    def fingerprint_id(self) -> str:
+        """A stable name of every parameter that shapes the band keys, incl.
+        the hashing scheme: the store's `dedup_config`. The verification
+        thresholds are left out on purpose: they are applied to stored texts
+        at lookup time, so changing them needs no reindex."""
+        return (
+            f"v1;shingle={self.shingle_size};chargram={self.char_gram};ids=crc32-mix64;"
+            f"full={self.bands}x{self.rows};lead={self.lead_shingles}:{self.lead_bands}x{self.lead_rows};"
+            f"min={self.min_shingles};seed={self.seed};minhash=datasketch-{self.scheme};bandkey=blake2b64"
+        )
 
 
 @dataclass
 class Fingerprint:
-    text_hash: str
-    band_keys: list = field(default_factory=list)
+    """What dedup needs of a text before touching the store."""
+
+    text_hash: str  # sha256 of normalise(text)
+    band_keys: list[int]  # signed 64-bit LSH bucket keys, whole text then lead
 
 
-def fingerprint(text, config=DedupConfig()):
-    raise NotImplementedError
+@dataclass
+class Decision:
+    """Where a stored document went."""
+
+    cluster_id: int
+    # For a copy: the cluster's canonical member and the copy's similarity to
+    # it (containment of the shorter text in the longer, 0..1). None when the
+    # document is itself canonical, whether its cluster is new or it outranks
+    # copies that arrived before it (`is_canonical` True in both cases).
+    matched_id: int | None
+    matched_url: str | None
+    similarity: float | None
+    is_canonical: bool
 
 
-def store_document(conn, store, doc, fp, config):
-    raise NotImplementedError
+# -- normalisation and shingles ------------------------------------------------
+
+_PUNCT = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u0060": "'", "\u00b4": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u2039": "'", "\u203a": "'", "\u300c": '"', "\u300d": '"', "\u300e": '"', "\u300f": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
+    "\u2212": "-", "\ufe58": "-", "\ufe63": "-", "\uff0d": "-",
+}
+# A regex finds the rare quote and dash characters faster than str.translate
+# walks every character.
+_PUNCT_RE = re.compile("[" + "".join(_PUNCT) + "]")
+_SPACE = re.compile(r"\s+")
+
+# Scripts written without spaces between words.
+_NOSPACE = (
+    "\u0e00-\u0eff"  # Thai, Lao
+    "\u1000-\u109f"  # Myanmar
+    "\u1780-\u17ff"  # Khmer
+    "\u3040-\u30ff\u31f0-\u31ff"  # Hiragana, Katakana
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
+    "\U00020000-\U0002fa1f"
+)
+_TOKEN = re.compile(rf"[{_NOSPACE}]+|[^\W{_NOSPACE}]+")
+_NOSPACE_RUN = re.compile(rf"[{_NOSPACE}]")
+_WORD = re.compile(r"\w+")
+_DIGIT = re.compile(r"\d")
+# "5,000" and "5000" are the same number; so are "3.5" and "3,5".
+_DIGIT_GROUP = re.compile(r"(?<=\d)[,.'\u00a0\u202f](?=\d)")
+
+
+def normalise(text: str) -> str:
+    """The text as exact dedup compares it: Unicode NFKC, case-folded, one
+    quote style and one dash, runs of whitespace collapsed to one space.
+    Never raises for a str; '' for an empty text."""
+    text = _PUNCT_RE.sub(lambda m: _PUNCT[m.group()], unicodedata.normalize("NFKC", text).casefold())
+    return _SPACE.sub(" ", text).strip()
+
+
+def text_hash(text: str) -> str:
+    """sha256 (hex) of the normalised text: equal for exact duplicates."""
+    return _sha256(normalise(text))
+
+
+def _sha256(normalised: str) -> str:
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+def tokens(text: str, char_gram: int = 2) -> list[str]:
+    """Words of the normalised text; runs of a script without spaces become
+    overlapping `char_gram`-character grams (a run shorter than that is one
+    token). Punctuation is dropped; digit grouping marks are ignored."""
+    return _tokens(normalise(text), char_gram)
+
+
+def _tokens(normalised: str, char_gram: int) -> list[str]:
+    text = _DIGIT_GROUP.sub("", normalised)
+    if not _NOSPACE_RUN.search(text):
+        return _WORD.findall(text)
+    out: list[str] = []
+    for run in _TOKEN.findall(text):
+        if len(run) > char_gram and _NOSPACE_RUN.match(run):
+            out.extend(run[i:i + char_gram] for i in range(len(run) - char_gram + 1))
+        else:
+            out.append(run)
+    return out
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _shingle_ids(toks: list[str], k: int) -> np.ndarray:
+    # Hash each token once (crc32, in C), then mix k consecutive token hashes
+    # into one 32-bit shingle id with numpy: a fraction of the cost of hashing
+    # every shingle string, and order-sensitive ("a b c" != "c b a").
+    if not toks:
+        return np.zeros(0, dtype=np.uint32)
+    vocab = {w: zlib.crc32(w.encode("utf-8")) for w in set(toks)}
+    t = np.fromiter(map(vocab.__getitem__, toks), dtype=np.uint64, count=len(toks))
+    n = max(1, len(t) - k + 1)
+    h = np.zeros(n, dtype=np.uint64)
+    for j in range(min(k, len(t))):
+        h = (h ^ t[j:j + n]) * _GOLDEN
+        h ^= h >> np.uint64(29)
+    return (h >> np.uint64(32)).astype(np.uint32)
+
+
+def shingle_ids(text: str, config: "DedupConfig") -> np.ndarray:
+    """32-bit ids of the text's shingles (`shingle_size` consecutive tokens),
+    in reading order, repeats kept: the lead is a prefix. A text shorter than
+    one shingle is one shingle; an empty text has none."""
+    return _shingle_ids(tokens(text, config.char_gram), config.shingle_size)
+
+
+# -- fingerprint -----------------------------------------------------------------
+
+@lru_cache(maxsize=8)
+def _permutations(num_perm: int, seed: int, scheme: str):
+    return MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations
+
+
+def _identity(value: int) -> int:
+    return value
+
+
+def _minhash(ids: np.ndarray, num_perm: int, seed: int, scheme: str) -> MinHash:
+    m = MinHash(num_perm=num_perm, seed=seed, scheme=scheme, hashfunc=_identity,
+                permutations=_permutations(num_perm, seed, scheme))
+    m.update_batch(np.unique(ids))  # ids are already hashes: datasketch mixes and permutes them
+    return m
+
+
+def _band_keys(tag: bytes, hashvalues: np.ndarray, bands: int, rows: int) -> list[int]:
+    keys = []
+    for i in range(bands):
+        band = hashvalues[i * rows:(i + 1) * rows].astype("<u8").tobytes()
+        digest = hashlib.blake2b(tag + bytes([i]) + band, digest_size=8).digest()
+        keys.append(int.from_bytes(digest, "little", signed=True))
+    return keys
+
+
+def fingerprint(text: str, config: DedupConfig = DedupConfig()) -> Fingerprint:
+    """Text hash and LSH band keys of `text`. Pure; never raises for a str.
+    A text with fewer than `config.min_shingles` distinct shingles gets no
+    band keys (it can only match exactly)."""
+    normalised = normalise(text)
+    ids = _shingle_ids(_tokens(normalised, config.char_gram), config.shingle_size)
+    keys: list[int] = []
+    if len(np.unique(ids)) >= config.min_shingles:
+        full = _minhash(ids, config.num_perm, config.seed, config.scheme)
+        keys = _band_keys(b"F", full.hashvalues, config.bands, config.rows)
+        if config.lead_bands:
+            lead = _minhash(ids[:config.lead_shingles], config.lead_perm, config.seed + 1, config.scheme)
+            keys += _band_keys(b"L", lead.hashvalues, config.lead_bands, config.lead_rows)
+    return Fingerprint(text_hash=_sha256(normalised), band_keys=keys)
+
+
+# -- verification ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Shingled:
+    """A text's distinct shingles, its lead (the first `lead_shingles`), its
+    head (the first two leads' worth: room for a dropped paragraph) and its
+    numbers (distinct tokens with a digit: the facts a copy repeats)."""
+
+    all: frozenset[int]
+    lead: frozenset[int]
+    head: frozenset[int]
+    numbers: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str, config: DedupConfig) -> "Shingled":
+        toks = tokens(text, config.char_gram)
+        ids = _shingle_ids(toks, config.shingle_size).tolist()
+        n = config.lead_shingles
+        numbers = frozenset(t for t in toks if _DIGIT.search(t))
+        return cls(frozenset(ids), frozenset(ids[:n]), frozenset(ids[:2 * n]), numbers)
+
+
+@dataclass(frozen=True)
+class Similarity:
+    """Exact similarities of two shingled texts."""
+
+    jaccard: float
+    containment: float  # share of the smaller set found in the larger
+    lead: float  # share of the smaller text's lead found in the larger text's head
+    numbers: float | None  # share of the smaller text's numbers found in the larger; None: too few to tell
+
+
+def compare(a: Shingled, b: Shingled, min_numbers: int = 3) -> Similarity:
+    """Exact Jaccard, containment, lead agreement and number agreement of two
+    shingled texts (0.0 when either is empty). Numbers are compared only when
+    both texts carry at least `min_numbers` distinct ones."""
+    if not a.all or not b.all:
+        return Similarity(0.0, 0.0, 0.0, None)
+    small, large = (a, b) if len(a.all) <= len(b.all) else (b, a)
+    common = len(small.all & large.all)
+    union = len(small.all) + len(large.all) - common
+    lead = len(small.lead & large.head) / len(small.lead)
+    numbers = None
+    if min(len(small.numbers), len(large.numbers)) >= min_numbers:
+        numbers = len(small.numbers & large.numbers) / len(small.numbers)
+    return Similarity(common / union, common / len(small.all), lead, numbers)
+
+
+def is_copy(a: Shingled, b: Shingled, config: DedupConfig) -> Similarity | None:
+    """The similarity of `a` and `b` if they are copies of one article (see
+    DedupConfig for the rule), else None."""
+    if min(len(a.all), len(b.all)) < config.min_shingles:
+        return None
+    sim = compare(a, b, config.min_numbers)
+    if sim.numbers is not None and sim.numbers < config.numbers_threshold:
+        return None  # same wording, other facts: articles made from one template
+    if sim.jaccard >= config.jaccard_threshold:
+        return sim
+    if sim.containment >= config.containment_threshold and sim.lead >= config.lead_threshold:
+        return sim
+    return None
+
+
+# -- the cluster decision, inside the store's write transaction -------------------
+
+def ensure_compatible(store: Store, config: DedupConfig) -> None:
+    """Record the dedup settings with the store, or raise StoreConfigError if
+    its index was built with other settings (band keys cannot be mixed)."""
+    store.ensure_meta("dedup_config", config.fingerprint_id())
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _published(doc: Document) -> datetime | None:
+    """`published` as a UTC datetime; None when missing or unreadable (then
+    the fetch time decides)."""
+    if not doc.published:
+        return None
+    try:
+        return _utc(datetime.fromisoformat(doc.published.strip()))
+    except ValueError:
+        return None
+
+
+class _Texts:
+    """Shingled texts of the stored documents looked at in one decision, each
+    computed once (by document id)."""
+
+    def __init__(self, config: DedupConfig):
+        self.config = config
+        self.known: dict[int, Shingled] = {}
+
+    def __call__(self, doc: Document) -> Shingled:
+        if doc.id not in self.known:
+            self.known[doc.id] = Shingled.of(doc.text, self.config)
+        return self.known[doc.id]
+
+
+_NEVER = datetime.max.replace(tzinfo=timezone.utc)
+
+
+def choose_canonical(members: list[Document], texts: _Texts, config: DedupConfig) -> Document:
+    """The member that stands for the cluster, by these rules in order:
+
+    1. an original over a copy that names a source (`attribution` set);
+    2. a full text over an excerpt (a text at most `excerpt_ratio` as long
+       as the longest member, and contained in it);
+    3. the earliest `published`, then the earliest `fetched_at`, then the
+       lowest id.
+
+    The same members give the same canonical whatever order they arrived in."""
+    longest = max(members, key=lambda m: (len(m.text), -m.id))
+
+    def is_excerpt(m: Document) -> bool:
+        # Length first: most members are not clearly shorter, and need no shingles.
+        if m.id == longest.id or len(m.text) > config.excerpt_ratio * len(longest.text):
+            return False
+        return compare(texts(m), texts(longest)).containment >= config.containment_threshold
+
+    def order(m: Document) -> tuple:
+        return (m.attribution is not None, _published(m) or _NEVER, _utc(m.fetched_at), m.id)
+
+    ranked = sorted(members, key=order)
+    first_group = [m for m in ranked if (m.attribution is not None) == (ranked[0].attribution is not None)]
+    return next((m for m in first_group if not is_excerpt(m)), first_group[0])
+
+
+def _previous_version(conn: Connection, store: Store, doc: Document) -> Document | None:
+    # The version this document supersedes (ingest marks it not-latest first).
+    if doc.version <= 1:
+        return None
+    row_id = conn.execute(
+        select(documents.c.id)
+        .where(documents.c.url_key == doc.url_key, documents.c.is_latest.is_(False))
+        .order_by(documents.c.id.desc())
+        .limit(1)
+    ).scalar()
+    return store.get_document(row_id, conn) if row_id is not None else None
+
+
+def _candidates(conn: Connection, store: Store, doc: Document, fp: Fingerprint) -> list[Document]:
+    found: dict[int, Document] = {}
+    for d in store.latest_with_text_hash(fp.text_hash, conn):
+        found[d.id] = d
+    if doc.canonical_url:
+        names = {doc.canonical_url}
+        try:
+            names.add(canonicalize(doc.canonical_url))
+        except ValueError:
+            pass  # a non-http canonical link: only the literal value can match
+        for name in names:
+            for d in store.latest_with_canonical_url(name, conn):
+                found[d.id] = d
+    ids = store.lsh_candidates(conn, fp.band_keys) - set(found)
+    for d in store.get_documents(ids, conn):
+        found[d.id] = d
+    # Same URL identity means an older version of this very page, not a copy.
+    return [d for d in found.values() if d.url_key != doc.url_key]
+
+
+def _verified(new: Shingled, fp: Fingerprint, candidates: list[Document], texts: _Texts,
+              config: DedupConfig) -> list[Document]:
+    """The first verified match in each candidate cluster. One match is
+    enough to join a cluster, so once a member verifies its cluster mates are
+    not compared (a wire story on a hundred sites costs one comparison, not a
+    hundred). Exact duplicates and canonical members are tried first."""
+    by_cluster: dict[int, list[Document]] = defaultdict(list)
+    for cand in candidates:
+        by_cluster[cand.cluster_id].append(cand)
+    matches = []
+    for members in by_cluster.values():
+        members.sort(key=lambda d: (d.text_hash != fp.text_hash, not d.is_canonical, d.id))
+        for cand in members:
+            if cand.text_hash == fp.text_hash or is_copy(new, texts(cand), config) is not None:
+                matches.append(cand)
+                break
+    return matches
+
+
+def decide_cluster(conn: Connection, store: Store, cluster_id: int, texts: _Texts,
+                   config: DedupConfig) -> tuple[Document | None, dict[int, float | None]]:
+    """Name the canonical latest member of `cluster_id` and record each copy's
+    similarity to it (containment of the shorter text in the longer). Only
+    similarities whose canonical changed are recomputed. Returns the
+    canonical member (None for a cluster without latest members) and the
+    similarities by document id."""
+    members = store.cluster_members(conn, cluster_id)
+    if not members:
+        return None, {}
+    canonical = choose_canonical(members, texts, config)
+    similarities: dict[int, float | None] = {}
+    for m in members:
+        if m.id == canonical.id:
+            similarities[m.id] = None
+        elif m.duplicate_of == canonical.id and m.similarity is not None:
+            similarities[m.id] = m.similarity
+        else:
+            similarities[m.id] = round(compare(texts(m), texts(canonical)).containment, 4)
+    store.set_cluster_decision(conn, cluster_id, canonical.id, similarities)
+    return canonical, similarities
+
+
+def store_document(conn: Connection, store: Store, doc: Document, fp: Fingerprint,
+                   config: DedupConfig) -> Decision:
+    """Store `doc` in the cluster of the copies it has, inside the caller's
+    `store.write()` transaction (whose writer lock makes the decision and the
+    insert one step for every process sharing the store).
+
+    Candidates: latest documents with the same text hash, those naming the
+    same canonical URL, and those sharing an LSH band; never documents of the
+    same URL identity (its older versions). Each is verified on the stored
+    texts (`is_copy`). `doc` joins the cluster of its matches; when they sit in
+    several clusters, those clusters merge into the oldest. A new version
+    also stays in its previous version's cluster when the two texts are still
+    copies. Then `doc` is inserted (setting `doc.id`) with its band keys, and
+    the cluster's canonical member is chosen again (`choose_canonical`, which
+    does not depend on arrival order). A document without matches gets a new
+    cluster. Database errors propagate (the transaction rolls back)."""
+    texts = _Texts(config)
+    new = Shingled.of(doc.text, config)
+    matches = _verified(new, fp, _candidates(conn, store, doc, fp), texts, config)
+    clusters = {m.cluster_id for m in matches}
+    previous = _previous_version(conn, store, doc)
+    if previous is not None and (previous.text_hash == fp.text_hash
+                                 or is_copy(new, texts(previous), config) is not None):
+        clusters.add(previous.cluster_id)
+    cluster_id = min(clusters) if clusters else store.new_cluster(conn)
+    for other in sorted(clusters - {cluster_id}):
+        store.move_members(conn, other, cluster_id)
+    doc.cluster_id = cluster_id
+    store.insert_document(conn, doc)
+    texts.known[doc.id] = new
+    store.lsh_add(conn, doc.id, fp.band_keys)
+    canonical, similarities = decide_cluster(conn, store, cluster_id, texts, config)
+    assert canonical is not None  # doc itself is a latest member
+    if previous is not None and previous.cluster_id not in clusters:
+        decide_cluster(conn, store, previous.cluster_id, texts, config)
+    doc.is_canonical = canonical.id == doc.id
+    doc.duplicate_of = None if doc.is_canonical else canonical.id
+    doc.similarity = similarities[doc.id]
+    return _decision(doc, canonical)
+
+
+def _decision(doc: Document, canonical: Document) -> Decision:
+    assert doc.cluster_id is not None
+    if canonical.id != doc.id:
+        return Decision(doc.cluster_id, canonical.id, canonical.url, doc.similarity, False)
+    # The document stands for its cluster (new, or it outranks the copies it
+    # joined): it is nobody's copy.
+    return Decision(doc.cluster_id, None, None, None, True)

@@ -1,0 +1,213 @@
+"""Crawl throughput: a whole crawl (download, extract in a process pool,
+dedup, store, archive) against bare single-process `trafilatura.extract` over
+the same pages, measured in the same run.
+
+    .venv/bin/python bench/crawl.py [--pages 2000] [--repeats 3] [--sample 300]
+
+The site is generated and served on 127.0.0.1 by an aiohttp server in its own
+process, from pages rendered in advance, so the server is never the limit.
+Each page is one of our article templates around its own text (words of our
+sample articles in a new order, so no two pages are copies), plus the
+navigation, "most read" list, footer and inline script a real news page
+carries: about 60 kB, which trafilatura extracts at roughly the 40-50 pages/s
+per core of real news pages. Articles are listed in a sitemap (links are not
+followed).
+
+Prints pages/s of the crawl, bare-extract pages/s on one core, and the ratio
+crawl / bare-per-core (target on 2 cores: >= 1.7). Also the whole ingest path
+(`prepare` + `commit`) on one core without any crawl, and crawl / that: the
+share of the cores the crawl turns into ingest work, whatever ingest costs.
+Medians over the repeats; each crawl goes into a fresh store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import multiprocessing
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from crawler.settings import available_cores  # noqa: E402
+from crawler.sources import Politeness, Source  # noqa: E402
+from flows.sampleweb.articles import ARTICLES  # noqa: E402
+from flows.sampleweb.templates import TEMPLATES, render_article_page  # noqa: E402
+
+WORDS = sorted({w for a in ARTICLES if a.lang == "en" for p in a.paragraphs for w in re.findall(r"[A-Za-z']+", p)})
+MENU_LINKS = 400  # links in the mega-menu and again in the footer site map
+LAST_MODIFIED = "Wed, 01 May 2024 08:00:00 GMT"
+# Crawl settings for a local server: no politeness delay, enough requests in flight.
+FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 32}
+
+
+def _sentence(rng: random.Random) -> str:
+    return " ".join(rng.choices(WORDS, k=rng.randint(10, 24))).capitalize() + "."
+
+
+def _boilerplate(rng: random.Random) -> str:
+    menu = "".join(f'<li><a href="/section/{i}/">{" ".join(rng.choices(WORDS, k=2))}</a></li>'
+                   for i in range(MENU_LINKS))
+    most_read = "".join(f'<li><a href="/story/{rng.randint(1, 10**6)}.html">{_sentence(rng)}</a></li>'
+                        for _ in range(30))
+    script = "<script>var config = {" + ",".join(f'"k{i}": "{"x" * 40}"' for i in range(300)) + "};</script>"
+    return (f'<nav class="mega-menu"><ul>{menu}</ul></nav><aside class="most-read"><h3>Most read</h3>'
+            f'<ol>{most_read}</ol></aside><footer class="sitemap"><ul>{menu}</ul></footer>{script}')
+
+
+def article_page(i: int, base: str) -> bytes:
+    """Page number i of the bench site (deterministic)."""
+    rng = random.Random(i)
+    paragraphs = [" ".join(_sentence(rng) for _ in range(rng.randint(3, 5))) for _ in range(rng.randint(8, 12))]
+    html = render_article_page(TEMPLATES[i % len(TEMPLATES)], title=_sentence(rng)[:80], paragraphs=paragraphs,
+                               site_name="Bench Wire", url=f"{base}/a/{i}.html", author="Staff Reporter",
+                               published="2024-05-01")
+    return html.replace("</body>", _boilerplate(rng) + "</body>").encode("utf-8")
+
+
+def sitemap(n: int, base: str) -> bytes:
+    urls = "".join(f"<url><loc>{base}/a/{i}.html</loc></url>" for i in range(n))
+    return (f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"{urls}</urlset>").encode()
+
+
+def _serve(n: int, port_pipe) -> None:
+    """The server process: render every page once, then answer from memory,
+    with an ETag and 304s for conditional requests."""
+    import asyncio
+    import socket
+
+    from aiohttp import web
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    pages = {f"/a/{i}.html": article_page(i, base) for i in range(n)}
+    pages["/sitemap.xml"] = sitemap(n, base)
+    etags = {path: '"' + hashlib.sha1(body).hexdigest()[:16] + '"' for path, body in pages.items()}
+
+    async def handle(request: web.Request) -> web.Response:
+        body = pages.get(request.path)
+        if body is None:
+            return web.Response(status=404, text="not here")
+        etag = etags[request.path]
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        kind = "application/xml" if request.path.endswith(".xml") else "text/html"
+        return web.Response(body=body, content_type=kind, charset="utf-8",
+                            headers={"ETag": etag, "Last-Modified": LAST_MODIFIED})
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_get("/{tail:.*}", handle)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.SockSite(runner, sock, backlog=512).start()
+        port_pipe.send(base)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+class BenchSite:
+    """The generated site, served by its own process while the `with` lasts."""
+
+    def __init__(self, pages: int):
+        self.pages = pages
+
+    def __enter__(self) -> "BenchSite":
+        ctx = multiprocessing.get_context("spawn")
+        receive, send = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=_serve, args=(self.pages, send), daemon=True)
+        self.process.start()
+        self.base = receive.recv()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        self.process.join()
+
+    def source(self, **politeness) -> Source:
+        """The site as a source: our own server, so many requests in flight."""
+        return Source(name="bench", sitemaps=(f"{self.base}/sitemap.xml",), allowed_domains=("127.0.0.1",),
+                      follow_links=False, robots_sitemaps=False,
+                      politeness=Politeness(**{"concurrency_per_host": 16, **politeness}))
+
+
+def bare_extract_rate(pages: list[tuple[str, bytes]]) -> float:
+    """Pages per second of plain `trafilatura.extract`, one process, one core."""
+    import trafilatura
+
+    start = time.perf_counter()
+    for url, body in pages:
+        trafilatura.extract(body, url=url, include_comments=False)
+    return len(pages) / (time.perf_counter() - start)
+
+
+def ingest_rate(pages: list[tuple[str, bytes]], data_dir: Path) -> float:
+    """Pages per second of the whole ingest path (`prepare` then `commit`,
+    into a fresh store) in one process: what one core does without the crawl."""
+    from datetime import datetime, timezone
+
+    from crawler.ingest import commit, prepare
+    from crawler.records import Page
+    from storage.archive import Archive
+    from storage.store import Store
+
+    now = datetime.now(timezone.utc)
+    with Store(None, data_dir) as store:
+        archive = Archive(data_dir / "archive")
+        start = time.perf_counter()
+        for url, body in pages:
+            page = Page(url=url, status=200, headers={"content-type": "text/html; charset=utf-8"}, body=body,
+                        fetched_at=now)
+            commit(prepare(page), store, archive=archive)
+        return len(pages) / (time.perf_counter() - start)
+
+
+def timed_crawl(source: Source, data_dir: Path, **overrides):
+    from crawler.run import crawl_source
+
+    start = time.perf_counter()
+    stats = crawl_source(source, database_url=None, data_dir=data_dir, settings_overrides={**FAST, **overrides})
+    return time.perf_counter() - start, stats
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--pages", type=int, default=2000)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--sample", type=int, default=300, help="pages extracted bare per repeat")
+    args = ap.parse_args()
+    crawl_rates, bare_rates, ingest_rates = [], [], []
+    with BenchSite(args.pages) as site, tempfile.TemporaryDirectory() as tmp:
+        step = max(1, args.pages // args.sample)
+        sample = [(f"{site.base}/a/{i}.html", article_page(i, site.base)) for i in range(0, args.pages, step)]
+        size = statistics.mean(len(body) for _, body in sample)
+        for repeat in range(args.repeats):  # interleaved, so drift hits all alike
+            bare_rates.append(bare_extract_rate(sample))
+            ingest_rates.append(ingest_rate(sample, Path(tmp) / f"ingest{repeat}"))
+            seconds, stats = timed_crawl(site.source(), Path(tmp) / f"crawl{repeat}")
+            crawl_rates.append(stats.fetched / seconds)
+            print(f"  repeat {repeat + 1}: crawl {stats.fetched} pages in {seconds:.1f} s "
+                  f"(stored {stats.stored}, copies {stats.copies}, rejected {stats.rejected}, "
+                  f"errors {stats.errors}); bare {bare_rates[-1]:.1f} pages/s; "
+                  f"ingest {ingest_rates[-1]:.1f} pages/s", flush=True)
+    crawl, bare, ingest = (statistics.median(r) for r in (crawl_rates, bare_rates, ingest_rates))
+    print(f"site: {args.pages} article pages, {size / 1024:.0f} kB each on average; {available_cores()} cores")
+    print(f"crawl (whole ingest, every core)    : {crawl:7.1f} pages/s  (median of {args.repeats})")
+    print(f"bare trafilatura.extract, 1 core    : {bare:7.1f} pages/s")
+    print(f"whole ingest path, 1 core, no crawl : {ingest:7.1f} pages/s")
+    print(f"ratio crawl / bare-per-core         : {crawl / bare:7.2f}  (target on 2 cores: >= 1.7)")
+    print(f"ratio crawl / ingest-per-core       : {crawl / ingest:7.2f}  (how much of the cores the crawl "
+          f"turns into ingest; {available_cores()} would be perfect)")
+
+
+if __name__ == "__main__":
+    main()

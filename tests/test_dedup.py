@@ -1,0 +1,262 @@
+"""Dedup through the real store (SQLite and PostgreSQL, the `store` fixture)
+and the real commit path: which documents end up in one cluster, which member
+stands for it, and what similarity each copy records."""
+
+from __future__ import annotations
+
+import pickle
+import random
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from crawler.dedup import (
+    DedupConfig,
+    Shingled,
+    compare,
+    ensure_compatible,
+    fingerprint,
+    normalise,
+    tokens,
+)
+from crawler.ingest import IngestConfig, IngestResult, Prepared, commit, page_hash
+from crawler.records import Article, Page
+from flows.sampleweb.articles import ARTICLES
+from flows.sampleweb.copies import KINDS, make_copy, seed_articles
+from storage.schema import lsh_bands
+from storage.store import Store, StoreConfigError
+
+T0 = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
+BY_SLUG = {a.slug: a for a in ARTICLES}
+ENGLISH = [a for a in ARTICLES if a.lang == "en"]
+
+
+def ingest(store: Store, url: str, paragraphs, *, published: str | None = None,
+           attribution: str | None = None, canonical_url: str | None = None,
+           fetched_at: datetime = T0, config: IngestConfig = IngestConfig()) -> IngestResult:
+    """Commit one extracted article through the ingest path (no HTML: the
+    extractor has its own tests)."""
+    text = "\n\n".join(paragraphs)
+    page = Page(url=url, status=200, headers={"content-type": "text/html"}, body=text.encode(),
+                fetched_at=fetched_at)
+    article = Article(url=url, text=text, published=published, attribution=attribution,
+                      canonical_url=canonical_url)
+    prepared = Prepared(page=page, page_hash=page_hash(page.body), article=article,
+                        fingerprint=fingerprint(text, config.dedup))
+    return commit(prepared, store, config=config)
+
+
+def members(store: Store, result: IngestResult) -> set[str]:
+    return {d.url for d in store.members(result.cluster_id)}
+
+
+# -- normalisation and shingles ---------------------------------------------------
+
+def test_exact_hash_ignores_case_spacing_quote_styles_dashes_and_unicode_forms():
+    a = "The  minister said: \u201cWe\u2019ll meet\u201d \u2014 on Ｍonday.\n\nNext paragraph."
+    b = "the minister said: \"we'll meet\" - on Monday. Next paragraph."
+    assert normalise(a) == normalise(b)
+    assert fingerprint(a).text_hash == fingerprint(b).text_hash
+    assert fingerprint(a).text_hash != fingerprint(b + " More.").text_hash
+
+
+def test_scripts_without_spaces_are_shingled_by_characters():
+    zh = BY_SLUG["xijiang-river-tunnel-opens"].text
+    th = BY_SLUG["leatherback-turtle-nest-phang-nga"].text
+    for text in (zh, th):
+        toks = tokens(text)
+        # a whole sentence would be one "word" if we split on spaces
+        assert len(toks) > len(text.split()) * 5
+        assert len(fingerprint(text).band_keys) == DedupConfig().bands + DedupConfig().lead_bands
+
+
+def test_fingerprint_is_picklable_and_has_signed_64_bit_band_keys():
+    fp = fingerprint(ENGLISH[0].text)
+    assert pickle.loads(pickle.dumps(fp)) == fp
+    assert all(-2**63 <= k < 2**63 for k in fp.band_keys)
+    assert fingerprint("Too short to index.").band_keys == []
+
+
+# -- clusters through the store ----------------------------------------------------
+
+def test_an_exact_copy_under_another_url_joins_the_cluster(store):
+    art = ENGLISH[0]
+    a = ingest(store, "http://origin.example/a", art.paragraphs, published="2024-03-04")
+    b = ingest(store, "http://mirror.example/a-copy", art.paragraphs, published="2024-03-05")
+    assert a.outcome == "stored" and b.outcome == "copy"
+    assert b.cluster_id == a.cluster_id and b.duplicate_of_url == "http://origin.example/a"
+    assert b.similarity == 1.0
+    copy = store.get_document(b.document_id)
+    assert copy.duplicate_of == a.document_id and copy.similarity == 1.0 and not copy.is_canonical
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_copy_kind_joins_its_original_with_canonical_and_similarity(store, kind):
+    art = BY_SLUG["torvane-brno-packaging-plant"]
+    original = ingest(store, "http://origin.example/story", art.paragraphs, published=art.published)
+    _title, paragraphs, attribution = make_copy(kind, list(art.paragraphs), random.Random(kind))
+    copy = ingest(store, f"http://copies.example/{kind}", paragraphs, attribution=attribution,
+                  published=art.published, fetched_at=T0 + timedelta(hours=3))
+    assert copy.outcome == "copy", copy.line()
+    assert copy.cluster_id == original.cluster_id
+    assert copy.duplicate_of_url == "http://origin.example/story"
+    stored = store.get_document(copy.document_id)
+    assert stored.duplicate_of == original.document_id
+    assert 0.6 <= stored.similarity <= 1.0 and stored.similarity == pytest.approx(copy.similarity)
+    assert store.get_document(original.document_id).is_canonical
+    [(cid, size, canonical)] = store.clusters()
+    assert (cid, size, canonical.id) == (original.cluster_id, 2, original.document_id)
+
+
+@pytest.mark.parametrize("excerpt_first", [True, False], ids=["excerpt-first", "full-first"])
+def test_arrival_order_does_not_change_the_cluster_or_its_canonical(store, excerpt_first):
+    art = ENGLISH[3]
+    # The excerpt names no source in a separate line (it sits in the text) and
+    # carries no date: only "a full text over an excerpt" can rank the two.
+    _t, excerpt, _a = make_copy("excerpt", list(art.paragraphs), random.Random(4), attribution_in_text=True)
+    full = ("http://origin.example/full", art.paragraphs)
+    part = ("http://blog.example/excerpt", excerpt)
+    first, second = (part, full) if excerpt_first else (full, part)
+    r1 = ingest(store, *first, fetched_at=T0)
+    r2 = ingest(store, *second, fetched_at=T0 + timedelta(minutes=5))
+    assert r1.cluster_id == r2.cluster_id
+    [(cid, size, canonical)] = store.clusters()
+    assert size == 2 and canonical.url == "http://origin.example/full"
+    excerpt_doc = store.find_document("http://blog.example/excerpt")
+    assert excerpt_doc.duplicate_of == canonical.id and excerpt_doc.similarity >= 0.9
+
+
+def test_originals_over_copies_that_name_their_source(store):
+    art = ENGLISH[5]
+    # The copy was fetched first and claims an earlier date, but names its source.
+    _t, paragraphs, _a = make_copy("wire", list(art.paragraphs), random.Random(1), attribution_in_text=False)
+    ingest(store, "http://copy.example/w", paragraphs, attribution="Via Origin Daily", published="2024-01-01")
+    original = ingest(store, "http://origin.example/o", art.paragraphs, published="2024-01-02",
+                      fetched_at=T0 + timedelta(hours=1))
+    [(_cid, _size, canonical)] = store.clusters()
+    assert canonical.id == original.document_id
+
+
+def test_different_articles_on_the_same_event_stay_apart(store):
+    triples = [a for a in ARTICLES if a.topic in ("halvern-port-strike", "ostra-flood")]
+    assert len(triples) == 6
+    results = [ingest(store, f"http://one-site.example/{a.slug}", a.paragraphs) for a in triples]
+    assert all(r.outcome == "stored" for r in results)
+    assert len({r.cluster_id for r in results}) == 6
+    assert store.clusters(min_size=2) == []
+
+
+def test_seed_articles_are_never_merged(store, seeds_dir):
+    seeds = seed_articles(seeds_dir)
+    assert len(seeds) >= 5
+    results = [ingest(store, f"http://seeds.example/{i}", s.paragraphs) for i, s in enumerate(seeds)]
+    assert [r.outcome for r in results] == ["stored"] * len(seeds)
+    assert store.clusters(min_size=2) == []
+
+
+@pytest.mark.parametrize("slug", ["xijiang-river-tunnel-opens", "yamabuki-line-reopens",
+                                  "leatherback-turtle-nest-phang-nga"])
+def test_copies_in_scripts_without_spaces_are_found(store, slug):
+    art = BY_SLUG[slug]
+    original = ingest(store, "http://origin.example/cjk", art.paragraphs, published=art.published)
+    rng = random.Random(slug)
+    for kind in ("wire", "excerpt"):
+        _t, paragraphs, attribution = make_copy(kind, list(art.paragraphs), rng)
+        copy = ingest(store, f"http://copy.example/{kind}", paragraphs, attribution=attribution)
+        assert copy.outcome == "copy" and copy.cluster_id == original.cluster_id, (kind, copy.line())
+
+
+def test_a_bridging_document_merges_two_clusters(store):
+    art = ENGLISH[6]
+    n = len(art.paragraphs)
+    head = ingest(store, "http://a.example/part-1", art.paragraphs[: n // 2])
+    tail = ingest(store, "http://b.example/part-2", art.paragraphs[n // 2 - 1:])
+    assert head.cluster_id != tail.cluster_id  # the two halves share one paragraph only
+    full = ingest(store, "http://origin.example/whole", art.paragraphs)
+    assert full.cluster_id == min(head.cluster_id, tail.cluster_id)
+    assert members(store, full) == {"http://a.example/part-1", "http://b.example/part-2",
+                                    "http://origin.example/whole"}
+    [(cid, size, canonical)] = store.clusters()
+    assert size == 3 and canonical.url == "http://origin.example/whole"
+    for doc in store.members(cid):
+        if doc.id != canonical.id:
+            assert doc.duplicate_of == canonical.id and doc.similarity is not None
+
+
+def test_an_article_sharing_a_long_quote_is_not_an_excerpt(store):
+    # Two different articles carry the same long statement: the short one is
+    # mostly the statement, the long one quotes it after its own opening.
+    statement = list(ENGLISH[0].paragraphs[2:6])
+    short = [ENGLISH[7].paragraphs[0]] + statement
+    long = list(ENGLISH[8].paragraphs[:3]) + statement + list(ENGLISH[8].paragraphs[3:])
+    a, b = Shingled.of("\n\n".join(short), DedupConfig()), Shingled.of("\n\n".join(long), DedupConfig())
+    assert compare(a, b).containment > DedupConfig().containment_threshold  # the trap is real
+    # Single-row bands: the index proposes the pair, so verification decides.
+    eager = IngestConfig(dedup=replace(DedupConfig(), bands=48, rows=1))
+    r1 = ingest(store, "http://a.example/statement", short, config=eager)
+    r2 = ingest(store, "http://b.example/analysis", long, config=eager)
+    assert r1.cluster_id != r2.cluster_id and r2.outcome == "stored"
+
+
+def test_a_canonical_link_makes_a_candidate_that_is_still_verified(store):
+    # Whole-text bands that never collide: only the canonical link can propose.
+    blind = IngestConfig(dedup=replace(DedupConfig(), bands=1, rows=48, lead_bands=0, lead_perm=0))
+    art, other = ENGLISH[1], ENGLISH[2]
+    origin = ingest(store, "http://origin.example/story", art.paragraphs, config=blind)
+    amp = ingest(store, "http://origin.example/amp/story", art.paragraphs[:-1],
+                 canonical_url="http://origin.example/story", config=blind)
+    assert amp.outcome == "copy" and amp.cluster_id == origin.cluster_id
+    # A site whose every page names its home page as canonical merges nothing.
+    wrong = ingest(store, "http://origin.example/other", other.paragraphs,
+                   canonical_url="http://origin.example/story", config=blind)
+    assert wrong.outcome == "stored" and wrong.cluster_id != origin.cluster_id
+
+
+def test_a_new_version_keeps_its_cluster_and_becomes_what_copies_point_to(store):
+    art = ENGLISH[4]
+    v1 = ingest(store, "http://origin.example/v", art.paragraphs, published=art.published)
+    _t, paragraphs, attribution = make_copy("trimmed", list(art.paragraphs), random.Random(9))
+    copy = ingest(store, "http://copy.example/t", paragraphs, attribution=attribution)
+    revised = list(art.paragraphs) + ["A correction was appended to this article on Friday morning, "
+                                      "restating the figures given by the authority in full."]
+    v2 = ingest(store, "http://origin.example/v", revised, published=art.published,
+                fetched_at=T0 + timedelta(days=1))
+    assert v2.outcome == "stored" and v2.version == 2  # canonical: nobody's copy
+    assert v2.cluster_id == v1.cluster_id == copy.cluster_id
+    [(_cid, size, canonical)] = store.clusters()
+    assert size == 2 and canonical.id == v2.document_id
+    assert store.get_document(copy.document_id).duplicate_of == v2.document_id
+
+
+def test_a_restarted_store_finds_old_documents_without_rebuilding_the_index(data_dir, database_url):
+    art = ENGLISH[9]
+    with Store(database_url, data_dir) as first:
+        original = ingest(first, "http://origin.example/r", art.paragraphs)
+        with first.read() as conn:
+            rows_before = conn.execute(select(func.count()).select_from(lsh_bands)).scalar_one()
+    _t, paragraphs, attribution = make_copy("trimmed", list(art.paragraphs), random.Random(2))
+    with Store(database_url, data_dir) as second:
+        with second.read() as conn:  # opening the store touched no index row
+            assert conn.execute(select(func.count()).select_from(lsh_bands)).scalar_one() == rows_before
+        copy = ingest(second, "http://copy.example/r", paragraphs, attribution=attribution)
+    assert copy.outcome == "copy" and copy.cluster_id == original.cluster_id
+
+
+def test_a_store_indexed_with_other_settings_is_refused(store):
+    ensure_compatible(store, DedupConfig())
+    with pytest.raises(StoreConfigError, match="dedup_config"):
+        ensure_compatible(store, replace(DedupConfig(), shingle_size=5))
+
+
+def test_a_revised_page_stays_in_its_cluster_but_a_reused_url_does_not(store):
+    art, other = ENGLISH[10], ENGLISH[11]
+    v1 = ingest(store, "http://origin.example/page", art.paragraphs)
+    v2 = ingest(store, "http://origin.example/page", list(art.paragraphs[:-1]),
+                fetched_at=T0 + timedelta(days=1))
+    assert v2.version == 2 and v2.cluster_id == v1.cluster_id
+    v3 = ingest(store, "http://origin.example/page", other.paragraphs, fetched_at=T0 + timedelta(days=2))
+    assert v3.version == 3 and v3.cluster_id != v1.cluster_id
+    with store.read() as conn:
+        assert store.cluster_members(conn, v1.cluster_id) == []  # no latest member left there
