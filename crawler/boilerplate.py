@@ -28,6 +28,7 @@ import re
 import unicodedata
 from typing import Iterable
 
+import lxml.html
 from lxml.html import HtmlElement
 
 # ---------------------------------------------------------------- page level
@@ -80,6 +81,7 @@ def clean_tree(tree: HtmlElement, titles: Iterable[str | None], site_names: Iter
         body = tree
     _unwrap_layout_tables(body)
     _drop_tags(body, {"script", "style", "noscript", "link", "meta"})
+    _paragraphs_from_breaks(body)
     site_names = list(site_names)
     headline = _find_headline(body, [t for t in titles if t], site_names)
     if headline is not None:
@@ -89,6 +91,48 @@ def clean_tree(tree: HtmlElement, titles: Iterable[str | None], site_names: Iter
     _prune_furniture(body, headline)
     if headline is not None and headline.getparent() is not None:
         headline.drop_tree()  # the headline is metadata, not text
+
+
+_BLOCK_TAGS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table", "blockquote",
+               "section", "article", "figure", "pre", "hr", "header", "footer", "aside", "nav", "form"}
+
+
+def _paragraphs_from_breaks(body: HtmlElement) -> None:
+    """Text written as runs separated by <br> (Blogger and older CMSs) becomes
+    <p> paragraphs: trafilatura's precision mode drops loose text runs, which
+    would lose the first paragraph of such posts."""
+    for el in [e for e in body.iter("div", "td", "section", "article", "blockquote", "span", "font")]:
+        kids = list(el)
+        if sum(1 for k in kids if k.tag == "br") < 2:
+            continue
+        if not ((el.text or "").strip() or any((k.tail or "").strip() for k in kids if k.tag == "br")):
+            continue
+        out: list[HtmlElement] = []
+        run_text, run_nodes = el.text, []
+
+        def flush() -> None:
+            if (run_text or "").strip() or run_nodes:
+                p = lxml.html.Element("p")
+                p.text = run_text
+                for node in run_nodes:
+                    p.append(node)
+                out.append(p)
+
+        el.text = None
+        for kid in kids:
+            tail, kid.tail = kid.tail, None
+            el.remove(kid)
+            if kid.tag == "br" or kid.tag in _BLOCK_TAGS:
+                flush()
+                run_text, run_nodes = tail, []
+                if kid.tag != "br":
+                    out.append(kid)
+            else:
+                kid.tail = tail
+                run_nodes.append(kid)
+        flush()
+        for node in out:
+            el.append(node)
 
 
 def _unwrap_layout_tables(body: HtmlElement) -> None:
@@ -141,7 +185,8 @@ def _find_headline(body: HtmlElement, titles: list[str], site_names: list[str]) 
     """The heading that carries the page's title in full, else an h1 with
     the headline part of it, else the first h1 with a body of text under it."""
     full, parts = _title_keys(titles, site_names)
-    headings = list(body.iter("h1", "h2", "h3"))
+    # h1 first: a sidebar widget may repeat the title in a smaller heading.
+    headings = sorted(body.iter("h1", "h2", "h3"), key=lambda h: h.tag != "h1")
     for heading in headings:
         if normalize_line(heading.text_content()) in full:
             return heading
@@ -273,8 +318,29 @@ def _is_furniture(el: HtmlElement) -> bool:
         return True
     if el.get("hidden") is not None or (el.get("role") or "").lower() in _FURNITURE_ROLES:
         return True
-    attrs = f"{el.get('class') or ''} {el.get('id') or ''}".strip()
-    return bool(attrs) and _FURNITURE_ATTR.search(attrs) is not None
+    # Sites with generated class names still say what a block is in data-*
+    # attributes (data-component="newsletter-signup", data-testid="share-bar").
+    attrs = " ".join(el.get(a) or "" for a in _NAMING_ATTRS).strip()
+    if attrs and _FURNITURE_ATTR.search(attrs) is not None:
+        return True
+    return _is_signup_box(el)
+
+
+_NAMING_ATTRS = ("class", "id", "data-component", "data-testid", "data-test-id", "data-module",
+                 "data-link-name", "data-type", "data-block")
+_SIGNUP_CALL = re.compile(r"^\s*(?:sign\s*up|subscribe|get (?:our|the) \w+(?: \w+)? newsletter|join our newsletter)\b",
+                          re.IGNORECASE)
+_SIGNUP_BOX_CHARS = 500
+
+
+def _is_signup_box(el: HtmlElement) -> bool:
+    """A short block whose heading or button is a sign-up call, whatever its classes."""
+    if el.tag not in {"div", "section", "figure"}:
+        return False
+    if len(el.text_content()) > _SIGNUP_BOX_CHARS:
+        return False
+    calls = el.xpath(".//h2|.//h3|.//h4|.//h5|.//strong|.//button|.//a|.//p[1]")
+    return any(_SIGNUP_CALL.match(c.text_content() or "") for c in calls[:6])
 
 
 # ---------------------------------------------------------------- text level

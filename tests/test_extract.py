@@ -369,3 +369,36 @@ def test_extraction_runs_in_a_process_pool():
     with ProcessPoolExecutor(max_workers=1) as pool:
         results = list(pool.map(extract, pages, [config] * len(pages)))
     assert results == [extract(p, config) for p in pages]
+
+
+# -- pages without <p>, and furniture named only in data-* attributes ---------
+
+_PIER = [
+    "The harbour board voted on Tuesday to extend the north pier by forty metres, ending a debate that began two winters ago.",
+    "The council will pay for half of the work, and the rest comes from a regional grant approved in May after a second application.",
+    "Construction should begin next spring and last about eleven months, weather permitting, with the ferry timetable unchanged.",
+    "The harbour master said the longer pier would let two ferries dock at once, which should shorten queues in the summer months.",
+]
+
+
+def test_a_post_written_as_br_separated_runs_keeps_its_first_paragraph():
+    html = ("<html><head><title>North pier to grow by forty metres</title></head><body>"
+            "<div class='sidebar'><h3>Featured post</h3><h3>North pier to grow by forty metres</h3></div>"
+            "<div class='post'><h3 class='post-title'>North pier to grow by forty metres</h3>"
+            "<div class='post-body'>" + "<br /><br />".join(_PIER) + "</div></div></body></html>")
+    text = extract(page(html)).text
+    assert text.splitlines() == _PIER
+
+
+def test_signup_boxes_with_generated_class_names_do_not_reach_the_text():
+    body = "".join(f"<p class='dcr-{i}x9'>{p}</p>" for i, p in enumerate(_PIER))
+    box_a = ("<div class='dcr-q1w2'><h2 class='dcr-77a'>Sign up to Harbour Mornings</h2>"
+             "<p class='dcr-88b'>The day's tides, ferries and weather, before breakfast.</p></div>")
+    box_b = ("<div class='dcr-zz' data-component='newsletter-promo'>"
+             "<p>Every Friday: the week on the coast in five minutes.</p></div>")
+    html = (f"<html><head><title>North pier to grow</title></head><body><article><h1>North pier to grow</h1>"
+            f"{body[:len(body) // 2]}{box_a}{body[len(body) // 2:]}{box_b}</article></body></html>")
+    text = extract(page(html)).text
+    assert "Harbour Mornings" not in text and "before breakfast" not in text
+    assert "five minutes" not in text
+    assert all(p in text for p in _PIER)
