@@ -9,8 +9,7 @@ process, from pages rendered in advance, so the server is never the limit.
 Each page is one of our article templates around its own text (words of our
 sample articles in a new order, so no two pages are copies), plus the
 navigation, "most read" list, footer and inline script a real news page
-carries: about 60 kB, which trafilatura extracts at roughly the 40-50 pages/s
-per core of real news pages. Articles are listed in a sitemap (links are not
+carries: about 70 kB. Articles are listed in a sitemap (links are not
 followed).
 
 Prints pages/s of the crawl, bare-extract pages/s on one core, and the ratio

@@ -4,9 +4,10 @@ every Skipped and failed request into the fetch history, everything counted.
 Where the work runs, so the reactor only downloads:
 - extraction (`crawler.ingest.prepare`, CPU-bound) in a process pool sized to
   the cores, forked before Scrapy starts (`prestart_extraction_pool`);
-- the store (the unchanged check, `commit`, failure records) on one thread:
+- the store (the unchanged check, `commit`, the fetch log) on one thread:
   writes are serialised by the store's writer lock anyway, and one thread
-  keeps the archive file single-writer.
+  keeps the archive file single-writer. Fetch records that make no document
+  (unchanged, 304, failures) are written in batches.
 
 A page whose raw body equals the last fetch of its URL is not extracted
 again: it is `unchanged` when that fetch made a document, and rejected for
@@ -30,7 +31,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from crawler.ingest import IngestConfig, Prepared, commit, page_hash, prepare, record_failure
+from crawler.ingest import IngestConfig, Prepared, commit, page_hash, prepare
 from crawler.middlewares import Failed, requested_url
 from crawler.records import Page, Rejected, Skipped
 from crawler.settings import available_cores
@@ -44,6 +45,11 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
+
+# Fetch records that make no document are written this many at a time, or
+# after this many seconds (see IngestPipeline._log).
+LOG_BATCH = 64
+LOG_DELAY = 0.25
 
 # Reasons a fetch failed (counted as errors); any other reason is a rejection.
 ERROR_REASONS = {"timeout", "dns_error", "connection_refused", "connection_error", "data_loss",
@@ -114,6 +120,8 @@ class IngestPipeline:
         self._pool_ready: asyncio.Future | None = None
         self.writer: Executor | None = None
         self._pending: set[asyncio.Future] = set()
+        self._batch: list[FetchRecord] = []
+        self._flush_timer: asyncio.TimerHandle | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "IngestPipeline":
@@ -127,6 +135,7 @@ class IngestPipeline:
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wirecrawl-store")
 
     async def close_spider(self) -> None:
+        self._flush()
         while self._pending:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
         loop = asyncio.get_running_loop()
@@ -142,8 +151,8 @@ class IngestPipeline:
         if isinstance(item, Page):
             await self._guarded(self._ingest(item), item.url)
         elif isinstance(item, Skipped):
-            failed = Failed("error" if _is_error(item.reason) else "rejected", item.reason, item.detail, item.status)
-            await self._guarded(self._record(item.url, failed), item.url)
+            self._record(item.url, Failed("error" if _is_error(item.reason) else "rejected", item.reason,
+                                          item.detail, item.status))
         return item
 
     async def _guarded(self, work, url: str) -> None:
@@ -159,14 +168,12 @@ class IngestPipeline:
         page.source = page.source or self.source
         if page.status == 304:
             last = await self._in_store(partial(self.store.last_fetch, page.url, with_document=True))
-            await self._not_modified(page.url, page.final_url, last)
+            self._not_modified(page.url, page.final_url, last)
             return
-        known = await self._in_store(partial(self._record_if_unchanged, page))
-        if known == "unchanged":
-            self._count("unchanged")
-            return
-        if known is not None:
-            self._count("rejected", known)
+        verdict, record = await self._in_store(partial(self._same_as_last_fetch, page))
+        if record is not None:
+            self._log(record)
+            self._count(*verdict)
             return
         prepared = await self._extract(page)
         if prepared is None:
@@ -183,21 +190,21 @@ class IngestPipeline:
         else:
             self._count("errors", result.reason or result.outcome)
 
-    def _record_if_unchanged(self, page: Page) -> str | None:
-        """Same raw body as the last fetch of this URL: record the fetch again
-        and extract nothing. Returns "unchanged" (the stored document stands),
-        the rejection reason of a page that was not an article last time
-        either (extraction is deterministic), or None when the page must be
+    def _same_as_last_fetch(self, page: Page) -> tuple[tuple[str, ...], FetchRecord | None]:
+        """Same raw body as the last fetch of this URL: the fetch record to
+        write instead of extracting, and what to count. "unchanged" when that
+        fetch made a document; rejected for the same reason when it did not
+        (extraction is deterministic). ((), None) when the page must be
         extracted. One query for a page never seen before."""
         last = self.store.last_fetch(page.url)
         if last is None:
-            return None
+            return (), None
         digest = page_hash(page.body)
         if last.document_id is None and last.outcome != "rejected":
             # The newest attempt failed (timeout, 5xx): compare with the last good one.
             last = self.store.last_fetch(page.url, with_document=True)
         if last is None or last.content_hash != digest:
-            return None
+            return (), None
         record = FetchRecord(
             url=page.url, final_url=page.final_url, status=page.status, etag=page.headers.get("etag"),
             last_modified=page.headers.get("last-modified"), content_hash=digest, fetched_at=page.fetched_at,
@@ -205,13 +212,11 @@ class IngestPipeline:
         if last.document_id is not None:
             record.outcome, record.reason, record.document_id = "unchanged", "same body as the last fetch", \
                 last.document_id
-            self.store.record_fetch(record)
-            return "unchanged"
+            return ("unchanged",), record
         if last.outcome == "rejected" and last.reason:
             record.outcome, record.reason = "rejected", last.reason
-            self.store.record_fetch(record)
-            return last.reason.split(":", 1)[0]
-        return None
+            return ("rejected", last.reason.split(":", 1)[0]), record
+        return (), None
 
     async def _extract(self, page: Page) -> Prepared | None:
         pool = await self._extraction_pool()
@@ -255,37 +260,62 @@ class IngestPipeline:
 
     def record_soon(self, url: str, failed: Failed) -> None:
         """Record a request that produced no page (called from middlewares and
-        errbacks, which cannot wait). The crawl does not close before it is written."""
-        self._track(self._guarded(self._record(url, failed), url))
+        errbacks, which cannot wait)."""
+        self._record(url, failed)
 
     def not_modified_soon(self, request: Request, response: Response) -> None:
         """Record a 304 to a conditional request: the stored document stands."""
         self._count("fetched")
-        url = requested_url(request)
-        last = request.meta.get("wirecrawl_last_fetch")
-        self._track(self._guarded(self._not_modified(url, response.url, last), url))
+        self._not_modified(requested_url(request), response.url, request.meta.get("wirecrawl_last_fetch"))
+
+    def _record(self, url: str, failed: Failed) -> None:
+        self._count("errors" if failed.outcome == "error" else "rejected", failed.reason)
+        self._log(FetchRecord(url=url, fetched_at=_now(), status=failed.status, outcome=failed.outcome,
+                              reason=str(Rejected(failed.reason, failed.detail)), source=self.source,
+                              run_id=self.run_id))
+
+    def _not_modified(self, url: str, final_url: str | None, last: FetchRecord | None) -> None:
+        if last is None:
+            self._record(url, Failed("error", "http_304", "304 Not Modified to a request that was not "
+                                     "conditional", 304))
+            return
+        self._count("not_modified")
+        self._log(FetchRecord(url=url, final_url=final_url, status=304, etag=last.etag,
+                              last_modified=last.last_modified, content_hash=last.content_hash, fetched_at=_now(),
+                              outcome="not_modified", document_id=last.document_id, source=self.source,
+                              run_id=self.run_id))
+
+    # -- the fetch log: records that make no document, written in batches ----
+
+    def _log(self, record: FetchRecord) -> None:
+        """Queue a fetch record. Written with the others in one transaction
+        when LOG_BATCH are queued or LOG_DELAY seconds passed, and at close:
+        a kill loses at most that much history (those URLs are simply asked
+        again next time); documents are committed one by one, never batched."""
+        self._batch.append(record)
+        if len(self._batch) >= LOG_BATCH:
+            self._flush()
+        elif self._flush_timer is None:
+            self._flush_timer = asyncio.get_running_loop().call_later(LOG_DELAY, self._flush)
+
+    def _flush(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
+        batch, self._batch = self._batch, []
+        if batch:
+            work = self._in_store(partial(self._write_batch, batch))
+            self._track(self._guarded(work, f"{len(batch)} fetch records ({batch[0].url} ...)"))
+
+    def _write_batch(self, batch: list[FetchRecord]) -> None:
+        with self.store.write() as conn:
+            for record in batch:
+                self.store.record_fetch(record, conn)
 
     def _track(self, work) -> None:
         task = asyncio.ensure_future(work)
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
-
-    async def _record(self, url: str, failed: Failed) -> None:
-        self._count("errors" if failed.outcome == "error" else "rejected", failed.reason)
-        await self._in_store(partial(record_failure, self.store, url, Rejected(failed.reason, failed.detail),
-                                     fetched_at=_now(), status=failed.status, source=self.source,
-                                     run_id=self.run_id, outcome=failed.outcome))
-
-    async def _not_modified(self, url: str, final_url: str | None, last: FetchRecord | None) -> None:
-        if last is None:
-            await self._record(url, Failed("error", "http_304", "304 Not Modified to a request that was not "
-                                           "conditional", 304))
-            return
-        await self._in_store(partial(self.store.record_fetch, FetchRecord(
-            url=url, final_url=final_url, status=304, etag=last.etag, last_modified=last.last_modified,
-            content_hash=last.content_hash, fetched_at=_now(), outcome="not_modified",
-            document_id=last.document_id, source=self.source, run_id=self.run_id)))
-        self._count("not_modified")
 
     # -- plumbing -------------------------------------------------------------
 
