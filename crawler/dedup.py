@@ -56,60 +56,88 @@ class DedupConfig:
         P(candidate) = 1 - (1 - J^r)^b
 
     - whole text, 16 bands x 3 rows: J=0.7 -> 0.999, J=0.5 -> 0.88,
-      J=0.4 -> 0.65, J=0.1 -> 0.016, J=0.01 -> 2e-5. Measured Jaccard of
-      wire copies >= 0.63, of trimmed copies >= 0.46.
-    - lead (the first `lead_shingles` shingles), 16 x 3: J=0.7 -> 0.999,
-      J=0.6 -> 0.98, J=0.5 -> 0.88. An excerpt's whole-text Jaccard is
+      J=0.4 -> 0.65, J=0.1 -> 0.016, J=0.01 -> 2e-5. Wire and trimmed
+      copies measure J 0.45-0.95.
+    - lead (the first `lead_shingles` shingles), 20 x 3: J=0.7 -> 0.9998,
+      J=0.6 -> 0.99, J=0.5 -> 0.93. An excerpt's whole-text Jaccard is
       0.2-0.45, which no Jaccard threshold can take without taking unrelated
-      texts too, but it keeps its original's start: lead Jaccard >= 0.73
-      measured. Without the lead bands about half the excerpts are missed.
-      80 shingles: a share line leaked above the text shifts a shorter lead
-      more; a longer one is diluted by a one-paragraph excerpt.
+      texts too, but it keeps its original's start: lead Jaccard >= 0.65
+      measured. Without the lead bands half the excerpts are missed. 60
+      shingles: a longer lead is diluted by a one-paragraph excerpt of a
+      short story, a shorter one by a share line leaked above the text.
 
     3 rows, not 2: a pair of unrelated texts sharing a few common trigrams
-    (J ~ 0.01) becomes a candidate with probability ~3e-5 instead of ~3e-3,
+    (J ~ 0.01) becomes a candidate with probability ~4e-5 instead of ~4e-3,
     so chance candidates per lookup stay ~0 as the corpus grows.
-    Index cost: `bands + lead_bands` = 32 rows of `lsh_bands` per document
-    (about 590 bytes in SQLite).
+    Index cost: `bands + lead_bands` = 36 rows of `lsh_bands` per document
+    (about 660 bytes in SQLite).
 
-    Verification (exact, on the stored texts): two texts are copies when
-    their shingle Jaccard >= `jaccard_threshold`, or when the shorter is
-    contained in the longer (share of its shingles found there) >=
-    `containment_threshold` AND its lead is found in the longer text's head
-    (first two leads) >= `lead_threshold`: an excerpt starts where its
-    original starts, while a short article that carries the same statement
-    as a longer one starts with its own words. Measured on copies: Jaccard
-    >= 0.46 or containment >= 0.83 with lead >= 0.74; on different articles
-    about one event: Jaccard <= 0.05, containment <= 0.11, lead <= 0.13. The
-    thresholds sit between, nearer the different articles, so copies that
-    carry leaked page furniture or heavier edits are still taken. Texts with
-    fewer than `min_shingles` distinct shingles match by exact hash only.
+    Verification (exact, on the stored texts), after leaving out each text's
+    short lines that the other mostly lacks (page furniture that extraction
+    let through: share lines, newsletter prompts, related headlines; see
+    `furniture_tokens`). Two texts are copies when
+    - their shingle Jaccard >= `jaccard_threshold`, or the shorter is
+      contained in the longer (share of its shingles found there) >=
+      `containment_threshold` AND its lead is found in the longer text's head
+      (first two leads) >= `lead_threshold` AND it has at most
+      `max_own_paragraphs` paragraphs that the longer mostly lacks: an
+      excerpt starts where its original starts and adds no writing of its
+      own, while a short article carrying the same statement as a longer one
+      starts with its own words, and another outlet's story that opens with
+      an agency's first paragraphs goes on with its own reporting;
+    - and the numbers of two digits or more that the shorter text states (if
+      it states `min_numbers`) are found in the longer >= `numbers_threshold`
+      (with one or two numbers: all of them): a copy repeats its original's
+      facts, while briefs written from one template (markets, weather,
+      results) share their wording and differ in their numbers. Single
+      digits are left out: house styles spell them out ("five") and any two
+      texts share some by chance.
+    Measured (bench/dedup_quality.py, 1st percentile of copies, maximum of
+    different articles): copies containment 0.77, lead 0.75, numbers 0.88;
+    different articles on one event Jaccard 0.05, containment 0.11, lead
+    0.15; briefs from one template Jaccard 0.57, containment 0.72 (numbers
+    0.17 tell them apart); a story that opens with an agency's first two
+    paragraphs and adds one of its own, containment 0.78, lead 1.0 (its own
+    paragraph tells it apart).
+    Texts with fewer than `min_shingles` distinct shingles match by exact
+    hash only.
     """
 
     shingle_size: int = 3
     char_gram: int = 2
-    num_perm: int = 48  # = bands * rows
     bands: int = 16
     rows: int = 3
-    lead_shingles: int = 80
-    lead_perm: int = 48  # = lead_bands * lead_rows
-    lead_bands: int = 16
+    lead_shingles: int = 60
+    lead_bands: int = 20
     lead_rows: int = 3
     jaccard_threshold: float = 0.5
-    containment_threshold: float = 0.75
+    containment_threshold: float = 0.7
     lead_threshold: float = 0.4
-    numbers_threshold: float = 0.5
-    min_numbers: int = 3
+    max_own_paragraphs: int = 0
+    numbers_threshold: float = 0.6
+    min_numbers: int = 1
+    # Lines shorter than this many tokens may be page furniture (a share line
+    # is ~10 words, a related headline ~9); article paragraphs run longer.
+    furniture_tokens: int = 25
     min_shingles: int = 20
     # A member is an excerpt when its text is at most this share of the
     # longest member's length and is contained in it (the canonical rule).
-    excerpt_ratio: float = 0.85
+    # Excerpts keep 30-45 % of the paragraphs; a copy that adds a dateline, a
+    # "Via" line and a sentence to a short story must not make the story
+    # look like its excerpt.
+    excerpt_ratio: float = 0.6
     seed: int = 1
     scheme: str = "affine32"  # datasketch MinHash permutation scheme
 
-    def __post_init__(self) -> None:
-        if self.bands * self.rows != self.num_perm or self.lead_bands * self.lead_rows != self.lead_perm:
-            raise ValueError("num_perm must be bands * rows and lead_perm lead_bands * lead_rows")
+    @property
+    def num_perm(self) -> int:
+        """Permutations of the whole-text MinHash: one per band row."""
+        return self.bands * self.rows
+
+    @property
+    def lead_perm(self) -> int:
+        """Permutations of the lead MinHash: one per band row."""
+        return self.lead_bands * self.lead_rows
 
     def fingerprint_id(self) -> str:
         """A stable name of every parameter that shapes the band keys, incl.
@@ -172,7 +200,9 @@ _NOSPACE = (
 _TOKEN = re.compile(rf"[{_NOSPACE}]+|[^\W{_NOSPACE}]+")
 _NOSPACE_RUN = re.compile(rf"[{_NOSPACE}]")
 _WORD = re.compile(r"\w+")
-_DIGIT = re.compile(r"\d")
+# A number of two digits or more: single digits are spelled out by some house
+# styles ("five") and recur in any two texts by chance.
+_FACT = re.compile(r"\d\D*\d")
 # "5,000" and "5000" are the same number; so are "3.5" and "3,5".
 _DIGIT_GROUP = re.compile(r"(?<=\d)[,.'\u00a0\u202f](?=\d)")
 
@@ -288,47 +318,90 @@ def fingerprint(text: str, config: DedupConfig = DedupConfig()) -> Fingerprint:
 @dataclass(frozen=True)
 class Shingled:
     """A text's distinct shingles, its lead (the first `lead_shingles`), its
-    head (the first two leads' worth: room for a dropped paragraph) and its
-    numbers (distinct tokens with a digit: the facts a copy repeats)."""
+    head (the first two leads' worth: room for a dropped paragraph), its
+    numbers of two digits or more (the facts a copy repeats) and its short lines
+    (fewer than `furniture_tokens` tokens: where page furniture that
+    extraction let through sits). Numbers and short lines carry their line
+    number."""
 
     all: frozenset[int]
     lead: frozenset[int]
     head: frozenset[int]
-    numbers: frozenset[str]
+    numbers: tuple[tuple[str, int], ...] = ()
+    short_lines: tuple[tuple[int, frozenset[int]], ...] = ()
+    paragraphs: tuple[frozenset[int], ...] = ()  # shingles of each longer line
 
     @classmethod
     def of(cls, text: str, config: DedupConfig) -> "Shingled":
-        toks = tokens(text, config.char_gram)
+        lines = [tokens(line, config.char_gram) for line in text.splitlines()]
+        toks = [t for line in lines for t in line]
         ids = _shingle_ids(toks, config.shingle_size).tolist()
+        numbers, short, paragraphs, start = [], [], [], 0
+        for i, line in enumerate(lines):
+            numbers += [(t, i) for t in line if _FACT.search(t)]
+            line_ids = frozenset(ids[start:start + len(line)])  # the shingles starting in the line
+            if 0 < len(line) < config.furniture_tokens:
+                short.append((i, line_ids))
+            elif line:
+                paragraphs.append(line_ids)
+            start += len(line)
         n = config.lead_shingles
-        numbers = frozenset(t for t in toks if _DIGIT.search(t))
-        return cls(frozenset(ids), frozenset(ids[:n]), frozenset(ids[:2 * n]), numbers)
+        return cls(frozenset(ids), frozenset(ids[:n]), frozenset(ids[:2 * n]), tuple(numbers), tuple(short),
+                   tuple(paragraphs))
+
+    def own_paragraphs(self, other: "Shingled") -> int:
+        """How many of this text's paragraphs (lines of `furniture_tokens` or
+        more) `other` mostly lacks: writing of its own, not furniture."""
+        return sum(1 for p in self.paragraphs if 2 * len(p & other.all) < len(p))
+
+    def furniture(self, other: "Shingled") -> tuple[frozenset[int], frozenset[int]]:
+        """Shingles and line numbers of this text's short lines that `other`
+        mostly lacks (under half their shingles): a share line, a newsletter
+        prompt, related headlines. They count neither for nor against a copy."""
+        ids: set[int] = set()
+        lines: set[int] = set()
+        for line, line_ids in self.short_lines:
+            if line_ids and 2 * len(line_ids & other.all) < len(line_ids):
+                ids |= line_ids
+                lines.add(line)
+        return frozenset(ids), frozenset(lines)
+
+    def facts(self, skip_lines: frozenset[int]) -> frozenset[str]:
+        """The numbers the text states outside `skip_lines`."""
+        return frozenset(n for n, line in self.numbers if line not in skip_lines)
 
 
 @dataclass(frozen=True)
 class Similarity:
-    """Exact similarities of two shingled texts."""
+    """Exact similarities of two shingled texts, page furniture left out."""
 
     jaccard: float
     containment: float  # share of the smaller set found in the larger
     lead: float  # share of the smaller text's lead found in the larger text's head
-    numbers: float | None  # share of the smaller text's numbers found in the larger; None: too few to tell
+    numbers: float | None  # share of the smaller text's numbers found in the larger; None: too few
+    own_paragraphs: int = 0  # paragraphs of the smaller text that the larger mostly lacks
 
 
-def compare(a: Shingled, b: Shingled, min_numbers: int = 3) -> Similarity:
+def compare(a: Shingled, b: Shingled, min_numbers: int = 1) -> Similarity:
     """Exact Jaccard, containment, lead agreement and number agreement of two
-    shingled texts (0.0 when either is empty). Numbers are compared only when
-    both texts carry at least `min_numbers` distinct ones."""
-    if not a.all or not b.all:
-        return Similarity(0.0, 0.0, 0.0, None)
+    shingled texts, leaving out each text's unmatched short lines (0.0 when
+    either text is empty). Numbers (of two digits or more) are compared when
+    the smaller text states at least `min_numbers` distinct ones."""
     small, large = (a, b) if len(a.all) <= len(b.all) else (b, a)
-    common = len(small.all & large.all)
-    union = len(small.all) + len(large.all) - common
-    lead = len(small.lead & large.head) / len(small.lead)
+    junk_small, junk_lines_small = small.furniture(large)
+    junk_large, junk_lines_large = large.furniture(small)
+    small_all, large_all = small.all - junk_small, large.all - junk_large
+    small_lead = small.lead - junk_small
+    if not small_all or not large_all or not small_lead:
+        return Similarity(0.0, 0.0, 0.0, None)
+    common = len(small_all & large_all)
+    union = len(small_all) + len(large_all) - common
+    lead = len(small_lead & large.head) / len(small_lead)
     numbers = None
-    if min(len(small.numbers), len(large.numbers)) >= min_numbers:
-        numbers = len(small.numbers & large.numbers) / len(small.numbers)
-    return Similarity(common / union, common / len(small.all), lead, numbers)
+    facts_small, facts_large = small.facts(junk_lines_small), large.facts(junk_lines_large)
+    if len(facts_small) >= min_numbers:
+        numbers = len(facts_small & facts_large) / len(facts_small)
+    return Similarity(common / union, common / len(small_all), lead, numbers, small.own_paragraphs(large))
 
 
 def is_copy(a: Shingled, b: Shingled, config: DedupConfig) -> Similarity | None:
@@ -341,7 +414,8 @@ def is_copy(a: Shingled, b: Shingled, config: DedupConfig) -> Similarity | None:
         return None  # same wording, other facts: articles made from one template
     if sim.jaccard >= config.jaccard_threshold:
         return sim
-    if sim.containment >= config.containment_threshold and sim.lead >= config.lead_threshold:
+    if (sim.containment >= config.containment_threshold and sim.lead >= config.lead_threshold
+            and sim.own_paragraphs <= config.max_own_paragraphs):
         return sim
     return None
 

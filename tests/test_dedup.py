@@ -202,7 +202,7 @@ def test_an_article_sharing_a_long_quote_is_not_an_excerpt(store):
 
 def test_a_canonical_link_makes_a_candidate_that_is_still_verified(store):
     # Whole-text bands that never collide: only the canonical link can propose.
-    blind = IngestConfig(dedup=replace(DedupConfig(), bands=1, rows=48, lead_bands=0, lead_perm=0))
+    blind = IngestConfig(dedup=replace(DedupConfig(), bands=1, rows=48, lead_bands=0))
     art, other = ENGLISH[1], ENGLISH[2]
     origin = ingest(store, "http://origin.example/story", art.paragraphs, config=blind)
     amp = ingest(store, "http://origin.example/amp/story", art.paragraphs[:-1],
@@ -260,3 +260,81 @@ def test_a_revised_page_stays_in_its_cluster_but_a_reused_url_does_not(store):
     assert v3.version == 3 and v3.cluster_id != v1.cluster_id
     with store.read() as conn:
         assert store.cluster_members(conn, v1.cluster_id) == []  # no latest member left there
+
+
+# -- what separates a copy from an article that shares text ---------------------------
+
+_TEMPLATE = (
+    "The national weather office issued a yellow warning for {region} on {day}, saying gusts of up to "
+    "{gust} kilometres an hour were expected along exposed coasts and on high ground from early afternoon. "
+    "Forecasters advised drivers of high-sided vehicles to plan their journeys with care and to check "
+    "for road closures before setting out, as fallen branches were likely on rural routes.\n\n"
+    "Rainfall totals of {rain} millimetres were possible in the wettest places, the office said, with "
+    "temperatures falling to {low} degrees overnight. The warning runs until {until} on {day2} and may "
+    "be extended if the low pressure system slows as it crosses the country."
+)
+
+
+def test_briefs_from_one_template_with_other_numbers_stay_apart(store):
+    a = _TEMPLATE.format(region="the north-west", day="Friday", gust=95, rain=40, low=3, until="18:00",
+                         day2="Saturday")
+    b = _TEMPLATE.format(region="the islands", day="Sunday", gust=110, rain=25, low=6, until="09:00",
+                         day2="Monday")
+    sa, sb = Shingled.of(a, DedupConfig()), Shingled.of(b, DedupConfig())
+    assert compare(sa, sb).jaccard >= DedupConfig().jaccard_threshold  # the words alone would merge them
+    eager = IngestConfig(dedup=replace(DedupConfig(), bands=48, rows=1))
+    ra = ingest(store, "http://weather.example/a", a.split("\n\n"), config=eager)
+    rb = ingest(store, "http://weather.example/b", b.split("\n\n"), config=eager)
+    assert ra.cluster_id != rb.cluster_id
+    # a syndicated copy of one brief still joins it
+    rc = ingest(store, "http://radio.example/a", ["Via Weather Office"] + a.split("\n\n"), config=eager)
+    assert rc.outcome == "copy" and rc.cluster_id == ra.cluster_id
+
+
+def test_a_story_opening_with_another_stories_lead_stays_apart(store):
+    wire = ENGLISH[0]
+    own = ("At the Seafarers' Mission on Dock Road, volunteers served soup to crews who had been kept "
+           "aboard for days, because the gangway staff who sign them off were among the strikers.")
+    eager = IngestConfig(dedup=replace(DedupConfig(), bands=48, rows=1))
+    original = ingest(store, "http://agency.example/strike", wire.paragraphs, config=eager)
+    other = ingest(store, "http://local.example/mission", [wire.paragraphs[0], own], config=eager)
+    assert other.outcome == "stored" and other.cluster_id != original.cluster_id
+
+
+def test_an_excerpt_with_page_furniture_left_in_its_text_is_still_a_copy(store):
+    art = ENGLISH[2]
+    excerpt = list(art.paragraphs[:1]) + ["Continue reading at Harbour Wire"]  # a one-paragraph excerpt
+    furniture = ["Share this story on social media or send it by email",
+                 "Sign up for our morning newsletter",
+                 "Related: " + " ".join(ENGLISH[5].paragraphs[0].split()[:8]),
+                 "Related: " + " ".join(ENGLISH[6].paragraphs[0].split()[:8]),
+                 "Related: " + " ".join(ENGLISH[7].paragraphs[0].split()[:8])]
+    leaky = furniture[:1] + excerpt + furniture[1:]
+    bare = replace(DedupConfig(), furniture_tokens=0)  # furniture counted like text
+    assert compare(Shingled.of("\n\n".join(leaky), bare), Shingled.of(art.text, bare)).containment \
+        < bare.containment_threshold  # the trap is real
+    original = ingest(store, "http://origin.example/full", art.paragraphs)
+    copy = ingest(store, "http://aggregator.example/excerpt", leaky)
+    assert copy.outcome == "copy" and copy.cluster_id == original.cluster_id
+
+
+def test_a_story_reusing_the_first_two_paragraphs_then_its_own_stays_apart_but_an_excerpt_joins(store):
+    wire = ENGLISH[3]
+    own = ("Volunteers at the community centre on Bridge Lane sorted donated blankets and tinned food into "
+           "crates through the night, and a bakery on the high street sent two vans of bread each morning.")
+    eager = IngestConfig(dedup=replace(DedupConfig(), bands=48, rows=1))
+    original = ingest(store, "http://agency.example/flood", wire.paragraphs, config=eager)
+    other = ingest(store, "http://local.example/volunteers", [*wire.paragraphs[:2], own], config=eager)
+    excerpt = ingest(store, "http://aggregator.example/flood",
+                     [*wire.paragraphs[:2], "Continue reading at Agency"], config=eager)
+    assert other.outcome == "stored" and other.cluster_id != original.cluster_id
+    assert excerpt.outcome == "copy" and excerpt.cluster_id == original.cluster_id
+
+
+def test_a_blog_post_quoting_the_whole_story_with_a_comment_is_a_copy(store):
+    art = ENGLISH[1]
+    comment = ("Our take: this is the third stoppage at the port in five years, and each time the same "
+               "promise about night shifts has been made and broken. Readers can tell us what they think below.")
+    original = ingest(store, "http://origin.example/story", art.paragraphs)
+    post = ingest(store, "http://blog.example/our-take", [comment, *art.paragraphs], attribution="H/T Origin")
+    assert post.outcome == "copy" and post.cluster_id == original.cluster_id
