@@ -522,11 +522,12 @@ def _candidates(conn: Connection, store: Store, doc: Document, fp: Fingerprint) 
 
 
 def _verified(new: Shingled, fp: Fingerprint, candidates: list[Document], texts: _Texts,
-              config: DedupConfig) -> list[Document]:
-    """The first verified match in each candidate cluster. One match is
-    enough to join a cluster, so once a member verifies its cluster mates are
-    not compared (a wire story on a hundred sites costs one comparison, not a
-    hundred). Exact duplicates and canonical members are tried first."""
+              config: DedupConfig) -> list[tuple[Document, Similarity | None]]:
+    """The first verified match in each candidate cluster, with its similarity
+    (None for an exact duplicate). One match is enough to join a cluster, so
+    once a member verifies its cluster mates are not compared (a wire story
+    on a hundred sites costs one comparison, not a hundred). Exact duplicates
+    and canonical members are tried first."""
     by_cluster: dict[int, list[Document]] = defaultdict(list)
     for cand in candidates:
         by_cluster[cand.cluster_id].append(cand)
@@ -534,10 +535,40 @@ def _verified(new: Shingled, fp: Fingerprint, candidates: list[Document], texts:
     for members in by_cluster.values():
         members.sort(key=lambda d: (d.text_hash != fp.text_hash, not d.is_canonical, d.id))
         for cand in members:
-            if cand.text_hash == fp.text_hash or is_copy(new, texts(cand), config) is not None:
-                matches.append(cand)
+            if cand.text_hash == fp.text_hash:
+                matches.append((cand, None))
+                break
+            sim = is_copy(new, texts(cand), config)
+            if sim is not None:
+                matches.append((cand, sim))
                 break
     return matches
+
+
+# Jaccard at which a document counts as the same text as a match, enough to
+# say that two clusters it matches are one story and merge them.
+MERGE_JACCARD = 0.8
+
+
+def _clusters_to_join(new: Shingled, matches: list[tuple[Document, Similarity | None]],
+                      texts: _Texts) -> set[int]:
+    """Which clusters a new document joins. With matches in one cluster, that
+    one. With matches in several, it merges them when it is (nearly) the same
+    text as one of them (exact, or Jaccard >= MERGE_JACCARD) or the fuller
+    text of one (the whole story arriving after parts of it were clustered
+    apart). A text that is merely inside members of several clusters (an excerpt of a wire lead
+    that two different stories open with) must not fuse them: it joins the
+    single cluster it is most contained in, the fuller text winning a tie (an
+    excerpt belongs to the story it was cut from, not to a shorter one that
+    reuses the same opening)."""
+    clusters = {d.cluster_id for d, _ in matches}
+    if len(clusters) <= 1:
+        return clusters
+    if any(sim is None or sim.jaccard >= MERGE_JACCARD or len(texts(d).all) <= len(new.all)
+           for d, sim in matches):
+        return clusters
+    best = max(matches, key=lambda m: (m[1].containment, len(texts(m[0]).all), -m[0].cluster_id))
+    return {best[0].cluster_id}
 
 
 def decide_cluster(conn: Connection, store: Store, cluster_id: int, texts: _Texts,
@@ -582,7 +613,7 @@ def store_document(conn: Connection, store: Store, doc: Document, fp: Fingerprin
     texts = _Texts(config)
     new = Shingled.of(doc.text, config)
     matches = _verified(new, fp, _candidates(conn, store, doc, fp), texts, config)
-    clusters = {m.cluster_id for m in matches}
+    clusters = _clusters_to_join(new, matches, texts)
     previous = _previous_version(conn, store, doc)
     if previous is not None and (previous.text_hash == fp.text_hash
                                  or is_copy(new, texts(previous), config) is not None):

@@ -58,11 +58,13 @@ class IngestResult:
     duplicate_of_url: str | None = None
     similarity: float | None = None
     version: int | None = None
+    joined: bool = False  # stored into a cluster that already had members
 
     def line(self) -> str:
         if self.outcome == "stored":
             extra = f", version {self.version}" if self.version and self.version > 1 else ""
-            return f"{self.url}: stored (new cluster {self.cluster_id}{extra})"
+            where = "canonical of cluster" if self.joined else "new cluster"
+            return f"{self.url}: stored ({where} {self.cluster_id}{extra})"
         if self.outcome == "copy":
             return f"{self.url}: stored as a copy of {self.duplicate_of_url} ({self.similarity:.2f})"
         if self.outcome == "unchanged":
@@ -170,6 +172,7 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
             version=(previous.version + 1) if previous else 1,
         )
         decision = store_document(conn, store, doc, fp, config.dedup)
+        joined = store.cluster_size(conn, decision.cluster_id) > 1
         record.outcome = "copy" if decision.matched_id is not None else "stored"
         record.document_id = doc.id
         doc.fetch_id = store.record_fetch(record, conn)
@@ -182,6 +185,7 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
         duplicate_of_url=decision.matched_url,
         similarity=decision.similarity,
         version=doc.version,
+        joined=joined,
     )
 
 

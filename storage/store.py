@@ -376,6 +376,10 @@ class Store:
         q = _MEMBERS_LATEST if latest_only else _MEMBERS_ALL
         return [_row_to_document(r) for r in conn.execute(q, {"cid": cluster_id})]
 
+    def cluster_size(self, conn: Connection, cluster_id: int) -> int:
+        """Latest-version members of the cluster."""
+        return conn.execute(_CLUSTER_SIZE, {"cid": cluster_id}).scalar_one()
+
     def move_members(self, conn: Connection, from_cluster: int, to_cluster: int) -> None:
         """Merge: every document of `from_cluster` joins `to_cluster`."""
         conn.execute(

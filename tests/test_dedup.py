@@ -329,6 +329,8 @@ def test_a_story_reusing_the_first_two_paragraphs_then_its_own_stays_apart_but_a
                      [*wire.paragraphs[:2], "Continue reading at Agency"], config=eager)
     assert other.outcome == "stored" and other.cluster_id != original.cluster_id
     assert excerpt.outcome == "copy" and excerpt.cluster_id == original.cluster_id
+    # the excerpt is inside both stories, but it must not fuse their clusters
+    assert store.find_document("http://local.example/volunteers").cluster_id != excerpt.cluster_id
 
 
 def test_a_blog_post_quoting_the_whole_story_with_a_comment_is_a_copy(store):
