@@ -455,8 +455,17 @@ class _Texts:
 
     def __call__(self, doc: Document) -> Shingled:
         if doc.id not in self.known:
-            self.known[doc.id] = Shingled.of(doc.text, self.config)
+            self.known[doc.id] = shingled(doc.text, self.config)
         return self.known[doc.id]
+
+
+@lru_cache(maxsize=4096)
+def shingled(text: str, config: DedupConfig) -> Shingled:
+    """`Shingled.of`, remembered for the texts seen lately in this process:
+    each insert re-reads its candidates and its cluster's members, and the
+    same stored texts come back insert after insert (measured: shingling was
+    the largest part of the store step)."""
+    return Shingled.of(text, config)
 
 
 _NEVER = datetime.max.replace(tzinfo=timezone.utc)
@@ -611,7 +620,7 @@ def store_document(conn: Connection, store: Store, doc: Document, fp: Fingerprin
     does not depend on arrival order). A document without matches gets a new
     cluster. Database errors propagate (the transaction rolls back)."""
     texts = _Texts(config)
-    new = Shingled.of(doc.text, config)
+    new = shingled(doc.text, config)
     matches = _verified(new, fp, _candidates(conn, store, doc, fp), texts, config)
     clusters = _clusters_to_join(new, matches, texts)
     previous = _previous_version(conn, store, doc)
