@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Iterable
+from typing import Callable, Iterable
 
 import lxml.html
 from lxml.html import HtmlElement
@@ -70,12 +70,16 @@ _TEXT_BLOCKS = {"p", "div", "em", "i", "span", "small", "cite", "li", "strong", 
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·»]\s+|\s+::\s+")
 
 
-def clean_tree(tree: HtmlElement, titles: Iterable[str | None], site_names: Iterable[str]) -> None:
+def clean_tree(tree: HtmlElement, titles: Iterable[str | None], site_names: Iterable[str],
+               on_article: Callable[[HtmlElement], None] | None = None) -> None:
     """Clean a parsed page in place (see the module docstring). `titles` are
     what the page says its headline is (<title>, og:title…); `site_names` are
     the names the site goes by, so its own copyright line is not taken for a
     source credit. A page with no recognisable headline keeps all its
-    articles and is only pruned."""
+    articles and is only pruned. `on_article`, if given, is called with the
+    article's container (the body when no headline is found) once the other
+    articles are cut and before its byline, share bars and other furniture
+    are pruned: the place to read what the article says about itself."""
     body = tree.find(".//body")
     if body is None:
         body = tree
@@ -87,6 +91,8 @@ def clean_tree(tree: HtmlElement, titles: Iterable[str | None], site_names: Iter
     if headline is not None:
         _cut_other_articles(body, headline)
     scope = _article_root(headline) if headline is not None else body
+    if on_article is not None:
+        on_article(scope)
     _mark_attribution_blocks(scope, site_names)
     _prune_furniture(body, headline)
     if headline is not None and headline.getparent() is not None:
@@ -155,7 +161,7 @@ def _is_layout_cell(td: HtmlElement) -> bool:
 
 
 def _drop_tags(body: HtmlElement, tags: set[str]) -> None:
-    for el in [el for el in body.iter() if el.tag in tags]:
+    for el in list(body.iter(*tags)):
         if el.getparent() is not None:
             el.drop_tree()
 

@@ -172,6 +172,7 @@ class Decision:
     matched_url: str | None
     similarity: float | None
     is_canonical: bool
+    size: int = 1  # latest members of the cluster, this document included
 
 
 # -- normalisation and shingles ------------------------------------------------
@@ -511,23 +512,16 @@ def _previous_version(conn: Connection, store: Store, doc: Document) -> Document
 
 
 def _candidates(conn: Connection, store: Store, doc: Document, fp: Fingerprint) -> list[Document]:
-    found: dict[int, Document] = {}
-    for d in store.latest_with_text_hash(fp.text_hash, conn):
-        found[d.id] = d
+    names: set[str] = set()
     if doc.canonical_url:
-        names = {doc.canonical_url}
+        names.add(doc.canonical_url)
         try:
             names.add(canonicalize(doc.canonical_url))
         except ValueError:
             pass  # a non-http canonical link: only the literal value can match
-        for name in names:
-            for d in store.latest_with_canonical_url(name, conn):
-                found[d.id] = d
-    ids = store.lsh_candidates(conn, fp.band_keys) - set(found)
-    for d in store.get_documents(ids, conn):
-        found[d.id] = d
+    ids = store.candidate_ids(conn, fp.text_hash, names, fp.band_keys)
     # Same URL identity means an older version of this very page, not a copy.
-    return [d for d in found.values() if d.url_key != doc.url_key]
+    return [d for d in store.get_documents(ids, conn) if d.url_key != doc.url_key]
 
 
 def _verified(new: Shingled, fp: Fingerprint, candidates: list[Document], texts: _Texts,
@@ -581,15 +575,15 @@ def _clusters_to_join(new: Shingled, matches: list[tuple[Document, Similarity | 
 
 
 def decide_cluster(conn: Connection, store: Store, cluster_id: int, texts: _Texts,
-                   config: DedupConfig) -> tuple[Document | None, dict[int, float | None]]:
+                   config: DedupConfig) -> tuple[Document | None, dict[int, float | None], int]:
     """Name the canonical latest member of `cluster_id` and record each copy's
     similarity to it (containment of the shorter text in the longer). Only
     similarities whose canonical changed are recomputed. Returns the
-    canonical member (None for a cluster without latest members) and the
-    similarities by document id."""
+    canonical member (None for a cluster without latest members), the
+    similarities by document id and the cluster's size."""
     members = store.cluster_members(conn, cluster_id)
     if not members:
-        return None, {}
+        return None, {}, 0
     canonical = choose_canonical(members, texts, config)
     similarities: dict[int, float | None] = {}
     for m in members:
@@ -599,8 +593,8 @@ def decide_cluster(conn: Connection, store: Store, cluster_id: int, texts: _Text
             similarities[m.id] = m.similarity
         else:
             similarities[m.id] = round(compare(texts(m), texts(canonical)).containment, 4)
-    store.set_cluster_decision(conn, cluster_id, canonical.id, similarities)
-    return canonical, similarities
+    size = store.set_cluster_decision(conn, cluster_id, canonical.id, similarities)
+    return canonical, similarities, size
 
 
 def store_document(conn: Connection, store: Store, doc: Document, fp: Fingerprint,
@@ -619,11 +613,21 @@ def store_document(conn: Connection, store: Store, doc: Document, fp: Fingerprin
     the cluster's canonical member is chosen again (`choose_canonical`, which
     does not depend on arrival order). A document without matches gets a new
     cluster. Database errors propagate (the transaction rolls back)."""
+    candidates = _candidates(conn, store, doc, fp)
+    previous = _previous_version(conn, store, doc)
+    if not candidates and previous is None:
+        # Most documents: nothing like them stored yet. A new cluster, with
+        # the document as its canonical member.
+        doc.cluster_id = store.new_cluster(conn)
+        doc.is_canonical, doc.duplicate_of, doc.similarity = True, None, None
+        store.insert_document(conn, doc)
+        store.lsh_add(conn, doc.id, fp.band_keys)
+        store.set_cluster_canonical(conn, doc.cluster_id, doc.id, size=1)
+        return Decision(doc.cluster_id, None, None, None, True, size=1)
     texts = _Texts(config)
     new = shingled(doc.text, config)
-    matches = _verified(new, fp, _candidates(conn, store, doc, fp), texts, config)
+    matches = _verified(new, fp, candidates, texts, config)
     clusters = _clusters_to_join(new, matches, texts)
-    previous = _previous_version(conn, store, doc)
     if previous is not None and (previous.text_hash == fp.text_hash
                                  or is_copy(new, texts(previous), config) is not None):
         clusters.add(previous.cluster_id)
@@ -634,20 +638,20 @@ def store_document(conn: Connection, store: Store, doc: Document, fp: Fingerprin
     store.insert_document(conn, doc)
     texts.known[doc.id] = new
     store.lsh_add(conn, doc.id, fp.band_keys)
-    canonical, similarities = decide_cluster(conn, store, cluster_id, texts, config)
+    canonical, similarities, size = decide_cluster(conn, store, cluster_id, texts, config)
     assert canonical is not None  # doc itself is a latest member
     if previous is not None and previous.cluster_id not in clusters:
         decide_cluster(conn, store, previous.cluster_id, texts, config)
     doc.is_canonical = canonical.id == doc.id
     doc.duplicate_of = None if doc.is_canonical else canonical.id
     doc.similarity = similarities[doc.id]
-    return _decision(doc, canonical)
+    return _decision(doc, canonical, size)
 
 
-def _decision(doc: Document, canonical: Document) -> Decision:
+def _decision(doc: Document, canonical: Document, size: int) -> Decision:
     assert doc.cluster_id is not None
     if canonical.id != doc.id:
-        return Decision(doc.cluster_id, canonical.id, canonical.url, doc.similarity, False)
+        return Decision(doc.cluster_id, canonical.id, canonical.url, doc.similarity, False, size)
     # The document stands for its cluster (new, or it outranks the copies it
     # joined): it is nobody's copy.
-    return Decision(doc.cluster_id, None, None, None, True)
+    return Decision(doc.cluster_id, None, None, None, True, size)

@@ -16,14 +16,14 @@ process pool while the reactor keeps downloading:
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from crawler.dedup import DedupConfig, Fingerprint, ensure_compatible, fingerprint, store_document
 from crawler.extract import ExtractConfig, extract
 from crawler.records import Article, Page, Rejected
 from crawler.urls import canonicalize
-from storage.archive import Archive
+from storage.archive import Archive, encode_record
 from storage.records import Document, FetchRecord
 from storage.store import Store
 
@@ -44,6 +44,7 @@ class Prepared:
     article: Article | None = None
     fingerprint: Fingerprint | None = None
     rejection: Rejected | None = None
+    archive_record: bytes | None = None  # the raw page as a gzip WARC record, for `Archive.append`
 
 
 @dataclass
@@ -80,6 +81,9 @@ def prepare(page: Page, config: IngestConfig = IngestConfig()) -> Prepared:
     """Extract and fingerprint a page. Never raises for bad input: a page that
     cannot become a document comes back with `rejection` set."""
     prepared = Prepared(page=page, page_hash=page_hash(page.body))
+    if config.archive_pages and page.body:
+        prepared.archive_record = encode_record(page.final_url or page.url, page.status, page.headers,
+                                                page.body, page.fetched_at)
     try:
         article = extract(page, config.extract)
         prepared.article = article
@@ -88,6 +92,16 @@ def prepare(page: Page, config: IngestConfig = IngestConfig()) -> Prepared:
         prepared.rejection = exc
     except Exception as exc:  # a bug or a pathological page: record it, go on
         prepared.rejection = Rejected("extract_error", f"{type(exc).__name__}: {exc}")
+    return prepared
+
+
+def prepare_detached(page: Page, config: IngestConfig = IngestConfig()) -> Prepared:
+    """`prepare` for an extraction process: the result comes back without
+    the raw body (its archive record holds it, compressed), so a 100 KB page
+    is not pickled across the process boundary a second time. `commit`
+    needs nothing else of the body."""
+    prepared = prepare(page, config)
+    prepared.page = replace(page, body=b"")
     return prepared
 
 
@@ -129,10 +143,8 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
     rows, its cluster decision and its fetch record commit together or not at all."""
     page = prepared.page
     record = _fetch_record(page, prepared.page_hash, run_id)
-    if archive is not None and config.archive_pages and page.body:
-        record.warc_file, record.warc_offset = archive.write(
-            page.final_url or page.url, page.status, page.headers, page.body, page.fetched_at
-        )
+    if archive is not None and prepared.archive_record is not None:
+        record.warc_file, record.warc_offset = archive.append(prepared.archive_record, page.fetched_at)
 
     if prepared.rejection is not None:
         record.outcome, record.reason = "rejected", str(prepared.rejection)
@@ -172,7 +184,7 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
             version=(previous.version + 1) if previous else 1,
         )
         decision = store_document(conn, store, doc, fp, config.dedup)
-        joined = store.cluster_size(conn, decision.cluster_id) > 1
+        joined = decision.size > 1
         record.outcome = "copy" if decision.matched_id is not None else "stored"
         record.document_id = doc.id
         doc.fetch_id = store.record_fetch(record, conn)

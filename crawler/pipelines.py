@@ -31,7 +31,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from crawler.ingest import IngestConfig, Prepared, commit, page_hash, prepare
+from crawler.ingest import IngestConfig, Prepared, commit, page_hash, prepare_detached
 from crawler.middlewares import Failed, requested_url
 from crawler.records import Page, Rejected, Skipped
 from crawler.settings import available_cores
@@ -222,7 +222,7 @@ class IngestPipeline:
         pool = await self._extraction_pool()
         self._count("extracted")
         try:
-            prepared, seconds = await asyncio.wrap_future(pool.submit(_timed, prepare, page, self.config))
+            prepared, seconds = await asyncio.wrap_future(pool.submit(_timed, prepare_detached, page, self.config))
             self.stats.inc_value("wirecrawl/seconds/extract", seconds, start=0.0)
             return prepared
         except BrokenProcessPool as exc:

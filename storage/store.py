@@ -29,6 +29,7 @@ from sqlalchemy import (
     insert,
     select,
     text,
+    union,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -70,6 +71,25 @@ _DOCUMENTS_BY_ID = select(documents).where(documents.c.id.in_(bindparam("ids", e
 _DOCUMENT_BY_ID = select(documents).where(documents.c.id == bindparam("id"))
 _CANDIDATES = (
     select(lsh_bands.c.doc_id).where(lsh_bands.c.key.in_(bindparam("keys", expanding=True))).distinct()
+)
+# Every latest document that could be a copy of a new text, in one query:
+# same text hash, same canonical URL (or named by it), or a shared LSH band.
+_CANDIDATE_IDS = union(
+    select(documents.c.id).where(documents.c.text_hash == bindparam("h"), documents.c.is_latest.is_(True)),
+    select(documents.c.id).where(
+        documents.c.is_latest.is_(True),
+        documents.c.canonical_url.in_(bindparam("names", expanding=True))
+        | documents.c.url_key.in_(bindparam("keys_of_names", expanding=True)),
+    ),
+    select(lsh_bands.c.doc_id).where(lsh_bands.c.key.in_(bindparam("keys", expanding=True))),
+)
+_LAST_FETCH = (
+    select(fetches).where(fetches.c.url == bindparam("url"))
+    .order_by(fetches.c.fetched_at.desc(), fetches.c.id.desc()).limit(1)
+)
+_LAST_FETCH_WITH_DOCUMENT = (
+    select(fetches).where(fetches.c.url == bindparam("url"), fetches.c.document_id.is_not(None))
+    .order_by(fetches.c.fetched_at.desc(), fetches.c.id.desc()).limit(1)
 )
 _LINK_FETCH = update(documents).where(documents.c.id == bindparam("doc_id")).values(fetch_id=bindparam("fid"))
 _MEMBERS_LATEST = (
@@ -273,12 +293,9 @@ class Store:
     def last_fetch(self, url: str, *, with_document: bool = False) -> FetchRecord | None:
         """The newest fetch of `url`; with `with_document`, the newest that stored
         or matched a document (the one whose validators are worth re-sending)."""
-        q = select(fetches).where(fetches.c.url == url)
-        if with_document:
-            q = q.where(fetches.c.document_id.is_not(None))
-        q = q.order_by(fetches.c.fetched_at.desc(), fetches.c.id.desc()).limit(1)
+        q = _LAST_FETCH_WITH_DOCUMENT if with_document else _LAST_FETCH
         with self.read() as conn:
-            row = conn.execute(q).first()
+            row = conn.execute(q, {"url": url}).first()
         return _row_to_fetch(row) if row else None
 
     def fetch_history(self, url: str) -> list[FetchRecord]:
@@ -351,6 +368,14 @@ class Store:
         rows = conn.execute(_LATEST_WITH_CANONICAL_URL, {"u": canonical_url})
         return [_row_to_document(r) for r in rows]
 
+    def candidate_ids(self, conn: Connection, text_hash: str, names: Iterable[str], keys: Iterable[int]) -> set[int]:
+        """Ids of latest documents with this text hash, or whose canonical URL
+        or URL identity is one of `names`, or that share one of the LSH band
+        `keys`: one query."""
+        names = sorted(set(names))
+        params = {"h": text_hash, "names": names, "keys_of_names": names, "keys": sorted(set(keys))}
+        return {r[0] for r in conn.execute(_CANDIDATE_IDS, params)}
+
     def supersede(self, conn: Connection, doc_id: int) -> None:
         """Mark an old version as no longer the latest and drop it from the index;
         the row itself is kept."""
@@ -371,6 +396,11 @@ class Store:
     def new_cluster(self, conn: Connection) -> int:
         now = utcnow()
         return conn.execute(_NEW_CLUSTER, {"size": 0, "created_at": now, "updated_at": now}).inserted_primary_key[0]
+
+    def set_cluster_canonical(self, conn: Connection, cluster_id: int, canonical_id: int, size: int) -> None:
+        """Name a cluster's canonical member and its size (members whose own
+        rows already say so: a new document in a new cluster)."""
+        conn.execute(_SET_CLUSTER, {"cid": cluster_id, "canonical": canonical_id, "size": size, "now": utcnow()})
 
     def cluster_members(self, conn: Connection, cluster_id: int, *, latest_only: bool = True) -> list[Document]:
         q = _MEMBERS_LATEST if latest_only else _MEMBERS_ALL
@@ -395,8 +425,9 @@ class Store:
         cluster_id: int,
         canonical_id: int,
         similarities: dict[int, float | None],
-    ) -> None:
-        """Name the canonical member and record each copy's similarity to it.
+    ) -> int:
+        """Name the canonical member and record each copy's similarity to it;
+        returns the cluster's size (latest members).
 
         Only rows whose decision actually changes get a new `updated_at`."""
         now = utcnow()
@@ -414,6 +445,7 @@ class Store:
             conn.execute(_SET_DECISION, changes)
         size = conn.execute(_CLUSTER_SIZE, {"cid": cluster_id}).scalar_one()
         conn.execute(_SET_CLUSTER, {"cid": cluster_id, "canonical": canonical_id, "size": size, "now": now})
+        return size
 
     def clusters(self, *, min_size: int = 2, limit: int | None = None) -> list[tuple[int, int, Document]]:
         """(cluster id, size, canonical document), biggest first."""
