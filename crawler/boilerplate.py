@@ -85,6 +85,7 @@ def clean_tree(tree: HtmlElement, titles: Iterable[str | None], site_names: Iter
         body = tree
     _unwrap_layout_tables(body)
     _drop_tags(body, {"script", "style", "noscript", "link", "meta"})
+    _drop_controls(body)
     _paragraphs_from_breaks(body)
     site_names = list(site_names)
     headline = _find_headline(body, [t for t in titles if t], site_names)
@@ -158,6 +159,24 @@ def _is_layout_cell(td: HtmlElement) -> bool:
     if td.find(".//table") is not None or td.find(".//p") is not None or td.find(".//form") is not None:
         return True
     return len(td.findall(".//br")) >= 2 and len(td.text_content()) > 300
+
+
+# Menus, icons and form controls: never the article, often most of a page's
+# elements (a mega-menu has hundreds of links). Gone first, before anything
+# walks the page.
+_CONTROL_TAGS = ("nav", "svg", "template", "iframe", "select", "button", "input", "textarea", "dialog")
+
+
+def _drop_controls(body: HtmlElement) -> None:
+    """Drop menus, icons and form controls, unless one holds most of the
+    page's text (a page built inside a <nav> is still a page)."""
+    found = list(body.iter(*_CONTROL_TAGS))
+    if not found:
+        return
+    total = len(body.text_content())
+    for el in found:
+        if el.getparent() is not None and not (total and len(el.text_content()) >= _ARTICLE_SHARE * total):
+            el.drop_tree()
 
 
 def _drop_tags(body: HtmlElement, tags: set[str]) -> None:

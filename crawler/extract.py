@@ -355,7 +355,7 @@ def _tags(tree: HtmlElement, found: list[str] | None) -> list[str]:
         for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
             tags += _json_keywords(script)
     if not tags:
-        tags = [a.text_content() for a in tree.xpath('//a[contains(concat(" ", normalize-space(@rel), " "), " tag ")]')]
+        tags = [a.text_content() for a in tree.xpath("//a[@rel]") if "tag" in a.get("rel").lower().split()]
     split = (t.strip() for tag in tags for t in tag.split(","))
     return list(dict.fromkeys(t for t in split if t))
 
