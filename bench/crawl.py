@@ -7,9 +7,9 @@ the same pages, measured in the same run.
 The site is generated and served on 127.0.0.1 by an aiohttp server in its own
 process, from pages rendered in advance, so the server is never the limit.
 Each page is one of our article templates around its own text (words of our
-sample articles in a new order, so no two pages are copies), plus the
-navigation, "most read" list, footer and inline script a real news page
-carries: about 70 kB. Articles are listed in a sitemap (links are not
+sample articles in a new order, so no two pages are copies), dressed with the
+weight and furniture of a real news article page (bench/pageweight.py:
+inline CSS and scripts, mega-menu, story cards, footer; median ~120 KB). Articles are listed in a sitemap (links are not
 followed).
 
 Prints pages/s of the crawl, bare-extract pages/s on one core, and the ratio
@@ -38,9 +38,9 @@ from crawler.settings import available_cores  # noqa: E402
 from crawler.sources import Politeness, Source  # noqa: E402
 from flows.sampleweb.articles import ARTICLES  # noqa: E402
 from flows.sampleweb.templates import TEMPLATES, render_article_page  # noqa: E402
+from pageweight import dress  # noqa: E402
 
 WORDS = sorted({w for a in ARTICLES if a.lang == "en" for p in a.paragraphs for w in re.findall(r"[A-Za-z']+", p)})
-MENU_LINKS = 400  # links in the mega-menu and again in the footer site map
 LAST_MODIFIED = "Wed, 01 May 2024 08:00:00 GMT"
 # Crawl settings for a local server: no politeness delay, enough requests in flight.
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 32}
@@ -50,16 +50,6 @@ def _sentence(rng: random.Random) -> str:
     return " ".join(rng.choices(WORDS, k=rng.randint(10, 24))).capitalize() + "."
 
 
-def _boilerplate(rng: random.Random) -> str:
-    menu = "".join(f'<li><a href="/section/{i}/">{" ".join(rng.choices(WORDS, k=2))}</a></li>'
-                   for i in range(MENU_LINKS))
-    most_read = "".join(f'<li><a href="/story/{rng.randint(1, 10**6)}.html">{_sentence(rng)}</a></li>'
-                        for _ in range(30))
-    script = "<script>var config = {" + ",".join(f'"k{i}": "{"x" * 40}"' for i in range(300)) + "};</script>"
-    return (f'<nav class="mega-menu"><ul>{menu}</ul></nav><aside class="most-read"><h3>Most read</h3>'
-            f'<ol>{most_read}</ol></aside><footer class="sitemap"><ul>{menu}</ul></footer>{script}')
-
-
 def article_page(i: int, base: str) -> bytes:
     """Page number i of the bench site (deterministic)."""
     rng = random.Random(i)
@@ -67,7 +57,7 @@ def article_page(i: int, base: str) -> bytes:
     html = render_article_page(TEMPLATES[i % len(TEMPLATES)], title=_sentence(rng)[:80], paragraphs=paragraphs,
                                site_name="Bench Wire", url=f"{base}/a/{i}.html", author="Staff Reporter",
                                published="2024-05-01")
-    return html.replace("</body>", _boilerplate(rng) + "</body>").encode("utf-8")
+    return dress(html, rng).encode("utf-8")
 
 
 def sitemap(n: int, base: str) -> bytes:
@@ -186,8 +176,9 @@ def main() -> None:
     args = ap.parse_args()
     crawl_rates, bare_rates, ingest_rates = [], [], []
     with BenchSite(args.pages) as site, tempfile.TemporaryDirectory() as tmp:
-        step = max(1, args.pages // args.sample)
-        sample = [(f"{site.base}/a/{i}.html", article_page(i, site.base)) for i in range(0, args.pages, step)]
+        # A random sample: every k-th page would be one template only.
+        picked = sorted(random.Random(0).sample(range(args.pages), min(args.sample, args.pages)))
+        sample = [(f"{site.base}/a/{i}.html", article_page(i, site.base)) for i in picked]
         size = statistics.mean(len(body) for _, body in sample)
         for repeat in range(args.repeats):  # interleaved, so drift hits all alike
             bare_rates.append(bare_extract_rate(sample))

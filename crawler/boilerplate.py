@@ -85,6 +85,9 @@ def clean_tree(tree: HtmlElement, titles: Iterable[str | None], site_names: Iter
         body = tree
     _unwrap_layout_tables(body)
     _drop_tags(body, {"script", "style", "noscript", "link", "meta"})
+    head = tree.getroottree().getroot().find("head")
+    if head is not None:  # the metadata is read by now; the extractor needs no CSS or scripts
+        _drop_tags(head, {"script", "style", "noscript", "template"})
     _drop_controls(body)
     _paragraphs_from_breaks(body)
     site_names = list(site_names)
@@ -94,6 +97,7 @@ def clean_tree(tree: HtmlElement, titles: Iterable[str | None], site_names: Iter
     scope = _article_root(headline) if headline is not None else body
     if on_article is not None:
         on_article(scope)
+    _drop_teaser_cards(body, scope, headline)
     _mark_attribution_blocks(scope, site_names)
     _prune_furniture(body, headline)
     if headline is not None and headline.getparent() is not None:
@@ -284,6 +288,48 @@ def _article_root(headline: HtmlElement) -> HtmlElement:
         if ancestor.tag == "body" or len(ancestor.text_content()) >= own + _MIN_RIVAL_TEXT:
             return ancestor
     return headline.getparent()
+
+
+# A teaser card: a headline that links to another story, with at most this
+# much text around it (an image, a one-line teaser, a time).
+_TEASER_CHARS = 400
+_MIN_CARDS = 3
+_LINKED_HEADINGS = (
+    "//*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6]"
+    "[.//a[@href] or ancestor::a[@href]]"
+)
+
+
+def _drop_teaser_cards(body: HtmlElement, scope: HtmlElement, headline: HtmlElement | None) -> None:
+    """Remove groups of story cards ("related", "more from", "most read"),
+    whatever their class names say (often nothing: hashed CSS names): three
+    or more cards side by side, each a linked headline with little text
+    around it. Only outside the article's container, or anywhere when no
+    container was found (the page is its own container): a roundup article
+    made of linked headings keeps them."""
+    headings = body.xpath(_LINKED_HEADINGS)
+    if len(headings) < _MIN_CARDS:
+        return
+    keep = set(headline.iterancestors()) | {headline} if headline is not None else set()
+    inside = set(scope.iterdescendants()) if scope is not body else set()
+    cards_of: dict[HtmlElement, set[HtmlElement]] = {}
+    for heading in headings:
+        if heading in keep or heading in inside:
+            continue
+        card = heading
+        while (parent := card.getparent()) is not None and parent not in keep and parent is not body \
+                and len(parent.text_content()) <= _TEASER_CHARS:
+            card = parent
+        if card.getparent() is not None:
+            cards_of.setdefault(card.getparent(), set()).add(card)
+    for container, cards in cards_of.items():
+        if len(cards) < _MIN_CARDS:
+            continue
+        if container in keep or container is body:
+            for card in cards:
+                card.drop_tree()
+        elif container.getparent() is not None:
+            container.drop_tree()
 
 
 def _walk(root: HtmlElement, visit) -> None:

@@ -47,6 +47,10 @@ _UTF8_GOOD_PER_BAD = 20
 # Text, not binary: C0 controls other than tab/newline/return, and DEL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MAX_CONTROL_RATIO = 0.01
+# Every byte but those controls: deleting them (in C) leaves the control
+# bytes. A body without any has no control characters in any encoding it
+# can be in, and its text need not be searched.
+_NOT_CONTROL = bytes(b for b in range(256) if not _CONTROL.match(chr(b)))
 # Declarations sit near the top; sniffing the whole body wastes time on big pages.
 _DECLARATION_WINDOW = 4096
 
@@ -62,7 +66,7 @@ def decode_html(body: bytes, headers: dict[str, str]) -> str:
     text = _decode(body, headers)
     if text is None:
         raise Rejected("undecodable", "no character encoding yields text for these bytes")
-    if len(_CONTROL.findall(text)) > _MAX_CONTROL_RATIO * len(text):
+    if body.translate(None, _NOT_CONTROL) and len(_CONTROL.findall(text)) > _MAX_CONTROL_RATIO * len(text):
         raise Rejected("undecodable", "the body decodes to control characters: binary data")
     return text
 
@@ -71,15 +75,17 @@ def _decode(body: bytes, headers: dict[str, str]) -> str | None:
     bom_encoding, bom = read_bom(body)
     if bom_encoding is not None and bom is not None:
         return body[len(bom):].decode(bom_encoding, errors="replace")
-    declared = _declared_encodings(body, headers)
     if body.isascii():
         # 7-bit stateful encodings (ISO-2022-JP) are the only ones that need
         # more than ASCII here; everything else reads ASCII as ASCII.
-        stateful = [e for e in declared if e.startswith("iso2022")]
-        return _strict(body, stateful[0]) if stateful and b"\x1b" in body else body.decode("ascii")
+        if b"\x1b" not in body:
+            return body.decode("ascii")
+        stateful = [e for e in _declared_encodings(body, headers) if e.startswith("iso2022")]
+        return _strict(body, stateful[0]) if stateful else body.decode("ascii")
     as_utf8 = _mostly_utf8(body)
     if as_utf8 is not None:
         return as_utf8
+    declared = _declared_encodings(body, headers)
     for encoding in declared:
         text = _strict(body, encoding)
         if text is None:

@@ -20,6 +20,7 @@ import re
 from copy import deepcopy
 from datetime import datetime
 from dataclasses import dataclass
+from typing import Iterator
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -117,7 +118,7 @@ def extract(page: Page, config: ExtractConfig = ExtractConfig()) -> Article:
         raise Rejected("no_article", "the body does not parse as an HTML document")
     base = page.final_url or page.url
     meta = _declared_metadata(tree, base)
-    title = _title(tree, meta.title or extract_title(tree))
+    title = _title(tree, meta.title or _undeclared_title(tree))
     site_names = _site_names(meta.sitename, base)
     fields = dict(
         url=page.url, final_url=page.final_url, title=title, author=meta.author,
@@ -260,9 +261,34 @@ def _main_text(tree: HtmlElement, url: str, config: ExtractConfig) -> str:
     return (document.text or "").strip() if document is not None else ""
 
 
+_HEAD_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·»]\s+")
+
+
 def _head_title(tree: HtmlElement) -> str | None:
     element = tree.find(".//title")
     return " ".join(element.text_content().split()) if element is not None else None
+
+
+def _undeclared_title(tree: HtmlElement) -> str | None:
+    """The headline of a page that declares none (no og:title, JSON-LD…): its
+    only h1; else the part of <title> that the page also shows as a heading
+    or in bold ("<Site> - <Headline>"), else <title> itself; else
+    trafilatura's guess. Before trafilatura's guess because that one takes
+    any element whose class says "title" or "headline", and on a page with
+    story cards that is a card's."""
+    h1s = [text for h in tree.iter("h1") if (text := " ".join(h.text_content().split()))]
+    if len(h1s) == 1:
+        return h1s[0]
+    head = _head_title(tree)
+    if not head:
+        return extract_title(tree)
+    parts = [p for p in _HEAD_TITLE_SEPARATORS.split(head) if p.strip()]
+    if len(parts) > 1:
+        shown = {normalize_line(el.text_content()) for el in tree.iter("h1", "h2", "h3", "b", "strong")}
+        for part in parts:
+            if normalize_line(part) in shown:
+                return part.strip()
+    return head
 
 
 def _title(tree: HtmlElement, found: str | None) -> str | None:
@@ -271,7 +297,7 @@ def _title(tree: HtmlElement, found: str | None) -> str | None:
     head = _head_title(tree)
     if not head or not found or normalize_line(found) == normalize_line(head):
         return found
-    parts = [p for p in re.split(r"\s+[|\-–—:·»]\s+", head) if p]
+    parts = [p for p in _HEAD_TITLE_SEPARATORS.split(head) if p]
     if len(parts) < 2:
         return found
     standalone = {normalize_line(el.text_content()) for el in tree.iter("h1", "h2", "h3", "b", "strong")}
@@ -304,14 +330,17 @@ def _published(tree: HtmlElement, url: str, config: ExtractConfig) -> str | None
     """The publication time as the page declares it (meta tags, microdata,
     JSON-LD datePublished), in full ISO 8601 with its time and offset; else
     the date htmldate finds in the page (day precision)."""
-    declared = tree.xpath(_DECLARED_DATES)
-    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
-        declared += re.findall(r'"datePublished"\s*:\s*"([^"]+)"', script)
-    for value in declared:
+    for value in _declared_dates(tree):
         value = value.strip()
         if _ISO_DATE.match(value) and _readable_date(value):
             return value
     return find_date(tree, **set_date_params(config.extensive_date_search), url=url)
+
+
+def _declared_dates(tree: HtmlElement) -> Iterator[str]:
+    yield from tree.xpath(_DECLARED_DATES)
+    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+        yield from re.findall(r'"datePublished"\s*:\s*"([^"]+)"', script)
 
 
 def _readable_date(value: str) -> bool:

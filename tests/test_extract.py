@@ -128,6 +128,45 @@ def test_every_template_gives_exactly_the_article_paragraphs(template):
     assert article.text.splitlines() == PARAGRAPHS
 
 
+def _story_cards(count: int = 4) -> str:
+    """A "more stories" rail as sites build them now: hashed class names that
+    say nothing, each card an image, a linked headline and a one-line teaser."""
+    cards = "".join(
+        f'<div class="css-8k2q1"><a href="/story/{i}.html" tabindex="-1"><img src="/img/{i}.jpg" alt=""></a>'
+        f'<h3 class="css-x71ba"><a href="/story/{i}.html">Tram depot number {i} gets a new roof</a></h3>'
+        f'<p class="css-0p2wd">Teaser {i}: the works will close the depot yard for most of the summer months.</p></div>'
+        for i in range(count))
+    return f'<section class="css-4fj2n"><h2 class="css-yy0">Keep reading</h2><div class="css-g1">{cards}</div></section>'
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_story_cards_below_the_article_stay_out_whatever_their_class_names(template):
+    """Also on the templates with no article container (minimal, legacy),
+    where the cards are siblings of the article's own text, and without the
+    page taking a card's headline for its title."""
+    html = article_page(template).replace("</body>", _story_cards() + "</body>")
+    html = html.replace("</BODY>", _story_cards() + "</BODY>")
+    article = extract(page(html))
+    assert article.text.splitlines() == PARAGRAPHS
+    assert article.title == TITLE
+
+
+def test_a_roundup_of_linked_headings_inside_the_article_is_kept():
+    """Linked headings with short text are the article itself when they sit
+    in its container: a roundup, not a rail of other stories."""
+    items = "".join(
+        f'<h3><a href="https://venue{i}.example/">Venue {i} on the quay</a></h3>'
+        f'<p>Venue {i} opens its terrace at noon and serves fish soup until the last ferry leaves.</p>'
+        for i in range(4))
+    html = (f"<html><head><title>Where to eat by the harbour</title></head><body><nav><a href='/'>Home</a></nav>"
+            f"<article><h1>Where to eat by the harbour</h1><p>{PARAGRAPHS[0]}</p>{items}</article>"
+            f"{_story_cards()}</body></html>")
+    text = extract(page(html)).text
+    for i in range(4):
+        assert f"Venue {i} opens its terrace" in text
+    assert "Teaser" not in text
+
+
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_metadata_comes_from_the_page(template):
     article = extract(page(article_page(template, canonical_url="https://harbour.example/pier")))
