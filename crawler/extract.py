@@ -81,6 +81,10 @@ class ExtractConfig:
     # Chinese or Japanese character counting 3 and a Hangul syllable 2: about
     # as much text as that many Latin letters.
     min_text_length: int = 250
+    # A page that names its source ("Continue reading at …", "Via …") is a
+    # republished copy: kept down to this length, so that a one-paragraph
+    # excerpt of a short story still joins its original's cluster.
+    min_attributed_length: int = 100
     max_bytes: int = 10 * 1024 * 1024  # bodies above this are `too_large` (10 MB)
     favor_precision: bool = True
     favor_recall: bool = False
@@ -110,7 +114,8 @@ def extract(page: Page, config: ExtractConfig = ExtractConfig()) -> Article:
     `too_large` (over `config.max_bytes`), `not_html` (content type other than
     HTML/XHTML; no content type is fine when the bytes look like HTML),
     `undecodable`, `no_article` (no main text found) or `too_short` (less than
-    `config.min_text_length` characters)."""
+    `config.min_text_length` characters, or `config.min_attributed_length`
+    for a page that names its source)."""
     _check_response(page, config)
     html = decode_html(page.body, page.headers)
     tree = parse_html(html)
@@ -144,8 +149,9 @@ def extract(page: Page, config: ExtractConfig = ExtractConfig()) -> Article:
     if not text:
         raise Rejected("no_article", "no main text found on the page")
     length = text_length(text)
-    if length < config.min_text_length:
-        raise Rejected("too_short", f"{length} characters of text, the minimum is {config.min_text_length}")
+    minimum = min(config.min_text_length, config.min_attributed_length) if attributions else config.min_text_length
+    if length < minimum:
+        raise Rejected("too_short", f"{length} characters of text, the minimum is {minimum}")
     return Article(text=text, attribution="; ".join(dict.fromkeys(attributions)) or None, **fields)
 
 

@@ -69,7 +69,7 @@ def test_scripts_without_spaces_are_shingled_by_characters():
         toks = tokens(text)
         # a whole sentence would be one "word" if we split on spaces
         assert len(toks) > len(text.split()) * 5
-        assert len(fingerprint(text).band_keys) == DedupConfig().bands + DedupConfig().lead_bands
+        assert len(fingerprint(text).band_keys) == DedupConfig().bands + DedupConfig().lead_bands + 1  # + opening
 
 
 def test_fingerprint_is_picklable_and_has_signed_64_bit_band_keys():
@@ -340,3 +340,49 @@ def test_a_blog_post_quoting_the_whole_story_with_a_comment_is_a_copy(store):
     original = ingest(store, "http://origin.example/story", art.paragraphs)
     post = ingest(store, "http://blog.example/our-take", [comment, *art.paragraphs], attribution="H/T Origin")
     assert post.outcome == "copy" and post.cluster_id == original.cluster_id
+
+
+SHORT_STORY = [
+    "Harbour pilots in Kellmouth will board every cargo ship longer than 200 metres from Monday, the port "
+    "authority said, after two groundings in the outer channel this winter.",
+    "The authority's chief pilot, Ines Barrow, said the channel had silted faster than the dredging plan "
+    "assumed, and that the buoys marking its edge would be moved twenty metres east by the end of the month.",
+    "Shipping lines will pay a flat boarding fee of 640 euros per call. Two lines that use the port weekly said "
+    "they would pass the cost on to the importers whose containers they carry.",
+]
+
+
+def _page(url: str, html: str, when: datetime) -> Page:
+    return Page(url=url, status=200, headers={"content-type": "text/html; charset=utf-8"}, body=html.encode(),
+                fetched_at=when)
+
+
+@pytest.mark.parametrize("excerpt_first", [True, False], ids=["excerpt-first", "full-first"])
+def test_a_one_paragraph_excerpt_that_names_its_source_joins_even_under_the_minimum_length(store, excerpt_first):
+    """Its text (about 170 characters) is under the 250 a page needs to be an
+    article, but the page says it is a republished copy, so it is kept and
+    joins the story it was cut from; the same paragraph naming no source is
+    rejected as too short."""
+    from crawler.ingest import ingest_page
+    from flows.sampleweb.templates import render_article_page
+
+    full = _page("http://kellmouth-tide.example/pilots", render_article_page(
+        "newspaper", title="Pilots to board every large ship at Kellmouth", paragraphs=SHORT_STORY,
+        site_name="Kellmouth Tide", url="http://kellmouth-tide.example/pilots"), T0)
+    excerpt = _page("http://coastwatch.example/pilots", render_article_page(
+        "wordpress", title="Kellmouth brings in compulsory pilotage", paragraphs=SHORT_STORY[:1],
+        site_name="Coast Watch", url="http://coastwatch.example/pilots",
+        attribution="Continue reading at Kellmouth Tide"), T0 + timedelta(minutes=5))
+    bare = _page("http://quiet.example/pilots", render_article_page(
+        "wordpress", title="Kellmouth brings in compulsory pilotage", paragraphs=SHORT_STORY[:1],
+        site_name="Quiet Blog", url="http://quiet.example/pilots"), T0)
+    first, second = (excerpt, full) if excerpt_first else (full, excerpt)
+    r1, r2 = ingest_page(first, store), ingest_page(second, store)
+    assert r1.outcome != "rejected" and r2.outcome != "rejected"
+    assert r1.cluster_id == r2.cluster_id
+    [(_cid, size, canonical)] = store.clusters()
+    assert size == 2 and canonical.url == "http://kellmouth-tide.example/pilots"
+    kept = store.find_document("http://coastwatch.example/pilots")
+    assert kept.attribution == "Continue reading at Kellmouth Tide" and kept.text == SHORT_STORY[0]
+    rejected = ingest_page(bare, store)
+    assert rejected.outcome == "rejected" and rejected.reason.startswith("too_short")
