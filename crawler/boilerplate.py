@@ -1,6 +1,8 @@
 """Page furniture that trafilatura keeps, removed in two passes.
 
 Before trafilatura, on the parsed page (`clean_tree`):
+- scripts, styles, menus, icons and form controls go first (on a news page
+  they are most of the elements, and nothing later has to walk them);
 - layout tables become plain blocks (a whole page in one table row reads as
   one cell of data to an extractor);
 - only the first article stays when a page carries several (infinite scroll,
@@ -10,6 +12,10 @@ Before trafilatura, on the parsed page (`clean_tree`):
   become plain marked paragraphs, so that neither link-density rules nor the
   pruning of the article footer they sit in can drop them before the text
   pass records them;
+- rails of story cards (three or more linked headlines, each with a line of
+  teaser: "related", "more from", "most read") are removed outside the
+  article's container whatever their class names, which on many sites are
+  generated and say nothing;
 - elements whose tag, role, class or id says what they are — comments, share
   bars, donation and newsletter boxes, related stories, ads, menus, widgets —
   are removed, except the containers of the article itself.

@@ -18,16 +18,16 @@ import json
 import logging
 import re
 from copy import deepcopy
-from datetime import datetime
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Iterator
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import trafilatura
+from htmldate import find_date
 from lxml import etree
 from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
-from htmldate import find_date
 from trafilatura.deduplication import LRUCache
 from trafilatura.metadata import (
     META_URL,
