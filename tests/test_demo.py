@@ -125,6 +125,21 @@ def test_demo_command_twice_second_run_finds_everything_unchanged(data_dir):
     assert str(data_dir) in second.output
 
 
+def test_demo_reindexes_a_store_left_by_other_dedup_settings(data_dir):
+    """A data directory from an older version (its index made with other
+    settings) does not stop the demo: the demo reindexes its own store."""
+    from storage.store import Store
+
+    port = str(_free_port_block(len(SITES) + 1))
+    args = ["--data-dir", str(data_dir), "demo", "--by-url", "--port", port]
+    assert CliRunner().invoke(app, args, catch_exceptions=False).exit_code == 0
+    with Store(None, data_dir) as store:
+        store.set_meta("dedup_config", "v0;older-settings")
+    again = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert again.exit_code == 0, again.output
+    assert "reindexed" in again.output and "every copy joined its original" in again.output
+
+
 def test_demo_names_the_port_that_is_taken(data_dir):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

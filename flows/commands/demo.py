@@ -47,6 +47,7 @@ def demo(
         err.print(f"wirecrawl demo: {exc.strerror or exc} (choose other ports with --port)",
                   markup=False, highlight=False)
         raise typer.Exit(1)
+    _reindex_if_older(cfg)
     with web:
         _print_web(web)
         sources_file = web.write_sources(cfg.data_dir / "demo-sources.toml")
@@ -61,6 +62,21 @@ def demo(
     console.print(f"Data: {cfg.describe()}\nRaw pages (WARC): {cfg.data_dir / 'archive'}\n"
                   f"Sources file of the sample web: {sources_file}\nCrawl logs: {cfg.data_dir / 'logs'}",
                   markup=False, highlight=False)
+
+
+def _reindex_if_older(cfg: "Settings") -> None:
+    """The demo owns its data directory: a store left there by a version of
+    wirecrawl with other dedup settings is reindexed, not refused."""
+    from crawler.dedup import DedupConfig
+    from crawler.reindex import reindex
+
+    config = DedupConfig()
+    with cfg.open_store() as store:
+        recorded = store.get_meta("dedup_config")
+        if recorded is not None and recorded != config.fingerprint_id():
+            count = reindex(store, config)
+            console.print(f"The demo's store was indexed with other dedup settings: reindexed {count} documents.",
+                          markup=False, highlight=False)
 
 
 def _print_web(web: "SampleWeb") -> None:
