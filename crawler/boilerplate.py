@@ -16,6 +16,8 @@ Before trafilatura, on the parsed page (`clean_tree`):
   teaser: "related", "more from", "most read") are removed outside the
   article's container whatever their class names, which on many sites are
   generated and say nothing;
+- a block that a comment-thread heading opens ("Comments (42)") is removed
+  when nothing else names it;
 - elements whose tag, role, class or id says what they are — comments, share
   bars, donation and newsletter boxes, related stories, ads, menus, widgets —
   are removed, except the containers of the article itself.
@@ -104,6 +106,7 @@ def clean_tree(tree: HtmlElement, titles: Iterable[str | None], site_names: Iter
     if on_article is not None:
         on_article(scope)
     _drop_teaser_cards(body, scope, headline)
+    _drop_comment_threads(body, headline)
     _mark_attribution_blocks(scope, site_names)
     _prune_furniture(body, headline)
     if headline is not None and headline.getparent() is not None:
@@ -338,6 +341,38 @@ def _drop_teaser_cards(body: HtmlElement, scope: HtmlElement, headline: HtmlElem
             container.drop_tree()
 
 
+# A heading that opens a reader-comment thread: "Comments", "Comments (42)",
+# "42 comments", "Responses", "Discussion", "Join the conversation"...
+_COMMENT_HEADING = re.compile(
+    r"^(?:\d+\s+)?(?:reader\s+)?(?:comments?|responses?|replies|discussion|conversation"
+    r"|join the (?:conversation|discussion)|have your say|leave a (?:comment|reply)|what readers say)"
+    r"(?:\s*\(\d+\))?:?$",
+    re.IGNORECASE,
+)
+
+
+def _drop_comment_threads(body: HtmlElement, headline: HtmlElement | None) -> None:
+    """Remove the block a comment-thread heading opens, when its class names
+    say nothing (generated names): the box around the heading, unless that
+    box also holds the article's headline (then only the heading goes, and
+    the text pass cuts the rest at its end-of-article markers). A one-
+    paragraph story followed by a long thread is otherwise taken for the
+    thread."""
+    keep = set(headline.iterancestors()) if headline is not None else set()
+    for heading in list(body.iter("h2", "h3", "h4", "h5")):
+        if heading.getparent() is None:
+            continue  # already gone with an earlier thread
+        if not _COMMENT_HEADING.match(" ".join(heading.text_content().split())):
+            continue
+        box = heading.getparent()
+        if _is_furniture(box) or any(_is_furniture(a) for a in box.iterancestors() if a not in keep):
+            continue  # named as what it is: pruned with the furniture, after its attribution lines are saved
+        if box is not body and box not in keep:
+            box.drop_tree()
+        else:
+            heading.drop_tree()
+
+
 def _walk(root: HtmlElement, visit) -> None:
     """Top-down over the elements under `root`; when `visit(el)` returns True
     (it removed `el`, or what is under it is of no interest) the walk does
@@ -408,16 +443,25 @@ _NAMING_ATTRS = ("class", "id", "data-component", "data-testid", "data-test-id",
 _SIGNUP_CALL = re.compile(r"^\s*(?:sign\s*up|subscribe|get (?:our|the) \w+(?: \w+)? newsletter|join our newsletter)\b",
                           re.IGNORECASE)
 _SIGNUP_BOX_CHARS = 500
+_SIGNUP_PITCH_CHARS = 150  # "One email every Sunday with everything we published…"; a story's paragraph runs longer
 
 
 def _is_signup_box(el: HtmlElement) -> bool:
-    """A short block whose heading or button is a sign-up call, whatever its classes."""
+    """A short block that opens with a sign-up call, or whose button or link
+    is one and which holds no paragraph of writing, whatever its classes. (A
+    one-paragraph story with a sign-up box inside its container is short
+    too: its own paragraph comes first and is longer than a pitch.)"""
     if el.tag not in {"div", "section", "figure"}:
         return False
     if len(el.text_content()) > _SIGNUP_BOX_CHARS:
         return False
-    calls = el.xpath(".//h2|.//h3|.//h4|.//h5|.//strong|.//button|.//a|.//p[1]")
-    return any(_SIGNUP_CALL.match(c.text_content() or "") for c in calls[:6])
+    first = next((d for d in el.iterdescendants() if isinstance(d.tag, str) and (d.text or "").strip()), None)
+    if first is not None and _SIGNUP_CALL.match(first.text_content()):
+        return True
+    calls = el.xpath(".//button|.//a")
+    if not any(_SIGNUP_CALL.match(c.text_content() or "") for c in calls[:6]):
+        return False
+    return all(len(p.text_content()) <= _SIGNUP_PITCH_CHARS for p in el.iter("p"))
 
 
 # ---------------------------------------------------------------- text level

@@ -167,6 +167,28 @@ def test_a_roundup_of_linked_headings_inside_the_article_is_kept():
     assert "Teaser" not in text
 
 
+def test_a_one_paragraph_story_with_a_signup_box_and_a_long_comment_thread_keeps_its_paragraph():
+    """Generated class names everywhere: the sign-up box inside the story's
+    container must not take the story with it, and the thread below (far
+    more text than the story) must not be taken for the article."""
+    story = ("The lifeboat crew at Pellin was called out twice on Sunday night, first to a yacht with a fouled "
+             "propeller and then to two walkers cut off by the tide below the old quarry.")
+    comments = "".join(
+        f'<div class="x-c{i}"><div class="x-n">Reader {i}</div><p class="x-t">Comment {i}: I have walked that '
+        f'stretch for years and the tide comes in faster than anyone expects, even on a calm evening in summer. '
+        f'Good to read that everyone got home safely and that the crew was there in minutes.</p></div>'
+        for i in range(4))
+    html = (f"<html><head><title>Two lifeboat call-outs in one night</title></head><body><div class='a1'>"
+            f"<h1 class='h9'>Two lifeboat call-outs in one night</h1><div class='b7'><p class='p1'>{story}</p>"
+            f"<div class='q3'><p class='q4'>Sign up to the Pellin Post</p><p class='q5'>The week's news in one "
+            f"email, every Friday.</p><a class='q6' href='#'>Sign up</a></div>"
+            f"<p><em>Continue reading at the Pellin Post</em></p></div>"
+            f"<div class='c2'><h2 class='c3'>Comments (4)</h2>{comments}</div></div></body></html>")
+    article = extract(page(html))
+    assert article.text == story
+    assert article.attribution == "Continue reading at the Pellin Post"
+
+
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_metadata_comes_from_the_page(template):
     article = extract(page(article_page(template, canonical_url="https://harbour.example/pier")))
