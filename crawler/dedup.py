@@ -567,25 +567,60 @@ def _verified(new: Shingled, fp: Fingerprint, candidates: list[Document], texts:
 MERGE_JACCARD = 0.8
 
 
-def _clusters_to_join(new: Shingled, matches: list[tuple[Document, Similarity | None]],
-                      texts: _Texts) -> set[int]:
-    """Which clusters a new document joins. With matches in one cluster, that
-    one. With matches in several, it merges them when it is (nearly) the same
-    text as one of them (exact, or Jaccard >= MERGE_JACCARD) or the fuller
-    text of one (the whole story arriving after parts of it were clustered
-    apart). A text that is merely inside members of several clusters (an excerpt of a wire lead
-    that two different stories open with) must not fuse them: it joins the
-    single cluster it is most contained in, the fuller text winning a tie (an
-    excerpt belongs to the story it was cut from, not to a shorter one that
-    reuses the same opening)."""
-    clusters = {d.cluster_id for d, _ in matches}
-    if len(clusters) <= 1:
-        return clusters
-    if any(sim is None or sim.jaccard >= MERGE_JACCARD or len(texts(d).all) <= len(new.all)
-           for d, sim in matches):
-        return clusters
-    best = max(matches, key=lambda m: (m[1].containment, len(texts(m[0]).all), -m[0].cluster_id))
-    return {best[0].cluster_id}
+def _fullest(conn: Connection, store: Store, cluster_id: int) -> Document | None:
+    """The cluster's longest latest member: the fullest text of its story."""
+    members = store.cluster_members(conn, cluster_id)
+    return max(members, key=lambda m: (len(m.text), -m.id)) if members else None
+
+
+def _headline_overlap(a: str | None, b: str | None) -> float:
+    """Jaccard of the words of two headlines (0.0 when either is missing)."""
+    wa, wb = set(tokens(a or "")), set(tokens(b or ""))
+    return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
+
+
+def _clusters_to_join(conn: Connection, store: Store, new: Shingled, title: str | None,
+                      matches: list[tuple[Document, Similarity | None]], texts: _Texts,
+                      config: DedupConfig) -> set[int]:
+    """Which clusters a new document joins, judged against each matched
+    cluster's fullest member, not only the member it matched:
+
+    - A cluster whose fullest member the new text mostly differs from (the
+      smaller of the two has under `containment_threshold` of its shingles
+      in the other) is not joined, even though a shorter member matched: that
+      member is a part (a one-paragraph excerpt of a wire lead) that this
+      text shares with a different story. Two stories that open with the
+      same agency paragraphs stay apart whichever of them, or of the
+      excerpts, arrives first.
+    - Of the others, every cluster whose fullest member the new text covers
+      (it is as long or longer, or the same text) is joined: the whole story
+      arriving after parts of it were clustered apart merges them.
+    - A text that is only a part of the fullest members of several clusters
+      (an excerpt of a lead that two stories share) joins the one it is most
+      contained in, and merges none. On a tie (the same paragraph is in
+      both), the story whose headline shares more words with this text's
+      wins (an excerpt usually keeps its story's headline, lightly
+      rewritten), then the fuller story."""
+    covers: set[int] = set()
+    parts: list[tuple[float, float, int, int]] = []  # (containment, headline overlap, fullest length, -cluster id)
+    for d, sim in matches:
+        cid = d.cluster_id
+        fullest = _fullest(conn, store, cid)
+        if fullest is None or fullest.id == d.id:
+            rel, fuller = sim, texts(d)
+        else:
+            fuller = texts(fullest)
+            rel = compare(new, fuller, config.min_numbers)
+            if rel.containment < config.containment_threshold:
+                continue  # matched a part of another story
+        if rel is None or rel.jaccard >= MERGE_JACCARD or len(fuller.all) <= len(new.all):
+            covers.add(cid)
+        else:
+            parts.append((round(rel.containment, 1), _headline_overlap(title, fullest.title if fullest else None),
+                          len(fuller.all), -cid))
+    if parts:
+        covers.add(-max(parts)[3])
+    return covers
 
 
 def decide_cluster(conn: Connection, store: Store, cluster_id: int, texts: _Texts,
@@ -641,7 +676,7 @@ def store_document(conn: Connection, store: Store, doc: Document, fp: Fingerprin
     texts = _Texts(config)
     new = shingled(doc.text, config)
     matches = _verified(new, fp, candidates, texts, config)
-    clusters = _clusters_to_join(new, matches, texts)
+    clusters = _clusters_to_join(conn, store, new, doc.title, matches, texts, config)
     if previous is not None and (previous.text_hash == fp.text_hash
                                  or is_copy(new, texts(previous), config) is not None):
         clusters.add(previous.cluster_id)

@@ -333,6 +333,51 @@ def test_a_story_reusing_the_first_two_paragraphs_then_its_own_stays_apart_but_a
     assert store.find_document("http://local.example/volunteers").cluster_id != excerpt.cluster_id
 
 
+@pytest.mark.parametrize("order", range(6))
+def test_two_stories_opening_with_one_wire_lead_never_fuse_whatever_arrives_first(store, order):
+    # Two different stories open with the same two agency paragraphs, then go
+    # on with their own reporting. An excerpt of that lead is inside both.
+    # Whatever arrives first (the excerpt, either story, a copy), the two
+    # stories must end in different clusters, each with its own copy.
+    wire, other = ENGLISH[3], ENGLISH[8]
+    story_a = list(wire.paragraphs)
+    story_b = [*wire.paragraphs[:2], *other.paragraphs[1:]]
+    rng = random.Random(order)
+    _t, copy_a, _a = make_copy("wire", story_a, rng)
+    _t, copy_b, _a = make_copy("wire", story_b, rng)
+    docs = [("http://agency.example/a", story_a, "Flood waters rise along the river valley"),
+            ("http://local.example/b", story_b, "Valley towns count the cost as schools close"),
+            ("http://aggregator.example/lead", [*wire.paragraphs[:2], "Continue reading at Agency"],
+             "Flood waters rise along the valley"),
+            ("http://mirror.example/a", copy_a, None),
+            ("http://mirror.example/b", copy_b, None)]
+    if order:
+        random.Random(order).shuffle(docs)
+    else:
+        docs.insert(0, docs.pop(2))  # the ambiguous excerpt first
+    for i, (url, paragraphs, title) in enumerate(docs):
+        text = "\n\n".join(paragraphs)
+        page = Page(url=url, status=200, headers={"content-type": "text/html"}, body=text.encode(),
+                    fetched_at=T0 + timedelta(minutes=i))
+        prepared = Prepared(page=page, page_hash=page_hash(page.body),
+                            article=Article(url=url, text=text, title=title),
+                            fingerprint=fingerprint(text, DedupConfig()))
+        commit(prepared, store)
+    cluster = {url: store.find_document(url).cluster_id for url, _p, _t in docs}
+    assert cluster["http://agency.example/a"] != cluster["http://local.example/b"]
+    assert cluster["http://mirror.example/a"] == cluster["http://agency.example/a"]
+    assert cluster["http://mirror.example/b"] == cluster["http://local.example/b"]
+    # the excerpt joins one of them and fuses nothing; when both stories are
+    # stored before it, its headline says which
+    urls = [url for url, _p, _t in docs]
+    excerpt = cluster["http://aggregator.example/lead"]
+    if urls.index("http://aggregator.example/lead") > max(urls.index("http://agency.example/a"),
+                                                           urls.index("http://local.example/b")):
+        assert excerpt == cluster["http://agency.example/a"]
+    else:
+        assert excerpt in (cluster["http://agency.example/a"], cluster["http://local.example/b"])
+
+
 def test_a_blog_post_quoting_the_whole_story_with_a_comment_is_a_copy(store):
     art = ENGLISH[1]
     comment = ("Our take: this is the third stoppage at the port in five years, and each time the same "
