@@ -567,12 +567,6 @@ def _verified(new: Shingled, fp: Fingerprint, candidates: list[Document], texts:
 MERGE_JACCARD = 0.8
 
 
-def _fullest(conn: Connection, store: Store, cluster_id: int) -> Document | None:
-    """The cluster's longest latest member: the fullest text of its story."""
-    members = store.cluster_members(conn, cluster_id)
-    return max(members, key=lambda m: (len(m.text), -m.id)) if members else None
-
-
 def _headline_overlap(a: str | None, b: str | None) -> float:
     """Jaccard of the words of two headlines (0.0 when either is missing)."""
     wa, wb = set(tokens(a or "")), set(tokens(b or ""))
@@ -605,7 +599,7 @@ def _clusters_to_join(conn: Connection, store: Store, new: Shingled, title: str 
     parts: list[tuple[float, float, int, int]] = []  # (containment, headline overlap, fullest length, -cluster id)
     for d, sim in matches:
         cid = d.cluster_id
-        fullest = _fullest(conn, store, cid)
+        fullest = store.fullest_member(conn, cid)  # the fullest text of its story
         if fullest is None or fullest.id == d.id:
             rel, fuller = sim, texts(d)
         else:

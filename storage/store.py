@@ -97,6 +97,12 @@ _MEMBERS_LATEST = (
     .where(documents.c.cluster_id == bindparam("cid"), documents.c.is_latest.is_(True))
     .order_by(documents.c.id)
 )
+_FULLEST_MEMBER = (
+    select(documents)
+    .where(documents.c.cluster_id == bindparam("cid"), documents.c.is_latest.is_(True))
+    .order_by(func.length(documents.c.text).desc(), documents.c.id)
+    .limit(1)
+)
 _MEMBERS_ALL = select(documents).where(documents.c.cluster_id == bindparam("cid")).order_by(documents.c.id)
 _DECISION_ROWS = select(
     documents.c.id, documents.c.is_canonical, documents.c.duplicate_of, documents.c.similarity,
@@ -405,6 +411,11 @@ class Store:
     def cluster_members(self, conn: Connection, cluster_id: int, *, latest_only: bool = True) -> list[Document]:
         q = _MEMBERS_LATEST if latest_only else _MEMBERS_ALL
         return [_row_to_document(r) for r in conn.execute(q, {"cid": cluster_id})]
+
+    def fullest_member(self, conn: Connection, cluster_id: int) -> Document | None:
+        """The cluster's latest member with the longest text (the lowest id on a tie)."""
+        row = conn.execute(_FULLEST_MEMBER, {"cid": cluster_id}).first()
+        return _row_to_document(row) if row is not None else None
 
     def cluster_size(self, conn: Connection, cluster_id: int) -> int:
         """Latest-version members of the cluster."""
