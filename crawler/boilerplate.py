@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Callable, Iterable
 
 import lxml.html
@@ -182,13 +183,20 @@ _CONTROL_TAGS = ("nav", "svg", "template", "iframe", "select", "button", "input"
 
 def _drop_controls(body: HtmlElement) -> None:
     """Drop menus, icons and form controls, unless one holds most of the
-    page's text (a page built inside a <nav> is still a page)."""
-    found = list(body.iter(*_CONTROL_TAGS))
+    page's text (a page built inside a <nav> is still a page). The controls
+    inside one that is dropped go with it unlooked at (a mega-menu holds
+    dozens of icons and buttons: measuring the text of each was most of the
+    cost)."""
+    found = list(body.iter(*_CONTROL_TAGS))  # the list keeps the proxies alive, so `in gone` works
     if not found:
         return
     total = len(body.text_content())
+    gone: set[HtmlElement] = set()
     for el in found:
+        if el in gone:
+            continue
         if el.getparent() is not None and not (total and len(el.text_content()) >= _ARTICLE_SHARE * total):
+            gone.update(el.iterdescendants(*_CONTROL_TAGS))
             el.drop_tree()
 
 
@@ -428,18 +436,29 @@ def _prune_furniture(body: HtmlElement, headline: HtmlElement | None) -> None:
 def _is_furniture(el: HtmlElement) -> bool:
     if el.tag in _FURNITURE_TAGS or (el.tag == "header" and el.find(".//p") is None):
         return True
-    if el.get("hidden") is not None or (el.get("role") or "").lower() in _FURNITURE_ROLES:
-        return True
-    # Sites with generated class names still say what a block is in data-*
-    # attributes (data-component="newsletter-signup", data-testid="share-bar").
-    attrs = " ".join(el.get(a) or "" for a in _NAMING_ATTRS).strip()
-    if attrs and _FURNITURE_ATTR.search(attrs) is not None:
-        return True
+    # One pass over the attributes the element has (most have one or two)
+    # instead of a lookup of each attribute it might have.
+    for name, value in el.items():
+        if name == "hidden" or (name == "role" and value.lower() in _FURNITURE_ROLES):
+            return True
+        # Sites with generated class names still say what a block is in data-*
+        # attributes (data-component="newsletter-signup", data-testid="share-bar").
+        if name in _NAMING_ATTRS and _names_furniture(value):
+            return True
     return _is_signup_box(el)
 
 
-_NAMING_ATTRS = ("class", "id", "data-component", "data-testid", "data-test-id", "data-module",
-                 "data-link-name", "data-type", "data-block")
+_NAMING_ATTRS = frozenset({"class", "id", "data-component", "data-testid", "data-test-id", "data-module",
+                           "data-link-name", "data-type", "data-block"})
+
+
+@lru_cache(maxsize=4096)
+def _names_furniture(value: str) -> bool:
+    """Whether a class, id or data-* value names furniture. Cached: a page
+    repeats its class names, a site repeats them on every page."""
+    return _FURNITURE_ATTR.search(value) is not None
+
+
 _SIGNUP_CALL = re.compile(r"^\s*(?:sign\s*up|subscribe|get (?:our|the) \w+(?: \w+)? newsletter|join our newsletter)\b",
                           re.IGNORECASE)
 _SIGNUP_BOX_CHARS = 500

@@ -16,7 +16,7 @@ process pool while the reactor keeps downloading:
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from crawler.dedup import DedupConfig, Fingerprint, ensure_compatible, fingerprint, store_document
@@ -92,16 +92,6 @@ def prepare(page: Page, config: IngestConfig = IngestConfig()) -> Prepared:
         prepared.rejection = exc
     except Exception as exc:  # a bug or a pathological page: record it, go on
         prepared.rejection = Rejected("extract_error", f"{type(exc).__name__}: {exc}")
-    return prepared
-
-
-def prepare_detached(page: Page, config: IngestConfig = IngestConfig()) -> Prepared:
-    """`prepare` for an extraction process: the result comes back without
-    the raw body (its archive record holds it, compressed), so a 100 KB page
-    is not pickled across the process boundary a second time. `commit`
-    needs nothing else of the body."""
-    prepared = prepare(page, config)
-    prepared.page = replace(page, body=b"")
     return prepared
 
 

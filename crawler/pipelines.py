@@ -2,12 +2,17 @@
 every Skipped and failed request into the fetch history, everything counted.
 
 Where the work runs, so the reactor only downloads:
-- extraction (`crawler.ingest.prepare`, CPU-bound) in a process pool sized to
-  the cores, forked before Scrapy starts (`prestart_extraction_pool`);
-- the store (the unchanged check, `commit`, the fetch log) on one thread:
-  writes are serialised by the store's writer lock anyway, and one thread
-  keeps the archive file single-writer. Fetch records that make no document
-  (unchanged, 304, failures) are written in batches.
+- a page's whole ingest (the unchanged check, `crawler.ingest.prepare`, which
+  is CPU-bound, and `commit`) in a process pool sized to the cores, forked
+  before Scrapy starts (`prestart_extraction_pool`). Each process opens its
+  own store connection and archive file on its first page; the store's
+  writer lock serialises their transactions. Done in the crawl process, the
+  commits and the hand-offs of every page between the reactor, a store
+  thread and the pool took half of its CPU (5 ms a page, 2.5 ms without them,
+  on 120 KB pages), on cores the extraction needs; and only a small result
+  comes back, not the page's archive record and text;
+- the fetch log of what makes no document (unchanged, 304, failures) on one
+  thread of the crawl process, written in batches.
 
 A page whose raw body equals the last fetch of its URL is not extracted
 again: it is `unchanged` when that fetch made a document, and rejected for
@@ -22,16 +27,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import multiprocessing.util
 import threading
 import time
+import traceback
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from crawler.ingest import IngestConfig, Prepared, commit, page_hash, prepare_detached
+from crawler.ingest import IngestConfig, commit, page_hash, prepare
 from crawler.middlewares import Failed, requested_url
 from crawler.records import Page, Rejected, Skipped
 from crawler.settings import available_cores
@@ -65,8 +73,8 @@ def _now() -> datetime:
 
 
 def _timed(fn: Callable, *args, **kwargs) -> tuple[Any, float]:
-    """fn's result and the seconds it took where it ran (a worker, the store
-    thread): the crawl log's stats then say where the time went."""
+    """fn's result and the seconds it took where it ran (an extraction
+    process): the crawl log's stats then say where the time went."""
     start = time.perf_counter()
     return fn(*args, **kwargs), time.perf_counter() - start
 
@@ -80,6 +88,110 @@ def _init_extract_worker() -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     exit_with_parent()
+
+
+@dataclass
+class Ingested:
+    """What an extraction process did with a page, for the crawl to count:
+    `counted` is the counter (and reason) to add. `log` is the fetch record
+    of a page whose body is the same as last time, for the crawl's batched
+    fetch log; `extracted` says the page went through extraction, and
+    `failure` is the traceback of a commit that failed (its reason is
+    "store_error")."""
+
+    counted: tuple[str, ...]
+    log: FetchRecord | None = None
+    extracted: bool = False
+    extract_seconds: float = 0.0
+    commit_seconds: float = 0.0
+    failure: str | None = None
+
+
+# This process's store and archive when it is an extraction process: opened on
+# its first page, after the fork (a database connection must not cross one),
+# and closed when the process exits.
+_worker_store: tuple[tuple[str | None, str], Store, Archive] | None = None
+
+
+def _store_of_this_process(database_url: str | None, data_dir: str) -> tuple[Store, Archive]:
+    global _worker_store
+    key = (database_url, data_dir)
+    if _worker_store is None or _worker_store[0] != key:
+        if _worker_store is not None:
+            _worker_store[1].close()
+        store = Store(database_url, Path(data_dir))
+        multiprocessing.util.Finalize(store, store.close, exitpriority=10)
+        _worker_store = (key, store, Archive(Path(data_dir) / "archive"))
+    return _worker_store[1], _worker_store[2]
+
+
+def ingest_in_worker(page: Page, config: IngestConfig, database_url: str | None, data_dir: str,
+                     run_id: int | None) -> Ingested:
+    """A page's whole ingest, in an extraction process: the same-body check,
+    then `prepare` and `commit` (one transaction: a kill at any moment leaves
+    no half-written document). An error in the check propagates; a failed
+    commit comes back as `failure`, the page having been extracted."""
+    store, archive = _store_of_this_process(database_url, data_dir)
+    counted, record = same_as_last_fetch(store, page, run_id)
+    if record is not None:
+        return Ingested(counted, log=record)
+    prepared, extract_seconds = _timed(prepare, page, config)
+    try:
+        result, commit_seconds = _timed(commit, prepared, store, archive=archive, config=config, run_id=run_id)
+    except Exception:
+        return Ingested(("errors", "store_error"), extracted=True, extract_seconds=extract_seconds,
+                        failure=traceback.format_exc())
+    if result.outcome == "rejected" and prepared.rejection is not None:
+        counted = ("rejected", prepared.rejection.reason)
+    elif result.outcome == "copy":
+        counted = ("copies",)
+    elif result.outcome in ("stored", "unchanged"):
+        counted = (result.outcome,)
+    else:
+        counted = ("errors", result.reason or result.outcome)
+    return Ingested(counted, extracted=True, extract_seconds=extract_seconds, commit_seconds=commit_seconds)
+
+
+def _committed(store: Store, page: Page) -> Ingested | None:
+    """What to count for a page whose fetch is in the store already (its
+    process committed it, then was ended with a pool that broke); None when
+    it is not."""
+    last = store.last_fetch(page.url)
+    if last is None or last.fetched_at != page.fetched_at:
+        return None
+    reason = (last.reason or last.outcome).split(":", 1)[0]
+    counted = {"stored": ("stored",), "copy": ("copies",), "unchanged": ("unchanged",),
+               "rejected": ("rejected", reason)}.get(last.outcome, ("errors", reason))
+    return Ingested(counted, extracted=True)
+
+
+def same_as_last_fetch(store: Store, page: Page, run_id: int | None) -> tuple[tuple[str, ...], FetchRecord | None]:
+    """Same raw body as the last fetch of this URL: the fetch record to
+    write instead of extracting, and what to count. "unchanged" when that
+    fetch made a document; rejected for the same reason when it did not
+    (extraction is deterministic). ((), None) when the page must be
+    extracted. One query for a page never seen before."""
+    last = store.last_fetch(page.url)
+    if last is None:
+        return (), None
+    digest = page_hash(page.body)
+    if last.document_id is None and last.outcome != "rejected":
+        # The newest attempt failed (timeout, 5xx): compare with the last good one.
+        last = store.last_fetch(page.url, with_document=True)
+    if last is None or last.content_hash != digest:
+        return (), None
+    record = FetchRecord(
+        url=page.url, final_url=page.final_url, status=page.status, etag=page.headers.get("etag"),
+        last_modified=page.headers.get("last-modified"), content_hash=digest, fetched_at=page.fetched_at,
+        source=page.source, run_id=run_id)
+    if last.document_id is not None:
+        record.outcome, record.reason, record.document_id = "unchanged", "same body as the last fetch", \
+            last.document_id
+        return ("unchanged",), record
+    if last.outcome == "rejected" and last.reason:
+        record.outcome, record.reason = "rejected", last.reason
+        return ("rejected", last.reason.split(":", 1)[0]), record
+    return (), None
 
 
 # Extraction processes forked by `prestart_extraction_pool`, for the pipeline to take.
@@ -115,7 +227,6 @@ class IngestPipeline:
         self.workers = s.getint("WIRECRAWL_EXTRACT_WORKERS") or available_cores()
         self.config = IngestConfig()
         self.store: Store | None = None
-        self.archive: Archive | None = None
         self.pool: ProcessPoolExecutor | None = None
         self._pool_ready: asyncio.Future | None = None
         self.writer: Executor | None = None
@@ -131,7 +242,6 @@ class IngestPipeline:
         global _prestarted
         self.pool, _prestarted = _prestarted, None  # shut down with the others in close_spider
         self.store = Store(self.database_url, self.data_dir)
-        self.archive = Archive(self.data_dir / "archive")
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wirecrawl-store")
 
     async def close_spider(self) -> None:
@@ -170,69 +280,38 @@ class IngestPipeline:
             last = await self._in_store(partial(self.store.last_fetch, page.url, with_document=True))
             self._not_modified(page.url, page.final_url, last)
             return
-        verdict, record = await self._in_store(partial(self._same_as_last_fetch, page))
-        if record is not None:
-            self._log(record)
-            self._count(*verdict)
+        done = await self._ingest_in_pool(page)
+        if done is None:
             return
-        prepared = await self._extract(page)
-        if prepared is None:
-            return
-        result, seconds = await self._in_store(partial(_timed, commit, prepared, self.store, archive=self.archive,
-                                                       config=self.config, run_id=self.run_id))
-        self.stats.inc_value("wirecrawl/seconds/commit", seconds, start=0.0)
-        if result.outcome == "rejected" and prepared.rejection is not None:
-            self._count("rejected", prepared.rejection.reason)
-        elif result.outcome == "copy":
-            self._count("copies")
-        elif result.outcome in ("stored", "unchanged"):
-            self._count(result.outcome)
-        else:
-            self._count("errors", result.reason or result.outcome)
+        if done.extracted:
+            self._count("extracted")
+            self.stats.inc_value("wirecrawl/seconds/extract", done.extract_seconds, start=0.0)
+            self.stats.inc_value("wirecrawl/seconds/commit", done.commit_seconds, start=0.0)
+        if done.failure is not None:
+            logger.error("could not store the outcome of %s:\n%s", page.url, done.failure)
+        if done.log is not None:
+            self._log(done.log)
+        self._count(*done.counted)
 
-    def _same_as_last_fetch(self, page: Page) -> tuple[tuple[str, ...], FetchRecord | None]:
-        """Same raw body as the last fetch of this URL: the fetch record to
-        write instead of extracting, and what to count. "unchanged" when that
-        fetch made a document; rejected for the same reason when it did not
-        (extraction is deterministic). ((), None) when the page must be
-        extracted. One query for a page never seen before."""
-        last = self.store.last_fetch(page.url)
-        if last is None:
-            return (), None
-        digest = page_hash(page.body)
-        if last.document_id is None and last.outcome != "rejected":
-            # The newest attempt failed (timeout, 5xx): compare with the last good one.
-            last = self.store.last_fetch(page.url, with_document=True)
-        if last is None or last.content_hash != digest:
-            return (), None
-        record = FetchRecord(
-            url=page.url, final_url=page.final_url, status=page.status, etag=page.headers.get("etag"),
-            last_modified=page.headers.get("last-modified"), content_hash=digest, fetched_at=page.fetched_at,
-            source=page.source, run_id=self.run_id)
-        if last.document_id is not None:
-            record.outcome, record.reason, record.document_id = "unchanged", "same body as the last fetch", \
-                last.document_id
-            return ("unchanged",), record
-        if last.outcome == "rejected" and last.reason:
-            record.outcome, record.reason = "rejected", last.reason
-            return ("rejected", last.reason.split(":", 1)[0]), record
-        return (), None
-
-    async def _extract(self, page: Page) -> Prepared | None:
+    async def _ingest_in_pool(self, page: Page) -> Ingested | None:
         pool = await self._extraction_pool()
-        self._count("extracted")
         try:
-            prepared, seconds = await asyncio.wrap_future(pool.submit(_timed, prepare_detached, page, self.config))
-            self.stats.inc_value("wirecrawl/seconds/extract", seconds, start=0.0)
-            return prepared
+            return await asyncio.wrap_future(pool.submit(ingest_in_worker, page, self.config, self.database_url,
+                                                         str(self.data_dir), self.run_id))
         except BrokenProcessPool as exc:
             # An extraction process died (a crash in a parser, out of memory):
             # this page is recorded, the next one gets a fresh pool.
-            logger.error("extraction process died while extracting %s: %s", page.url, exc)
             if self.pool is pool:
                 self.pool, self._pool_ready = None, None
-            await self._record(page.url, Failed("error", "extract_crashed", f"the extraction process died: {exc}",
-                                                page.status))
+            # The pool ends its other processes too: one may have committed
+            # this page just before.
+            committed = await self._in_store(partial(_committed, self.store, page))
+            if committed is not None:
+                return committed
+            logger.error("extraction process died while extracting %s: %s", page.url, exc)
+            self._count("extracted")
+            self._record(page.url, Failed("error", "extract_crashed", f"the extraction process died: {exc}",
+                                          page.status))
             return None
 
     async def _extraction_pool(self) -> ProcessPoolExecutor:
@@ -247,7 +326,7 @@ class IngestPipeline:
     def _start_pool(self) -> ProcessPoolExecutor:
         from crawler.run import process_context
 
-        pool = ProcessPoolExecutor(self.workers, mp_context=process_context(["crawler.ingest"]),
+        pool = ProcessPoolExecutor(self.workers, mp_context=process_context(["crawler.pipelines"]),
                                    initializer=_init_extract_worker)
         # Start every worker now, here: later submits from the reactor then
         # find them running and never start a process themselves.

@@ -278,6 +278,9 @@ def _crawl(job: _Job, updates) -> CrawlStats:
         # CPU of this process (reactor, spider, store thread), for the log's stats.
         usage = resource.getrusage(resource.RUSAGE_SELF)
         crawler.stats.set_value("wirecrawl/seconds/crawl_process_cpu", round(usage.ru_utime + usage.ru_stime, 3))
+        # ... and of its extraction processes, ended by now (the pipeline closed first).
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        crawler.stats.set_value("wirecrawl/seconds/extract_processes_cpu", round(usage.ru_utime + usage.ru_stime, 3))
         final.append(snapshot())
 
     crawler.signals.connect(opened, signal=signals.spider_opened)

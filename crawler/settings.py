@@ -104,6 +104,8 @@ def crawl_settings(source: Source, *, database_url: str | None, data_dir: str | 
             "crawler.middlewares.BackoffRetryMiddleware": 550,
         },
         "SPIDER_MIDDLEWARES": {"crawler.middlewares.OutcomeMiddleware": 950},
+        "DOWNLOAD_HANDLERS": {"http": "crawler.middlewares.KeepAliveDownloadHandler",
+                              "https": "crawler.middlewares.KeepAliveDownloadHandler"},
         "ITEM_PIPELINES": {"crawler.pipelines.IngestPipeline": 300},
         # Logging: progress goes to the caller through counts, not log lines.
         "LOG_LEVEL": "INFO",

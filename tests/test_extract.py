@@ -9,8 +9,9 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 
 import pytest
+from trafilatura.utils import INVALID_XML_CHARS, repair_faulty_html
 
-from crawler.extract import ExtractConfig, extract
+from crawler.extract import _XML_FORBIDDEN, ExtractConfig, _needs_repair, extract
 from crawler.records import Page, Rejected
 from flows.sampleweb.seeds import load_seeds, render_seed
 from flows.sampleweb.templates import TEMPLATES, render_article_page
@@ -463,3 +464,26 @@ def test_signup_boxes_with_generated_class_names_do_not_reach_the_text():
     assert "Harbour Mornings" not in text and "before breakfast" not in text
     assert "five minutes" not in text
     assert all(p in text for p in _PIER)
+
+
+# -- the page is repaired as trafilatura repairs it, only faster ----------------
+
+@pytest.mark.parametrize("html", [
+    "<!DOCTYPE html>\n<html><body><p>A plain page.</p></body></html>",
+    "<!DOCTYPE html/>\n<html><body><p>A doctype with a slash.</p></body></html>",
+    '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n'
+    "<html><body><p>XHTML.</p></body></html>",
+    "<!doctype html><html><body><p>All on one line.</p></body></html>",
+    "<html lang='en' />\n<body><p>A self-closing html tag.</p></body>",
+    "<!DOCTYPE html>\r\n<html/>\r\n<body><p>Carriage returns.</p></body>",
+    "<html><body><p>A vertical\x0btab and a\x00nul.</p></body></html>",
+    "<html><body><p>A non\ufffecharacter, another\uffff.</p></body></html>",
+    "<html><body><p>Curly \u2019quotes\u2019, \u00e9t\u00e9 and \u4e2d\u6587 need no repair.</p></body></html>",
+])
+def test_a_page_needs_repair_exactly_when_trafilatura_would_change_it(html):
+    beginning = html[:50].lower()
+    assert _needs_repair(html, beginning) == (repair_faulty_html(html, beginning) != html)
+
+
+def test_the_characters_looked_for_are_those_trafilatura_removes():
+    assert set(_XML_FORBIDDEN) == {chr(c) for c in range(0x10000) if INVALID_XML_CHARS.match(chr(c))}
