@@ -496,7 +496,8 @@ _DATELINE_CREDIT = (
 )
 _DATELINE = re.compile(r"^(?P<credit>" + _DATELINE_CREDIT + r")\s*(?=\S)")
 _ATTRIBUTION = re.compile(
-    r"^(?:(?i:via\s+[^.!?,;]{1,60}(?:…|\.\.\.|:)?"
+    # An excerpt's last line may open with the ellipsis of the cut: "[…] Continue reading on X".
+    r"^(?:\[?(?:…|\.\.\.)\]?\s*)?(?:(?i:via\s+[^.!?,;]{1,60}(?:…|\.\.\.|:)?"
     r"|(?:h/t|hat tip)\b.{1,100}"
     r"|(?:read|see) (?:more|the (?:full|original|rest of the) (?:article|story|report)|the rest)"
     r"\s+(?:at|on|from|in)\s+\S.*"

@@ -402,8 +402,11 @@ def _page(url: str, html: str, when: datetime) -> Page:
                 fetched_at=when)
 
 
+@pytest.mark.parametrize("ending", ["Continue reading at Kellmouth Tide", "[\u2026] Continue reading on Kellmouth Tide",
+                                    "... Read the full story at Kellmouth Tide"])
 @pytest.mark.parametrize("excerpt_first", [True, False], ids=["excerpt-first", "full-first"])
-def test_a_one_paragraph_excerpt_that_names_its_source_joins_even_under_the_minimum_length(store, excerpt_first):
+def test_a_one_paragraph_excerpt_that_names_its_source_joins_even_under_the_minimum_length(store, excerpt_first,
+                                                                                            ending):
     """Its text (about 170 characters) is under the 250 a page needs to be an
     article, but the page says it is a republished copy, so it is kept and
     joins the story it was cut from; the same paragraph naming no source is
@@ -417,7 +420,7 @@ def test_a_one_paragraph_excerpt_that_names_its_source_joins_even_under_the_mini
     excerpt = _page("http://coastwatch.example/pilots", render_article_page(
         "wordpress", title="Kellmouth brings in compulsory pilotage", paragraphs=SHORT_STORY[:1],
         site_name="Coast Watch", url="http://coastwatch.example/pilots",
-        attribution="Continue reading at Kellmouth Tide"), T0 + timedelta(minutes=5))
+        attribution=ending), T0 + timedelta(minutes=5))
     bare = _page("http://quiet.example/pilots", render_article_page(
         "wordpress", title="Kellmouth brings in compulsory pilotage", paragraphs=SHORT_STORY[:1],
         site_name="Quiet Blog", url="http://quiet.example/pilots"), T0)
@@ -428,6 +431,6 @@ def test_a_one_paragraph_excerpt_that_names_its_source_joins_even_under_the_mini
     [(_cid, size, canonical)] = store.clusters()
     assert size == 2 and canonical.url == "http://kellmouth-tide.example/pilots"
     kept = store.find_document("http://coastwatch.example/pilots")
-    assert kept.attribution == "Continue reading at Kellmouth Tide" and kept.text == SHORT_STORY[0]
+    assert kept.attribution == ending and kept.text == SHORT_STORY[0]
     rejected = ingest_page(bare, store)
     assert rejected.outcome == "rejected" and rejected.reason.startswith("too_short")
