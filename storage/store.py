@@ -12,6 +12,8 @@ at any moment rolls the open transaction back: no half-written document.
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import datetime, timezone
@@ -163,9 +165,9 @@ def _make_engine(url: str) -> Engine:
         # so writers can take the write lock up front with BEGIN IMMEDIATE.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=60000")
+        _use_wal(cur)
+        cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
@@ -175,6 +177,26 @@ def _make_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _use_wal(cur) -> None:
+    """Put the database in WAL mode (kept in the file: only the first
+    connection ever changes it). The change needs the database to itself, and
+    SQLite answers "database is locked" at once, without waiting out the busy
+    timeout, when another process is opening it at the same moment (several
+    crawl workers starting together): retried for up to a minute."""
+    if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline, pause = time.monotonic() + 60, 0.01
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)  # another connection holds the file for a moment
+        pause = min(pause * 2, 0.5)
 
 
 def _row_to_document(row) -> Document:

@@ -103,3 +103,43 @@ def test_archive_round_trips_raw_pages(tmp_path):
     assert archive.read(name2, offset2).body == b"<p>2</p>"
     # every record is its own gzip member, so the file stays readable by any gzip tool
     assert "Grüße".encode() in gzip.decompress((tmp_path / "archive" / name).read_bytes())
+
+
+def test_a_database_switching_to_wal_while_another_process_opens_it_is_waited_for(tmp_path):
+    """SQLite answers "database is locked" at once (no busy timeout) when two
+    processes open a new store together and both switch it to WAL: the
+    second waits and retries instead of failing its first page."""
+    import sqlite3
+
+    from storage.store import _use_wal
+
+    real = sqlite3.connect(tmp_path / "store.db", isolation_level=None)
+
+    class Contended:
+        """A cursor whose first two WAL switches find the file held by another process."""
+
+        def __init__(self):
+            self.cur, self.refused = real.cursor(), 0
+
+        def execute(self, sql):
+            if sql == "PRAGMA journal_mode=WAL" and self.refused < 2:
+                self.refused += 1
+                raise sqlite3.OperationalError("database is locked")
+            return self.cur.execute(sql)
+
+    cur = Contended()
+    _use_wal(cur)
+    assert cur.refused == 2
+    assert real.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+    class Broken(Contended):
+        def execute(self, sql):
+            if sql == "PRAGMA journal_mode=WAL":
+                raise sqlite3.OperationalError("disk I/O error")
+            return self.cur.execute(sql)
+
+    other = sqlite3.connect(tmp_path / "other.db", isolation_level=None)
+    broken = Broken()
+    broken.cur = other.cursor()
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        _use_wal(broken)
