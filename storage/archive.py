@@ -30,11 +30,18 @@ class ArchivedPage:
     fetched_at: str | None
 
 
-# warcio compresses at level 9. On 120 KB news pages level 3 took 1.0 ms
-# (level 9: 2.6 ms) and level 1 takes 0.8 ms for files 7 % larger than level
-# 3's (26 % of the raw page instead of 24 %): the archive is read rarely,
-# every page is compressed once while the crawl waits.
-COMPRESS_LEVEL = 1
+try:
+    # ISA-L's deflate writes the same gzip format as zlib, four times faster:
+    # on 120 KB news pages its level 2 takes 0.22 ms for 24.8 % of the raw
+    # size, where zlib's fastest level takes 0.85 ms for 25.9 % (zlib level 9,
+    # warcio's own, takes 2.6 ms). Every page is compressed once, on the cores
+    # the extraction needs; the archive is read rarely.
+    from isal import isal_zlib as _deflate
+
+    COMPRESS_LEVEL = 2
+except ImportError:  # a platform without ISA-L wheels: plain zlib, fastest level
+    _deflate = zlib
+    COMPRESS_LEVEL = 1
 
 
 def encode_record(url: str, status: int, headers: dict[str, str], body: bytes, fetched_at: datetime) -> bytes:
@@ -56,7 +63,7 @@ def encode_record(url: str, status: int, headers: dict[str, str], body: bytes, f
         warc_headers_dict={"WARC-Date": fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")},
     )
     writer.write_record(record)
-    compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)  # one gzip member
+    compressor = _deflate.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)  # one gzip member
     return compressor.compress(buf.getvalue()) + compressor.flush()
 
 
