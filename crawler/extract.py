@@ -357,9 +357,10 @@ _DECLARED_DATES = (
 
 
 def _published(tree: HtmlElement, url: str, config: ExtractConfig) -> str | None:
-    """The publication time as the page declares it (meta tags, microdata,
-    JSON-LD datePublished), in full ISO 8601 with its time and offset; else
-    the date htmldate finds in the page (day precision)."""
+    """The publication time as the page declares it (meta tags, JSON-LD
+    datePublished, microdata, hAtom), in full ISO 8601 with its time and
+    offset; else the date htmldate finds in the page (day precision), which
+    costs 2-3 ms on a news-weight page."""
     for value in _declared_dates(tree):
         value = value.strip()
         if _ISO_DATE.match(value) and _readable_date(value):
@@ -371,6 +372,21 @@ def _declared_dates(tree: HtmlElement) -> Iterator[str]:
     yield from tree.xpath(_DECLARED_DATES)
     for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
         yield from re.findall(r'"datePublished"\s*:\s*"([^"]+)"', script)
+    yield from _marked_dates(tree)
+
+
+def _marked_dates(tree: HtmlElement) -> Iterator[str]:
+    """Dates marked in the body: a schema.org datePublished property on a
+    <time> (its datetime) or an <abbr> (its title), and the hAtom "published"
+    class of WordPress and most blog themes (<time class="entry-date
+    published" datetime=…>). Only machine-readable values, in page order: on
+    a page of several articles the first is the one asked for. A walk over
+    two tags: an XPath asking every element for these attributes cost 0.5 ms
+    on a news-weight page, htmldate 2-3 ms."""
+    for el in tree.iter("time", "abbr"):
+        value = el.get("datetime" if el.tag == "time" else "title")
+        if value and (el.get("itemprop") == "datePublished" or "published" in (el.get("class") or "").split()):
+            yield value
 
 
 def _readable_date(value: str) -> bool:

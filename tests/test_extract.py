@@ -206,6 +206,24 @@ def test_metadata_comes_from_the_page(template):
         assert article.canonical_url == "https://harbour.example/pier"
 
 
+@pytest.mark.parametrize("marked", [
+    '<time class="entry-date published updated" datetime="{when}">4 March</time>',  # hAtom (WordPress themes)
+    '<abbr class="published" title="{when}">4 March, 09:30</abbr>',  # hAtom, older themes
+    '<time itemprop="datePublished" datetime="{when}">4 March</time>',  # schema.org microdata
+])
+def test_a_date_marked_only_in_the_body_keeps_its_time_and_offset(marked):
+    """No meta tag, no JSON-LD: the date the article marks in its own header
+    is read whole (time and offset), and a later one in a teaser does not win."""
+    when = "2024-03-04T09:30:00+01:00"
+    teaser = marked.format(when="2024-05-20T18:00:00+01:00")
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    html = (f"<html><head><title>{TITLE}</title></head><body><article><h1>{TITLE}</h1>"
+            f"<p class='meta'>By Dana Whitlock, {marked.format(when=when)}</p>{body}</article>"
+            f"<aside><h3>Next story</h3><p><a href='/next'>Ferry timetable changes</a> {teaser}</p></aside>"
+            f"</body></html>")
+    assert extract(page(html)).published == when
+
+
 def test_the_canonical_url_is_made_absolute_against_the_final_url():
     html = article_page("minimal").replace("</title>", '</title><link rel="canonical" href="/2024/pier.html">')
     article = extract(page(html, url="https://harbour.example/?p=12", final_url="https://www.harbour.example/p/12"))
