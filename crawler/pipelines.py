@@ -3,8 +3,9 @@ every Skipped and failed request into the fetch history, everything counted.
 
 Where the work runs, so the reactor only downloads:
 - a page's whole ingest (the unchanged check, `crawler.ingest.prepare`, which
-  is CPU-bound, and `commit`) in a process pool sized to the cores, forked
-  before Scrapy starts (`prestart_extraction_pool`). Each process opens its
+  is CPU-bound, and `commit`) in extraction processes, one a core, forked
+  before Scrapy starts (`prestart_extraction_pool`) and fed over sockets
+  from the event loop (`crawler.workers`). Each process opens its
   own store connection and archive file on its first page; the store's
   writer lock serialises their transactions. Done in the crawl process, the
   commits and the hand-offs of every page between the reactor, a store
@@ -31,8 +32,7 @@ import multiprocessing.util
 import threading
 import time
 import traceback
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
@@ -43,6 +43,7 @@ from crawler.ingest import IngestConfig, commit, page_hash, prepare
 from crawler.middlewares import Failed, requested_url
 from crawler.records import Page, Rejected, Skipped
 from crawler.settings import available_cores
+from crawler.workers import WorkerDied, WorkerPool
 from storage.archive import Archive
 from storage.records import FetchRecord
 from storage.store import Store
@@ -77,17 +78,6 @@ def _timed(fn: Callable, *args, **kwargs) -> tuple[Any, float]:
     process): the crawl log's stats then say where the time went."""
     start = time.perf_counter()
     return fn(*args, **kwargs), time.perf_counter() - start
-
-
-def _init_extract_worker() -> None:
-    """In each extraction process: leave Ctrl-C to the crawl, and end when the
-    crawl process is gone (even killed with SIGKILL) instead of lingering."""
-    import signal
-
-    from crawler.run import exit_with_parent
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    exit_with_parent()
 
 
 @dataclass
@@ -195,7 +185,7 @@ def same_as_last_fetch(store: Store, page: Page, run_id: int | None) -> tuple[tu
 
 
 # Extraction processes forked by `prestart_extraction_pool`, for the pipeline to take.
-_prestarted: ProcessPoolExecutor | None = None
+_prestarted: WorkerPool | None = None
 
 
 def prestart_extraction_pool(workers: int) -> None:
@@ -207,10 +197,13 @@ def prestart_extraction_pool(workers: int) -> None:
     global _prestarted
     if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
         return
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                               initializer=_init_extract_worker)
-    pool.submit(int).result()  # with "fork", the first submit starts every worker
-    _prestarted = pool
+    _prestarted = WorkerPool(workers, multiprocessing.get_context("fork"), replace_ctx=_replacements_context())
+
+
+def _replacements_context() -> multiprocessing.context.BaseContext:
+    from crawler.run import process_context
+
+    return process_context(["crawler.pipelines"])
 
 
 class IngestPipeline:
@@ -227,7 +220,7 @@ class IngestPipeline:
         self.workers = s.getint("WIRECRAWL_EXTRACT_WORKERS") or available_cores()
         self.config = IngestConfig()
         self.store: Store | None = None
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool: WorkerPool | None = None
         self._pool_ready: asyncio.Future | None = None
         self.writer: Executor | None = None
         self._pending: set[asyncio.Future] = set()
@@ -250,7 +243,8 @@ class IngestPipeline:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
         loop = asyncio.get_running_loop()
         if self.pool is not None:
-            await loop.run_in_executor(None, partial(self.pool.shutdown, wait=True))
+            self.pool.detach()
+            await loop.run_in_executor(None, self.pool.close)
         self.writer.shutdown(wait=True)
         self.store.close()
 
@@ -296,15 +290,13 @@ class IngestPipeline:
     async def _ingest_in_pool(self, page: Page) -> Ingested | None:
         pool = await self._extraction_pool()
         try:
-            return await asyncio.wrap_future(pool.submit(ingest_in_worker, page, self.config, self.database_url,
-                                                         str(self.data_dir), self.run_id))
-        except BrokenProcessPool as exc:
-            # An extraction process died (a crash in a parser, out of memory):
-            # this page is recorded, the next one gets a fresh pool.
-            if self.pool is pool:
-                self.pool, self._pool_ready = None, None
-            # The pool ends its other processes too: one may have committed
-            # this page just before.
+            return await pool.run(ingest_in_worker, page, self.config, self.database_url, str(self.data_dir),
+                                  self.run_id)
+        except WorkerDied as exc:
+            # The extraction process died (killed, a crash in a parser, out
+            # of memory): this page is recorded, the others go on and a new
+            # process takes its place. It may have committed this page just
+            # before it died.
             committed = await self._in_store(partial(_committed, self.store, page))
             if committed is not None:
                 return committed
@@ -314,7 +306,7 @@ class IngestPipeline:
                                           page.status))
             return None
 
-    async def _extraction_pool(self) -> ProcessPoolExecutor:
+    async def _extraction_pool(self) -> WorkerPool:
         """The pool, started on first use in a thread: starting processes
         waits for their imports, and the reactor must not wait."""
         if self.pool is not None:
@@ -323,17 +315,10 @@ class IngestPipeline:
             self._pool_ready = asyncio.get_running_loop().run_in_executor(None, self._start_pool)
         return await self._pool_ready
 
-    def _start_pool(self) -> ProcessPoolExecutor:
-        from crawler.run import process_context
-
-        pool = ProcessPoolExecutor(self.workers, mp_context=process_context(["crawler.pipelines"]),
-                                   initializer=_init_extract_worker)
-        # Start every worker now, here: later submits from the reactor then
-        # find them running and never start a process themselves.
-        for warm in [pool.submit(int) for _ in range(self.workers)]:
-            warm.result()
-        self.pool = pool
-        return pool
+    def _start_pool(self) -> WorkerPool:
+        ctx = _replacements_context()
+        self.pool = WorkerPool(self.workers, ctx)
+        return self.pool
 
     # -- failures and 304s ---------------------------------------------------
 
