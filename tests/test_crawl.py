@@ -341,6 +341,21 @@ def test_conditional_recrawl_costs_304s_and_stores_nothing_new(site, data_dir, d
         assert last_fetch(store, site.url(paths[0])).outcome == "not_modified"
 
 
+def test_a_page_stored_by_another_source_is_asked_conditionally(site, data_dir):
+    """The history is shared by every source of a store: a page another
+    source stored is asked with its validators, and costs a 304."""
+    paths = [f"/shared/{n}.html" for n in range(3)]
+    Versioned(site, paths)
+    first = crawl(source_for(site, name="wire", recrawl_interval_hours=0), data_dir)
+    assert first.stored == 3
+    seen = len(site.requests)
+
+    other = crawl(source_for(site, name="mirror", recrawl_interval_hours=0), data_dir)
+    again = [r for r in site.requests[seen:] if r.path in paths]
+    assert len(again) == 3 and all(r.headers.get("if-none-match", "").startswith('"v0') for r in again)
+    assert (other.not_modified, other.stored, other.extracted) == (3, 0, 0)
+
+
 def test_unchanged_body_without_validators_is_not_extracted(site, data_dir):
     paths = [f"/plain/{n}.html" for n in range(3)]
     site.add("/", index_html(paths))
