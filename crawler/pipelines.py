@@ -197,10 +197,12 @@ def prestart_extraction_pool(workers: int) -> None:
     global _prestarted
     if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
         return
-    _prestarted = WorkerPool(workers, multiprocessing.get_context("fork"), replace_ctx=_replacements_context())
+    _prestarted = WorkerPool(workers, multiprocessing.get_context("fork"), replace_ctx=_worker_context())
 
 
-def _replacements_context() -> multiprocessing.context.BaseContext:
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Where extraction processes come from once the crawl process has
+    threads: its fork server (forking a threaded process is unsafe)."""
     from crawler.run import process_context
 
     return process_context(["crawler.pipelines"])
@@ -316,8 +318,7 @@ class IngestPipeline:
         return await self._pool_ready
 
     def _start_pool(self) -> WorkerPool:
-        ctx = _replacements_context()
-        self.pool = WorkerPool(self.workers, ctx)
+        self.pool = WorkerPool(self.workers, _worker_context())
         return self.pool
 
     # -- failures and 304s ---------------------------------------------------

@@ -18,6 +18,7 @@ never waits for a process to start.
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import multiprocessing.context
 import pickle
@@ -27,6 +28,8 @@ import struct
 import traceback
 from collections import deque
 from typing import Any, Callable
+
+logger = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!Q")
 # What one socket may hold in flight each way. The kernel may grant less.
@@ -216,6 +219,7 @@ class WorkerPool:
         may wait for the fork server's imports)."""
         if self._replacing is None or self._replacing.done():
             self._replacing = loop.run_in_executor(None, self._refill)
+            self._replacing.add_done_callback(_log_failure)
         return self._replacing
 
     def _refill(self) -> None:
@@ -246,3 +250,8 @@ class WorkerPool:
                 worker.process.join()
             worker.sock.close()
         self.workers = []
+
+
+def _log_failure(done: asyncio.Future) -> None:
+    if not done.cancelled() and done.exception() is not None:
+        logger.error("could not start an extraction process: %r", done.exception())
