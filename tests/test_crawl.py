@@ -450,6 +450,55 @@ def test_crawl_killed_with_sigkill_resumes_without_storing_twice(site, data_dir)
     assert stats.skipped_recent == len({u for u in stored_before if u != site.url("/")})
 
 
+def _children(pid: int) -> list[int]:
+    tasks = Path(f"/proc/{pid}/task")
+    return [int(c) for t in tasks.iterdir() for c in (t / "children").read_text().split()] if tasks.exists() else []
+
+
+def test_extraction_processes_killed_mid_crawl_lose_at_most_their_page(site, data_dir):
+    """SIGKILL to every extraction process while the crawl runs: the crawl
+    goes on with new ones and ends normally; each killed process costs at
+    most the page it was on (recorded as extract_crashed), every other page
+    is stored once."""
+    if not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists():
+        pytest.skip("needs /proc/<pid>/task/<tid>/children (Linux) to find the extraction processes")
+    paths = [f"/wire/{n}.html" for n in range(30)]
+    site.add("/", index_html(paths))
+    for n, path in enumerate(paths):
+        site.add(path, Response(200, article_html(n, site.url(path)), delay=0.1))  # a slowish site
+    args = {"start": site.url("/"), "data_dir": str(data_dir), "overrides": FAST}
+    child = subprocess.Popen([sys.executable, "-c", _CRAWL_SCRIPT, json.dumps(args)], cwd=REPO,
+                             start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    store = Store(None, data_dir)
+    try:
+        deadline = time.monotonic() + 60
+        while store.count_documents() < 5:  # poll the store, not the clock
+            assert child.poll() is None, child.stderr.read().decode()
+            assert time.monotonic() < deadline, "the crawl stored nothing in 60 s"
+            time.sleep(0.05)
+        # this program -> fork server -> crawl process -> extraction processes
+        workers = [w for fs in _children(child.pid) for crawl in _children(fs) for w in _children(crawl)]
+        assert workers, "no extraction process found"
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        killed_at = store.count_documents()
+        assert child.wait(timeout=120) == 0, child.stderr.read().decode()
+        with store.read() as conn:
+            per_url = dict(conn.execute(select(documents.c.url, func.count()).group_by(documents.c.url)).all())
+            crashed = set(conn.execute(select(fetches.c.url).where(fetches.c.reason.like("extract_crashed%")))
+                          .scalars())
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+        store.close()
+    assert killed_at < len(paths), "the crawl ended before the kill"
+    assert len(crashed) <= len(workers)
+    for path in paths:
+        url = site.url(path)
+        assert per_url.get(url) == 1 or (url in crashed and url not in per_url), path
+    assert len(per_url) > killed_at  # pages after the kill were stored, by new processes
+
+
 # -- the command line ------------------------------------------------------------------------
 
 
