@@ -13,7 +13,9 @@ inline CSS and scripts, mega-menu, story cards, footer; median ~120 KB). Article
 followed).
 
 Prints pages/s of the crawl, bare-extract pages/s on one core, and the ratio
-crawl / bare-per-core (target on 2 cores: >= 1.7). Also the whole ingest path
+crawl / bare-per-core (target on 2 cores: >= 1.7); then where the crawl's CPU
+went: milliseconds a page in the crawl process (Scrapy, the pipeline) and in
+the extraction processes (same-body check, extraction, commit). Also the whole ingest path
 (`prepare` + `commit`) on one core without any crawl, and crawl / that: the
 share of the cores the crawl turns into ingest work, whatever ingest costs.
 Medians over the repeats; each crawl goes into a fresh store.
@@ -174,7 +176,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--sample", type=int, default=300, help="pages extracted bare per repeat")
     args = ap.parse_args()
-    crawl_rates, bare_rates, ingest_rates = [], [], []
+    crawl_rates, bare_rates, ingest_rates, cpu_crawl, cpu_extract = [], [], [], [], []
     with BenchSite(args.pages) as site, tempfile.TemporaryDirectory() as tmp:
         # A random sample: every k-th page would be one template only.
         picked = sorted(random.Random(0).sample(range(args.pages), min(args.sample, args.pages)))
@@ -185,6 +187,8 @@ def main() -> None:
             ingest_rates.append(ingest_rate(sample, Path(tmp) / f"ingest{repeat}"))
             seconds, stats = timed_crawl(site.source(), Path(tmp) / f"crawl{repeat}")
             crawl_rates.append(stats.fetched / seconds)
+            cpu_crawl.append(stats.cpu_crawl_s / stats.fetched * 1000)
+            cpu_extract.append(stats.cpu_extract_s / stats.fetched * 1000)
             print(f"  repeat {repeat + 1}: crawl {stats.fetched} pages in {seconds:.1f} s "
                   f"(stored {stats.stored}, copies {stats.copies}, rejected {stats.rejected}, "
                   f"errors {stats.errors}); bare {bare_rates[-1]:.1f} pages/s; "
@@ -197,6 +201,9 @@ def main() -> None:
     print(f"ratio crawl / bare-per-core         : {crawl / bare:7.2f}  (target on 2 cores: >= 1.7)")
     print(f"ratio crawl / ingest-per-core       : {crawl / ingest:7.2f}  (how much of the cores the crawl "
           f"turns into ingest; {available_cores()} would be perfect)")
+    print(f"CPU a page: crawl process {statistics.median(cpu_crawl):.2f} ms, extraction processes "
+          f"{statistics.median(cpu_extract):.2f} ms; bare extract {1000 / bare:.2f} ms, whole ingest "
+          f"{1000 / ingest:.2f} ms on one core")
 
 
 if __name__ == "__main__":

@@ -57,7 +57,9 @@ class CrawlStats:
     body or text matched what is stored; `not_modified` 304 answers;
     `skipped_recent` pages not requested because they were confirmed within
     the recrawl interval; `rejected` and `errors` count reasons;
-    `extracted` pages that went through extraction."""
+    `extracted` pages that went through extraction; `cpu_crawl_s` and
+    `cpu_extract_s` the CPU seconds of the crawl process and of its
+    extraction processes (where the time of a crawl went)."""
 
     source: str
     fetched: int = 0
@@ -72,6 +74,8 @@ class CrawlStats:
     pages_per_s: float = 0.0
     run_id: int | None = None
     extracted: int = 0
+    cpu_crawl_s: float = 0.0
+    cpu_extract_s: float = 0.0
 
     @classmethod
     def from_scrapy(cls, stats: dict[str, Any], *, source: str, run_id: int | None,
@@ -84,6 +88,8 @@ class CrawlStats:
                   errors=reasons("wirecrawl/errors/"))
         for name in ("fetched", "stored", "copies", "unchanged", "not_modified", "skipped_recent", "extracted"):
             setattr(out, name, int(stats.get(f"wirecrawl/{name}", 0)))
+        out.cpu_crawl_s = float(stats.get("wirecrawl/seconds/crawl_process_cpu", 0.0))
+        out.cpu_extract_s = float(stats.get("wirecrawl/seconds/extract_processes_cpu", 0.0))
         out.timed(duration_s)
         return out
 
