@@ -455,33 +455,48 @@ def _children(pid: int) -> list[int]:
     return [int(c) for t in tasks.iterdir() for c in (t / "children").read_text().split()] if tasks.exists() else []
 
 
-def test_extraction_processes_killed_mid_crawl_lose_at_most_their_page(site, data_dir):
-    """SIGKILL to every extraction process while the crawl runs: the crawl
-    goes on with new ones and ends normally; each killed process costs at
-    most the page it was on (recorded as extract_crashed), every other page
-    is stored once."""
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_an_extraction_process_killed_on_a_page_costs_that_page_only(site, data_dir):
+    """SIGKILL to the extraction process while it is on a page (one that
+    takes seconds to extract): that page is recorded as extract_crashed, the
+    pages queued behind it are extracted by a new process, the crawl ends
+    normally, and every other page is stored once."""
     if not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists():
-        pytest.skip("needs /proc/<pid>/task/<tid>/children (Linux) to find the extraction processes")
-    paths = [f"/wire/{n}.html" for n in range(30)]
-    site.add("/", index_html(paths))
+        pytest.skip("needs /proc/<pid>/task/<tid>/children (Linux) to find the extraction process")
+    paths = [f"/wire/{n}.html" for n in range(12)]
+    big = "/wire/record.html"
+    site.add("/", index_html([paths[0], big, *paths[1:]]))
     for n, path in enumerate(paths):
         site.add(path, Response(200, article_html(n, site.url(path)), delay=0.1))  # a slowish site
-    args = {"start": site.url("/"), "data_dir": str(data_dir), "overrides": FAST}
+    title = "A very long record of the harbour works"
+    paragraphs = "".join(f"<p>{_POOL[i % len(_POOL)]} ({i})</p>" for i in range(12000))  # ~2 s to extract
+    site.add(big, f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{paragraphs}"
+                  f"</article></body></html>")
+    args = {"start": site.url("/"), "data_dir": str(data_dir), "overrides": FAST}  # one extraction process
     child = subprocess.Popen([sys.executable, "-c", _CRAWL_SCRIPT, json.dumps(args)], cwd=REPO,
                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     store = Store(None, data_dir)
     try:
         deadline = time.monotonic() + 60
-        while store.count_documents() < 5:  # poll the store, not the clock
+        workers: list[int] = []
+        while not workers or big not in site.paths_requested():
             assert child.poll() is None, child.stderr.read().decode()
-            assert time.monotonic() < deadline, "the crawl stored nothing in 60 s"
-            time.sleep(0.05)
-        # this program -> fork server -> crawl process -> extraction processes
-        workers = [w for fs in _children(child.pid) for crawl in _children(fs) for w in _children(crawl)]
-        assert workers, "no extraction process found"
-        for pid in workers:
-            os.kill(pid, signal.SIGKILL)
-        killed_at = store.count_documents()
+            assert time.monotonic() < deadline, "the crawl never asked for the long page"
+            # this program -> fork server -> crawl process -> extraction process
+            workers = [w for fs in _children(child.pid) for crawl in _children(fs) for w in _children(crawl)]
+            time.sleep(0.02)
+        assert len(workers) == 1
+        # Half a second of CPU after the long page went out: the short pages
+        # cost milliseconds, so the process is on the long one.
+        start = _cpu_seconds(workers[0])
+        while _cpu_seconds(workers[0]) < start + 0.5:
+            assert time.monotonic() < deadline, "the extraction process never took the long page"
+            time.sleep(0.02)
+        os.kill(workers[0], signal.SIGKILL)
         assert child.wait(timeout=120) == 0, child.stderr.read().decode()
         with store.read() as conn:
             per_url = dict(conn.execute(select(documents.c.url, func.count()).group_by(documents.c.url)).all())
@@ -491,12 +506,8 @@ def test_extraction_processes_killed_mid_crawl_lose_at_most_their_page(site, dat
         if child.poll() is None:
             os.killpg(child.pid, signal.SIGKILL)
         store.close()
-    assert killed_at < len(paths), "the crawl ended before the kill"
-    assert len(crashed) <= len(workers)
-    for path in paths:
-        url = site.url(path)
-        assert per_url.get(url) == 1 or (url in crashed and url not in per_url), path
-    assert len(per_url) > killed_at  # pages after the kill were stored, by new processes
+    assert crashed == {site.url(big)} and site.url(big) not in per_url
+    assert all(per_url.get(site.url(path)) == 1 for path in paths), per_url
 
 
 # -- the command line ------------------------------------------------------------------------
