@@ -13,6 +13,7 @@ skips or conditionally re-asks what the fetch history already holds.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -222,6 +223,7 @@ def _crawl_in_child(job: _Job, updates) -> None:
     workers = int(job.overrides.get("WIRECRAWL_EXTRACT_WORKERS") or 0) or available_cores()
     prestart_extraction_pool(workers)
     exit_with_parent()
+    quiet_garbage_collector()
     try:
         _check_store(job)
         stats = _crawl(job, updates)
@@ -241,6 +243,26 @@ def _crawl_in_child(job: _Job, updates) -> None:
         # shutdown failed) would keep this process from exiting.
         for worker in multiprocessing.active_children():
             worker.terminate()
+
+
+# The crawl process allocates container objects fast (requests, responses,
+# Deferreds) and keeps few of them: with Python's default thresholds (700,
+# 10, 10) a 2,000-page crawl ran 510 young collections and 4 full ones, each
+# full one walking every object of Scrapy, Twisted, lxml and trafilatura
+# imported before the crawl (65 ms each); 11 % of the crawl process's CPU.
+_GC_THRESHOLDS = (10_000, 20, 20)
+
+
+def quiet_garbage_collector() -> None:
+    """Fewer, cheaper cyclic collections in the crawl process: what is loaded
+    by now (imported modules, the fork server's preload) lives as long as the
+    process, so it moves out of the collector's sight (`gc.freeze`), and young
+    collections run at 10,000 new containers instead of 700. Reference
+    counting frees a page's response and request as before; only garbage in
+    cycles waits longer (the crawl process's peak memory was the same, 164 MB
+    against 163, on `bench/crawl.py`'s 2,000 pages)."""
+    gc.freeze()
+    gc.set_threshold(*_GC_THRESHOLDS)
 
 
 def _check_store(job: _Job) -> None:
