@@ -122,15 +122,16 @@ def extract(page: Page, config: ExtractConfig = ExtractConfig()) -> Article:
     if tree is None:
         raise Rejected("no_article", "the body does not parse as an HTML document")
     base = page.final_url or page.url
+    tags = _PageTags(tree)
     meta = _declared_metadata(tree, base)
-    title = _title(tree, meta.title or _undeclared_title(tree))
+    title = _title(tree, tags.title, meta.title or _undeclared_title(tree, tags.title))
     site_names = _site_names(meta.sitename, base)
     fields = dict(
         url=page.url, final_url=page.final_url, title=title, author=meta.author,
-        published=_published(tree, base, config), language=_language(tree, page.headers),
-        sitename=meta.sitename, canonical_url=_canonical_url(tree, base), tags=_tags(tree, meta.tags),
+        published=_published(tree, tags, base, config), language=_language(tree, tags, page.headers),
+        sitename=meta.sitename, canonical_url=_canonical_url(tags, base), tags=_tags(tree, tags, meta.tags),
     )
-    titles = [title, meta.title, _head_title(tree)]
+    titles = [title, meta.title, tags.title]
     attributions: list[str] = []
 
     def read_byline(article: HtmlElement) -> None:
@@ -242,11 +243,22 @@ def _declared_metadata(tree: HtmlElement, url: str) -> PageMetadata:
 
 _HAN_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af]")
+_DENSE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+
+
+def _dense_chars(text: str) -> tuple[int, int]:
+    """How many Han and kana, and how many Hangul characters `text` holds.
+    Most pages hold none: an ASCII string (known without reading it) or one
+    search settles that before any counting."""
+    if text.isascii() or not _DENSE_SCRIPT.search(text):
+        return 0, 0
+    return len(_HAN_KANA.findall(text)), len(_HANGUL.findall(text))
 
 
 def text_length(text: str) -> int:
     """Length in Latin-letter equivalents: Han and kana count 3, Hangul 2."""
-    return len(text) + 2 * len(_HAN_KANA.findall(text)) + len(_HANGUL.findall(text))
+    han_kana, hangul = _dense_chars(text)
+    return len(text) + 2 * han_kana + hangul
 
 
 def _check_response(page: Page, config: ExtractConfig) -> None:
@@ -274,8 +286,9 @@ _DENSE_SHARE = 0.3  # of the page's visible characters, for it to count as writt
 
 def _main_text(tree: HtmlElement, url: str, config: ExtractConfig) -> str:
     body = tree.find(".//body")
-    visible = "".join((body if body is not None else tree).text_content().split())
-    dense = len(_HAN_KANA.findall(visible)) + len(_HANGUL.findall(visible)) > _DENSE_SHARE * len(visible)
+    text = (body if body is not None else tree).text_content()
+    dense_chars = sum(_dense_chars(text))
+    dense = dense_chars > 0 and dense_chars > _DENSE_SHARE * len("".join(text.split()))
     document = trafilatura.bare_extraction(
         tree,
         url=url,
@@ -294,12 +307,44 @@ def _main_text(tree: HtmlElement, url: str, config: ExtractConfig) -> str:
 _HEAD_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·»]\s+")
 
 
-def _head_title(tree: HtmlElement) -> str | None:
-    element = tree.find(".//title")
-    return " ".join(element.text_content().split()) if element is not None else None
+class _PageTags:
+    """The page's <meta>, <link> and JSON-LD <script> elements and its
+    <title>, gathered in one walk over the tree for the readers below. An
+    XPath per reader walked the whole tree each time: the date, language,
+    canonical URL, tags and title readers took 0.9 ms a news-weight page
+    that way, a tenth of its extraction; the walk takes 0.04 ms."""
+
+    def __init__(self, tree: HtmlElement):
+        self.metas: list[HtmlElement] = []
+        self.links: list[HtmlElement] = []
+        self.json_ld: list[str] = []
+        self.title: str | None = None  # the first <title>'s text, whitespace collapsed
+        for el in tree.iter("meta", "link", "script", "title"):
+            tag = el.tag
+            if tag == "meta":
+                self.metas.append(el)
+            elif tag == "link":
+                self.links.append(el)
+            elif tag == "script":
+                if el.get("type") == "application/ld+json" and el.text:
+                    self.json_ld.append(el.text)
+            elif self.title is None:
+                self.title = " ".join(el.text_content().split())
+
+    def meta_content(self, attribute: str, values: set[str], *, lower: bool = False) -> list[str]:
+        """The content of each <meta> whose `attribute` is one of `values`
+        (compared lower-cased when `lower`), in page order."""
+        found = []
+        for el in self.metas:
+            value = el.get(attribute)
+            if value is not None and (value.lower() if lower else value) in values:
+                content = el.get("content")
+                if content is not None:
+                    found.append(content)
+        return found
 
 
-def _undeclared_title(tree: HtmlElement) -> str | None:
+def _undeclared_title(tree: HtmlElement, head: str | None) -> str | None:
     """The headline of a page that declares none (no og:title, JSON-LD…): its
     only h1; else the part of <title> that the page also shows as a heading
     or in bold ("<Site> - <Headline>"), else <title> itself; else
@@ -309,7 +354,6 @@ def _undeclared_title(tree: HtmlElement) -> str | None:
     h1s = [text for h in tree.iter("h1") if (text := " ".join(h.text_content().split()))]
     if len(h1s) == 1:
         return h1s[0]
-    head = _head_title(tree)
     if not head:
         return extract_title(tree)
     parts = [p for p in _HEAD_TITLE_SEPARATORS.split(head) if p.strip()]
@@ -321,10 +365,10 @@ def _undeclared_title(tree: HtmlElement) -> str | None:
     return head
 
 
-def _title(tree: HtmlElement, found: str | None) -> str | None:
+def _title(tree: HtmlElement, head: str | None, found: str | None) -> str | None:
     """trafilatura's title, unless it is the site's half of "<Site> - <Headline>"
-    and the other half stands alone in the page as the headline."""
-    head = _head_title(tree)
+    (`head`, the page's <title>) and the other half stands alone in the page
+    as the headline."""
     if not head or not found or normalize_line(found) == normalize_line(head):
         return found
     parts = [p for p in _HEAD_TITLE_SEPARATORS.split(head) if p]
@@ -347,30 +391,34 @@ def _site_names(sitename: str | None, url: str) -> list[str]:
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
-_DECLARED_DATES = (
-    '//meta[@property="article:published_time" or @property="og:published_time"'
-    ' or @itemprop="datePublished" or @name="date" or @name="pubdate" or @name="publish-date"'
-    ' or @name="parsely-pub-date" or @name="sailthru.date"'
-    ' or translate(@name, "DCATEISU", "dcateisu")="dc.date.issued"'
-    ' or translate(@name, "DCATE", "dcate")="dc.date"]/@content'
-)
+# <meta> tags that declare the publication time: by property, itemprop, name.
+_DATE_PROPERTIES = {"article:published_time", "og:published_time"}
+_DATE_ITEMPROPS = {"datePublished"}
+_DATE_NAMES = {"date", "pubdate", "publish-date", "parsely-pub-date", "sailthru.date"}
+_DATE_NAMES_ANY_CASE = {"dc.date.issued", "dc.date"}
 
 
-def _published(tree: HtmlElement, url: str, config: ExtractConfig) -> str | None:
+def _published(tree: HtmlElement, tags: _PageTags, url: str, config: ExtractConfig) -> str | None:
     """The publication time as the page declares it (meta tags, JSON-LD
     datePublished, microdata, hAtom), in full ISO 8601 with its time and
     offset; else the date htmldate finds in the page (day precision), which
     costs 2-3 ms on a news-weight page."""
-    for value in _declared_dates(tree):
+    for value in _declared_dates(tree, tags):
         value = value.strip()
         if _ISO_DATE.match(value) and _readable_date(value):
             return value
     return find_date(tree, **set_date_params(config.extensive_date_search), url=url)
 
 
-def _declared_dates(tree: HtmlElement) -> Iterator[str]:
-    yield from tree.xpath(_DECLARED_DATES)
-    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+def _declared_dates(tree: HtmlElement, tags: _PageTags) -> Iterator[str]:
+    for el in tags.metas:  # in page order, whichever attribute declares it
+        name = el.get("name")
+        if (el.get("property") in _DATE_PROPERTIES or el.get("itemprop") in _DATE_ITEMPROPS
+                or name in _DATE_NAMES or (name is not None and name.lower() in _DATE_NAMES_ANY_CASE)):
+            content = el.get("content")
+            if content is not None:
+                yield content
+    for script in tags.json_ld:
         yield from re.findall(r'"datePublished"\s*:\s*"([^"]+)"', script)
     yield from _marked_dates(tree)
 
@@ -397,12 +445,12 @@ def _readable_date(value: str) -> bool:
     return True
 
 
-def _language(tree: HtmlElement, headers: dict[str, str]) -> str | None:
+def _language(tree: HtmlElement, tags: _PageTags, headers: dict[str, str]) -> str | None:
     """Primary language subtag ("en", "ja") from the page or the response headers."""
     root = tree.getroottree().getroot()
     candidates = [root.get("lang"), root.get("{http://www.w3.org/XML/1998/namespace}lang")]
-    candidates += tree.xpath('//meta[translate(@http-equiv, "CONTENTLAGU", "contentlagu")="content-language"]/@content')
-    candidates += tree.xpath('//meta[@property="og:locale"]/@content')
+    candidates += tags.meta_content("http-equiv", {"content-language"}, lower=True)
+    candidates += tags.meta_content("property", {"og:locale"})
     candidates.append(headers.get("content-language"))
     for value in candidates:
         code = re.split(r"[-_,;\s]", (value or "").strip().lower())[0]
@@ -411,10 +459,10 @@ def _language(tree: HtmlElement, headers: dict[str, str]) -> str | None:
     return None
 
 
-def _canonical_url(tree: HtmlElement, base: str) -> str | None:
+def _canonical_url(tags: _PageTags, base: str) -> str | None:
     """rel=canonical, else og:url, made absolute against the final URL; http(s) only."""
-    hrefs = tree.xpath('//link[contains(concat(" ", normalize-space(@rel), " "), " canonical ")]/@href')
-    hrefs += tree.xpath('//meta[@property="og:url"]/@content')
+    hrefs = [el.get("href") or "" for el in tags.links if "canonical" in (el.get("rel") or "").lower().split()]
+    hrefs += tags.meta_content("property", {"og:url"})
     for href in hrefs:
         url = urljoin(base, href.strip())
         if href.strip() and urlsplit(url).scheme in {"http", "https"}:
@@ -422,16 +470,16 @@ def _canonical_url(tree: HtmlElement, base: str) -> str | None:
     return None
 
 
-def _tags(tree: HtmlElement, found: list[str] | None) -> list[str]:
+def _tags(tree: HtmlElement, tags: _PageTags, found: list[str] | None) -> list[str]:
     """Tags from article:tag/keywords meta (as trafilatura found them), else
     JSON-LD keywords, else rel=tag links; split at commas, de-duplicated."""
-    tags = list(found or [])
-    if not tags:
-        for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
-            tags += _json_keywords(script)
-    if not tags:
-        tags = [a.text_content() for a in tree.xpath("//a[@rel]") if "tag" in a.get("rel").lower().split()]
-    split = (t.strip() for tag in tags for t in tag.split(","))
+    words = list(found or [])
+    if not words:
+        for script in tags.json_ld:
+            words += _json_keywords(script)
+    if not words:
+        words = [a.text_content() for a in tree.iter("a") if "tag" in (a.get("rel") or "").lower().split()]
+    split = (t.strip() for tag in words for t in tag.split(","))
     return list(dict.fromkeys(t for t in split if t))
 
 
