@@ -197,7 +197,6 @@ _PUNCT = {
 # A regex finds the rare quote and dash characters faster than str.translate
 # walks every character.
 _PUNCT_RE = re.compile("[" + "".join(_PUNCT) + "]")
-_SPACE = re.compile(r"\s+")
 
 # Scripts written without spaces between words.
 _NOSPACE = (
@@ -215,7 +214,8 @@ _WORD = re.compile(r"\w+")
 # styles ("five") and recur in any two texts by chance.
 _FACT = re.compile(r"\d\D*\d")
 # "5,000" and "5000" are the same number; so are "3.5" and "3,5".
-_DIGIT_GROUP = re.compile(r"(?<=\d)[,.'\u00a0\u202f](?=\d)")
+# (A digit captured, not looked behind for: the search can then skip to digits.)
+_DIGIT_GROUP = re.compile(r"(\d)[,.'\u00a0\u202f](?=\d)")
 
 
 def normalise(text: str) -> str:
@@ -223,7 +223,7 @@ def normalise(text: str) -> str:
     quote style and one dash, runs of whitespace collapsed to one space.
     Never raises for a str; '' for an empty text."""
     text = _PUNCT_RE.sub(lambda m: _PUNCT[m.group()], unicodedata.normalize("NFKC", text).casefold())
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())  # the same whitespace as \s, a third of a regex's time
 
 
 def text_hash(text: str) -> str:
@@ -243,8 +243,8 @@ def tokens(text: str, char_gram: int = 2) -> list[str]:
 
 
 def _tokens(normalised: str, char_gram: int) -> list[str]:
-    text = _DIGIT_GROUP.sub("", normalised)
-    if not _NOSPACE_RUN.search(text):
+    text = _DIGIT_GROUP.sub(r"\1", normalised)
+    if text.isascii() or not _NOSPACE_RUN.search(text):
         return _WORD.findall(text)
     out: list[str] = []
     for run in _TOKEN.findall(text):
@@ -292,10 +292,13 @@ def _identity(value: int) -> int:
     return value
 
 
-def _minhash(ids: np.ndarray, num_perm: int, seed: int, scheme: str) -> MinHash:
+def _minhash(distinct: np.ndarray, num_perm: int, seed: int, scheme: str) -> MinHash:
     m = MinHash(num_perm=num_perm, seed=seed, scheme=scheme, hashfunc=_identity,
                 permutations=_permutations(num_perm, seed, scheme))
-    m.update_batch(np.unique(ids))  # ids are already hashes: datasketch mixes and permutes them
+    # The ids are already hashes: datasketch mixes and permutes them. It calls
+    # the hash function on each value in Python; ints are cheaper to hand it
+    # than numpy scalars.
+    m.update_batch(distinct.tolist())
     return m
 
 
@@ -315,11 +318,12 @@ def fingerprint(text: str, config: DedupConfig = DedupConfig()) -> Fingerprint:
     normalised = normalise(text)
     ids = _shingle_ids(_tokens(normalised, config.char_gram), config.shingle_size)
     keys: list[int] = []
-    if len(np.unique(ids)) >= config.min_shingles:
-        full = _minhash(ids, config.num_perm, config.seed, config.scheme)
+    distinct = np.unique(ids)
+    if len(distinct) >= config.min_shingles:
+        full = _minhash(distinct, config.num_perm, config.seed, config.scheme)
         keys = _band_keys(b"F", full.hashvalues, config.bands, config.rows)
         if config.lead_bands:
-            lead = _minhash(ids[:config.lead_shingles], config.lead_perm, config.seed + 1, config.scheme)
+            lead = _minhash(np.unique(ids[:config.lead_shingles]), config.lead_perm, config.seed + 1, config.scheme)
             keys += _band_keys(b"L", lead.hashvalues, config.lead_bands, config.lead_rows)
         if config.opening_shingles and len(ids) >= config.opening_shingles:
             opening = ids[:config.opening_shingles].astype("<u4").tobytes()
