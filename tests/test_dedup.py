@@ -4,6 +4,7 @@ stands for it, and what similarity each copy records."""
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 import random
 from dataclasses import replace
@@ -434,3 +435,27 @@ def test_a_one_paragraph_excerpt_that_names_its_source_joins_even_under_the_mini
     assert kept.attribution == ending and kept.text == SHORT_STORY[0]
     rejected = ingest_page(bare, store)
     assert rejected.outcome == "rejected" and rejected.reason.startswith("too_short")
+
+
+# Band keys are stored: a store written by an earlier release must keep
+# matching the pages a later release fingerprints. These digests were
+# recorded from the release before the fingerprint code was last tuned for
+# speed; a change to normalisation, tokens, shingles or hashing shows here.
+_STORED_KEY_TEXTS = [
+    (" ".join(f"The harbour board approved 1,250,{i:03d} in repairs on day {i}, after the storm of 3.{i} metres "
+              f"surged past the old sea wall." for i in range(30)),
+     "2adc060e3625f6c0", "57b984cd4d38f520"),
+    ("市議会は火曜日、港の防波堤を修理する予算を承認した。嵐で被害を受けた地域の住民は安心している。" * 10,
+     "e5fed91acbe47232", "4093f0d05f4831dc"),
+    (" ".join(f"Les élus du canton n° {i} ont voté « oui » — à l’unanimité — pour réparer la digue {i * 7} "
+              f"du port après la tempête de l’hiver {1990 + i}." for i in range(30)),
+     "4e2e103eb134740d", "2b531eeb3c93730f"),
+]
+
+
+@pytest.mark.parametrize("text,text_hash,keys_digest", _STORED_KEY_TEXTS, ids=["digits", "japanese", "french"])
+def test_band_keys_match_those_an_earlier_release_stored(text, text_hash, keys_digest):
+    fp = fingerprint(text)
+    assert len(fp.band_keys) == DedupConfig().bands + DedupConfig().lead_bands + 1
+    assert fp.text_hash[:16] == text_hash
+    assert hashlib.sha256(repr(fp.band_keys).encode()).hexdigest()[:16] == keys_digest
