@@ -122,16 +122,16 @@ def extract(page: Page, config: ExtractConfig = ExtractConfig()) -> Article:
     if tree is None:
         raise Rejected("no_article", "the body does not parse as an HTML document")
     base = page.final_url or page.url
-    tags = _PageTags(tree)
+    page_tags = _PageTags(tree)
     meta = _declared_metadata(tree, base)
-    title = _title(tree, tags.title, meta.title or _undeclared_title(tree, tags.title))
+    title = _title(tree, page_tags.title, meta.title or _undeclared_title(tree, page_tags.title))
     site_names = _site_names(meta.sitename, base)
     fields = dict(
         url=page.url, final_url=page.final_url, title=title, author=meta.author,
-        published=_published(tree, tags, base, config), language=_language(tree, tags, page.headers),
-        sitename=meta.sitename, canonical_url=_canonical_url(tags, base), tags=_tags(tree, tags, meta.tags),
+        published=_published(tree, page_tags, base, config), language=_language(tree, page_tags, page.headers),
+        sitename=meta.sitename, canonical_url=_canonical_url(page_tags, base), tags=_tags(tree, page_tags, meta.tags),
     )
-    titles = [title, meta.title, tags.title]
+    titles = [title, meta.title, page_tags.title]
     attributions: list[str] = []
 
     def read_byline(article: HtmlElement) -> None:
@@ -398,12 +398,12 @@ _DATE_NAMES = {"date", "pubdate", "publish-date", "parsely-pub-date", "sailthru.
 _DATE_NAMES_ANY_CASE = {"dc.date.issued", "dc.date"}
 
 
-def _published(tree: HtmlElement, tags: _PageTags, url: str, config: ExtractConfig) -> str | None:
+def _published(tree: HtmlElement, page_tags: _PageTags, url: str, config: ExtractConfig) -> str | None:
     """The publication time as the page declares it (meta tags, JSON-LD
     datePublished, microdata, hAtom), in full ISO 8601 with its time and
     offset; else the date htmldate finds in the page (day precision), which
     costs 2-3 ms on a news-weight page."""
-    for value in _declared_dates(tree, tags):
+    for value in _declared_dates(tree, page_tags):
         value = value.strip()
         if _ISO_DATE.match(value) and _readable_date(value):
             return value
@@ -415,15 +415,15 @@ def _published(tree: HtmlElement, tags: _PageTags, url: str, config: ExtractConf
     return find_date(tree, **set_date_params(config.extensive_date_search), url=url)
 
 
-def _declared_dates(tree: HtmlElement, tags: _PageTags) -> Iterator[str]:
-    for el in tags.metas:  # in page order, whichever attribute declares it
+def _declared_dates(tree: HtmlElement, page_tags: _PageTags) -> Iterator[str]:
+    for el in page_tags.metas:  # in page order, whichever attribute declares it
         name = el.get("name")
         if (el.get("property") in _DATE_PROPERTIES or el.get("itemprop") in _DATE_ITEMPROPS
                 or name in _DATE_NAMES or (name is not None and name.lower() in _DATE_NAMES_ANY_CASE)):
             content = el.get("content")
             if content is not None:
                 yield content
-    for script in tags.json_ld:
+    for script in page_tags.json_ld:
         yield from re.findall(r'"datePublished"\s*:\s*"([^"]+)"', script)
     yield from _marked_dates(tree)
 
@@ -450,12 +450,12 @@ def _readable_date(value: str) -> bool:
     return True
 
 
-def _language(tree: HtmlElement, tags: _PageTags, headers: dict[str, str]) -> str | None:
+def _language(tree: HtmlElement, page_tags: _PageTags, headers: dict[str, str]) -> str | None:
     """Primary language subtag ("en", "ja") from the page or the response headers."""
     root = tree.getroottree().getroot()
     candidates = [root.get("lang"), root.get("{http://www.w3.org/XML/1998/namespace}lang")]
-    candidates += tags.meta_content("http-equiv", {"content-language"}, lower=True)
-    candidates += tags.meta_content("property", {"og:locale"})
+    candidates += page_tags.meta_content("http-equiv", {"content-language"}, lower=True)
+    candidates += page_tags.meta_content("property", {"og:locale"})
     candidates.append(headers.get("content-language"))
     for value in candidates:
         code = re.split(r"[-_,;\s]", (value or "").strip().lower())[0]
@@ -464,10 +464,10 @@ def _language(tree: HtmlElement, tags: _PageTags, headers: dict[str, str]) -> st
     return None
 
 
-def _canonical_url(tags: _PageTags, base: str) -> str | None:
+def _canonical_url(page_tags: _PageTags, base: str) -> str | None:
     """rel=canonical, else og:url, made absolute against the final URL; http(s) only."""
-    hrefs = [el.get("href") or "" for el in tags.links if "canonical" in (el.get("rel") or "").lower().split()]
-    hrefs += tags.meta_content("property", {"og:url"})
+    hrefs = [el.get("href") or "" for el in page_tags.links if "canonical" in (el.get("rel") or "").lower().split()]
+    hrefs += page_tags.meta_content("property", {"og:url"})
     for href in hrefs:
         url = urljoin(base, href.strip())
         if href.strip() and urlsplit(url).scheme in {"http", "https"}:
@@ -475,12 +475,12 @@ def _canonical_url(tags: _PageTags, base: str) -> str | None:
     return None
 
 
-def _tags(tree: HtmlElement, tags: _PageTags, found: list[str] | None) -> list[str]:
+def _tags(tree: HtmlElement, page_tags: _PageTags, found: list[str] | None) -> list[str]:
     """Tags from article:tag/keywords meta (as trafilatura found them), else
     JSON-LD keywords, else rel=tag links; split at commas, de-duplicated."""
     words = list(found or [])
     if not words:
-        for script in tags.json_ld:
+        for script in page_tags.json_ld:
             words += _json_keywords(script)
     if not words:
         words = [a.text_content() for a in tree.iter("a") if "tag" in (a.get("rel") or "").lower().split()]
