@@ -153,6 +153,15 @@ def default_database_url(data_dir: Path) -> str:
     return f"sqlite:///{Path(data_dir).resolve() / 'wirecrawl.db'}"
 
 
+# Pages of write-ahead log after which a commit copies the log into the
+# database file (SQLite's default is 1,000). A stored page writes about 50
+# pages of log (its LSH band rows land on random index pages), so at 1,000
+# a crawl's extraction processes ran a checkpoint, and waited for the disk,
+# every 20 pages; at 4,000 they wait 0.2 ms less a page on average, and the
+# log peaks at about 18 MB instead of 6.
+_WAL_AUTOCHECKPOINT = 4000
+
+
 def _make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -168,6 +177,7 @@ def _make_engine(url: str) -> Engine:
         cur.execute("PRAGMA busy_timeout=60000")
         _use_wal(cur)
         cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA wal_autocheckpoint={_WAL_AUTOCHECKPOINT}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
