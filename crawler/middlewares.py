@@ -99,7 +99,10 @@ class FetchHistoryMiddleware:
     unless the store holds no document fetched for anyone else (another
     source, an ad-hoc ingest): then the preloaded history is all there is,
     and a URL not in it is new. A query per new page cost the crawl process
-    a fifth of its CPU on a first crawl."""
+    a fifth of its CPU on a first crawl. When the store holds no fetch at all
+    but this source's, a URL this source never fetched is marked
+    `wirecrawl_first_fetch` (and its Page `first_fetch`): its extraction
+    process then skips the same-body check, which would find nothing."""
 
     def __init__(self, crawler: Crawler):
         s = crawler.settings
@@ -111,6 +114,9 @@ class FetchHistoryMiddleware:
         self.readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wirecrawl-history")
         self.known: dict[str, FetchRecord] = {}
         self.complete = False  # `known` is the whole history of every URL
+        # Every URL the store has any fetch of, when that is known (the store
+        # holds only this source's fetches); None when it is not.
+        self.ever_fetched: set[str] | None = None
         crawler.signals.connect(self.load_history, signal=signals.spider_opened)
         crawler.signals.connect(self.request_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(self.close, signal=signals.spider_closed)
@@ -120,28 +126,32 @@ class FetchHistoryMiddleware:
         return cls(crawler)
 
     async def load_history(self, spider: Spider) -> None:
-        self.known, self.complete = await asyncio.get_running_loop().run_in_executor(
+        self.known, self.complete, self.ever_fetched = await asyncio.get_running_loop().run_in_executor(
             self.readers, self._source_history)
 
-    def _source_history(self) -> tuple[dict[str, FetchRecord], bool]:
+    def _source_history(self) -> tuple[dict[str, FetchRecord], bool, set[str] | None]:
         """URL -> newest fetch that made or confirmed a document, for this
-        source; and whether that is the history of every URL in the store."""
+        source; whether that is the history of every URL in the store; and,
+        when the store holds no fetch at all but this source's, every URL it
+        has fetched (whatever came of it)."""
         newest = (select(fetches.c.url, func.max(fetches.c.id).label("id"))
                   .where(fetches.c.source == self.source, fetches.c.document_id.is_not(None))
                   .group_by(fetches.c.url).subquery())
         query = select(fetches).join(newest, fetches.c.id == newest.c.id).limit(self.preload_max + 1)
-        others = (select(fetches.c.id)
-                  .where(or_(fetches.c.source != self.source, fetches.c.source.is_(None)),
-                         fetches.c.document_id.is_not(None))
-                  .limit(1))
+        not_ours = or_(fetches.c.source != self.source, fetches.c.source.is_(None))
+        others = select(fetches.c.id).where(not_ours, fetches.c.document_id.is_not(None)).limit(1)
+        others_at_all = select(fetches.c.id).where(not_ours).limit(1)
+        ours = select(fetches.c.url).where(fetches.c.source == self.source).distinct().limit(self.preload_max + 1)
         with self.store.read() as conn:
             rows = conn.execute(query).all()
             shared = conn.execute(others).first() is not None
+            ever = None if conn.execute(others_at_all).first() is not None else conn.execute(ours).scalars().all()
         if len(rows) > self.preload_max:
             logger.info("more than %d URLs in the history of %s: looked up one by one", self.preload_max,
                         self.source)
-            return {}, False
-        return {row.url: _fetch_record(row) for row in rows}, not shared
+            return {}, False, None
+        ever_fetched = set(ever) if ever is not None and len(ever) <= self.preload_max else None
+        return {row.url: _fetch_record(row) for row in rows}, not shared, ever_fetched
 
     def close(self) -> None:
         self.readers.shutdown(wait=True)
@@ -167,6 +177,9 @@ class FetchHistoryMiddleware:
         # Retries and redirects inherit the first lookup (and its headers).
         if "wirecrawl_last_fetch" not in request.meta and self.complete:
             request.meta["wirecrawl_last_fetch"] = None  # not in the whole history: a new page
+            if self.ever_fetched is not None and requested_url(request) not in self.ever_fetched:
+                # Never fetched at all: its extraction process need not look for an earlier body.
+                request.meta["wirecrawl_first_fetch"] = True
         if "wirecrawl_last_fetch" not in request.meta:
             lookup = partial(self.store.last_fetch, requested_url(request), with_document=True)
             last = await asyncio.get_running_loop().run_in_executor(self.readers, lookup)

@@ -122,9 +122,10 @@ def ingest_in_worker(page: Page, config: IngestConfig, database_url: str | None,
     no half-written document). An error in the check propagates; a failed
     commit comes back as `failure`, the page having been extracted."""
     store, archive = _store_of_this_process(database_url, data_dir)
-    counted, record = same_as_last_fetch(store, page, run_id)
-    if record is not None:
-        return Ingested(counted, log=record)
+    if not page.first_fetch:  # a query a page; a fifth of a millisecond the first crawl of a site does without
+        counted, record = same_as_last_fetch(store, page, run_id)
+        if record is not None:
+            return Ingested(counted, log=record)
     prepared, extract_seconds = _timed(prepare, page, config)
     try:
         result, commit_seconds = _timed(commit, prepared, store, archive=archive, config=config, run_id=run_id)

@@ -18,6 +18,9 @@ class Page:
     fetched_at: datetime
     final_url: str | None = None  # after redirects
     source: str | None = None  # name of the sources.toml entry, None for ad-hoc
+    # The crawl knew, from the store's whole fetch history, that this URL had
+    # never been fetched: there is no earlier body to compare this one with.
+    first_fetch: bool = False
 
 
 @dataclass

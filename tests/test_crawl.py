@@ -356,6 +356,41 @@ def test_a_page_stored_by_another_source_is_asked_conditionally(site, data_dir):
     assert (other.not_modified, other.stored, other.extracted) == (3, 0, 0)
 
 
+def _short_page(n: int) -> str:
+    return (f"<!DOCTYPE html><html><head><title>Notice {n}</title></head><body><article><h1>Notice {n}</h1>"
+            f"<p>The reading room closes early on day {n}.</p></article></body></html>")
+
+
+def test_a_rejected_article_page_is_not_extracted_again_while_unchanged(site, data_dir):
+    """A first crawl's pages skip the same-body check (nothing was fetched
+    before); a page that was fetched, even only to be rejected, does not."""
+    stories, notes = [f"/story/{n}.html" for n in range(2)], ["/note/1.html"]
+    site.add("/", index_html(stories + notes))
+    for n, path in enumerate(stories):
+        site.add(path, plain_article_html(n))
+    site.add(notes[0], _short_page(1))
+    src = source_for(site, recrawl_interval_hours=0)
+    first = crawl(src, data_dir)
+    assert first.stored == 2 and first.rejected.get("too_short") == 1
+    second = crawl(src, data_dir)
+    assert (second.unchanged, second.stored, second.extracted) == (2, 0, 0)
+    assert second.rejected == first.rejected
+
+
+def test_pages_another_source_fetched_are_compared_with_what_it_fetched(site, data_dir):
+    """The first crawl of a source in a store where another source fetched
+    the same pages (and stored nothing) still finds the earlier bodies."""
+    notes = [f"/note/{n}.html" for n in range(2)]
+    site.add("/", index_html(notes))
+    for n, path in enumerate(notes):
+        site.add(path, _short_page(n))
+    first = crawl(source_for(site, name="one", recrawl_interval_hours=0), data_dir)
+    assert first.rejected.get("too_short") == 2 and first.stored == 0
+    other = crawl(source_for(site, name="two", recrawl_interval_hours=0), data_dir)
+    assert other.extracted == 0
+    assert other.rejected == first.rejected
+
+
 def test_unchanged_body_without_validators_is_not_extracted(site, data_dir):
     paths = [f"/plain/{n}.html" for n in range(3)]
     site.add("/", index_html(paths))

@@ -206,7 +206,8 @@ class SiteSpider(scrapy.Spider):
                    for k, v in response.headers.items()}
         return Page(url=canonicalize(asked), status=response.status, headers=headers,
                     body=response.body, fetched_at=datetime.now(timezone.utc),
-                    final_url=response.url, source=self.source.name)
+                    final_url=response.url, source=self.source.name,
+                    first_fetch=bool(response.meta.get("wirecrawl_first_fetch")))
 
     def _follow(self, response: HtmlResponse) -> Iterator[Any]:
         depth = response.meta.get("depth", 0)
