@@ -30,7 +30,6 @@ Two measurements:
 from __future__ import annotations
 
 import argparse
-import itertools
 import random
 import statistics
 import sys

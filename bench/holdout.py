@@ -223,7 +223,7 @@ def report_copy_pages(corpus: list[hp.CorpusPage], run: DedupRun, failures: int)
         words = sum(len(t.split()) for k, t in c.page.body if k in ("p", "h2", "quote"))
         size = "short" if words < 150 else "long"
         rows[f"{c.page.template}/{size}"].append(score_page(c.page, text, reason))
-    print(f"\n== EXTRACTION ON COPY PAGES (ingest path; short = article under 150 words) ==")
+    print("\n== EXTRACTION ON COPY PAGES (ingest path; short = article under 150 words) ==")
     head = f"{'template/size':<20} {'pages':>5} {'leak':>7} {'recall':>7} {'wrong':>6} {'rej':>4}"
     print(head + "   (wrong = under half the article found, page not rejected)")
     print("-" * len(head))

@@ -4,7 +4,6 @@ through the `wirecrawl` command line and through two processes at once."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,7 +11,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from flows.app import app
