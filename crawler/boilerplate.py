@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Iterable
 
@@ -74,44 +75,101 @@ _ARTICLE_SHARE = 0.5
 # A heading "of the same kind" as the headline only counts as the start of
 # another article with at least this much text under it.
 _MIN_RIVAL_TEXT = 200
+# The first of several articles holds at least this share of the text of
+# those after it (an infinite scroll appends a few, not a whole archive).
+_MIN_FIRST_SHARE = 0.1
 _MARK = "data-wirecrawl"
 _TEXT_BLOCKS = {"p", "div", "em", "i", "span", "small", "cite", "li", "strong", "b", "section", "footer"}
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·»]\s+|\s+::\s+")
 
 
-def clean_tree(tree: HtmlElement, titles: Iterable[str | None], site_names: Iterable[str],
-               on_article: Callable[[HtmlElement], None] | None = None) -> None:
-    """Clean a parsed page in place (see the module docstring). `titles` are
-    what the page says its headline is (<title>, og:title…); `site_names` are
-    the names the site goes by, so its own copyright line is not taken for a
-    source credit. A page with no recognisable headline keeps all its
-    articles and is only pruned. `on_article`, if given, is called with the
-    article's container (the body when no headline is found) once the other
-    articles are cut and before its byline, share bars and other furniture
-    are pruned: the place to read what the article says about itself."""
+class Removals:
+    """What the cleaning took out of one page, step by step, in the order it
+    happened: `(rule, text, element)` triples, `element` being the removed
+    subtree (None for a line of text). Read by `wirecrawl extract --explain`
+    and by the extraction's floor (crawler.floor), which lets a step remove
+    a line of trafilatura's own text only when that line was in what the
+    step removed."""
+
+    __slots__ = ("items",)
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str, HtmlElement | None]] = []
+
+    def add(self, rule: str, text: str, element: HtmlElement | None = None) -> None:
+        if text and not text.isspace():
+            self.items.append((rule, text, element))
+
+    def drop(self, el: HtmlElement, rule: str) -> None:
+        """Remove `el` (its tail stays), recording it under `rule`."""
+        self.add(rule, el.text_content(), el)
+        el.drop_tree()
+
+    def by_rule(self) -> dict[str, int]:
+        """Characters removed per rule (whitespace collapsed), largest first."""
+        totals: dict[str, int] = {}
+        for rule, text, _ in self.items:
+            totals[rule] = totals.get(rule, 0) + len(" ".join(text.split()))
+        return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
+
+
+def prepare_tree(tree: HtmlElement, titles: Iterable[str | None],
+                 site_names: Iterable[str]) -> Headline | None:
+    """Changes of form made before trafilatura reads the page; none takes
+    away text. Layout tables become blocks, `<br>`-separated runs become
+    paragraphs, and attribution blocks within the article become plain
+    marked paragraphs. Returns the page's headline (see `_find_headline`),
+    or None.
+
+    Scripts stay: trafilatura reads a JSON-LD `articleBody` when the markup
+    holds no article, and some pages hold their text in `<noscript>`."""
     body = tree.find(".//body")
     if body is None:
         body = tree
     _unwrap_layout_tables(body)
-    _drop_tags(body, {"script", "style", "noscript", "link", "meta"})
-    head = tree.getroottree().getroot().find("head")
-    if head is not None:  # the metadata is read by now; the extractor needs no CSS or scripts
-        _drop_tags(head, {"script", "style", "noscript", "template"})
-    _drop_controls(body)
     _paragraphs_from_breaks(body)
     site_names = list(site_names)
     headline = _find_headline(body, [t for t in titles if t], site_names)
-    if headline is not None:
-        _cut_other_articles(body, headline)
+    _mark_attribution_blocks(_article_root(headline.element) if headline is not None else body, site_names)
+    return headline
+
+
+def clean_tree(tree: HtmlElement, found: Headline | None,
+               on_article: Callable[[HtmlElement], None] | None = None,
+               removals: Removals | None = None) -> None:
+    """Remove the page's furniture in place (see the module docstring),
+    after `prepare_tree` and around the headline it `found`. Only a page
+    whose headline carries its title loses its later articles (infinite
+    scroll); one with no headline is only pruned.
+    `on_article`, if given, is called with the article's container (the body
+    when no headline is found) once the other articles are cut and before
+    its byline, share bars and other furniture are pruned: the place to read
+    what the article says about itself. What each step removed is added to
+    `removals`."""
+    removals = removals if removals is not None else Removals()
+    body = tree.find(".//body")
+    if body is None:
+        body = tree
+    _drop_tags(body, {"script", "style", "noscript", "link", "meta"})
+    head = tree.getroottree().getroot().find("head")
+    if head is not None:  # the page has been read by now: no CSS or scripts needed
+        _drop_tags(head, {"script", "style", "noscript", "template"})
+    headline = found.element if found is not None else None
+    if headline is not None and not any(a is body for a in headline.iterancestors()):
+        headline = None  # not on this page any more
+    _drop_controls(body, removals, keep=headline)
+    if headline is not None and found.titled:
+        _cut_other_articles(body, headline, removals)
     scope = _article_root(headline) if headline is not None else body
     if on_article is not None:
         on_article(scope)
-    _drop_teaser_cards(body, scope, headline)
-    _drop_comment_threads(body, headline)
-    _mark_attribution_blocks(scope, site_names)
-    _prune_furniture(body, headline)
+    if headline is not None:
+        _drop_labels_around(scope, headline, removals)
+    _drop_teaser_cards(body, scope, headline, removals)
+    _drop_comment_threads(body, headline, removals)
+    _prune_furniture(body, headline, removals)
     if headline is not None and headline.getparent() is not None:
-        headline.drop_tree()  # the headline is metadata, not text
+        removals.drop(headline, "headline")  # the headline is metadata, not text
 
 
 _BLOCK_TAGS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table", "blockquote",
@@ -181,9 +239,10 @@ def _is_layout_cell(td: HtmlElement) -> bool:
 _CONTROL_TAGS = ("nav", "svg", "template", "iframe", "select", "button", "input", "textarea", "dialog")
 
 
-def _drop_controls(body: HtmlElement) -> None:
+def _drop_controls(body: HtmlElement, removals: Removals, keep: HtmlElement | None = None) -> None:
     """Drop menus, icons and form controls, unless one holds most of the
-    page's text (a page built inside a <nav> is still a page). The controls
+    page's text (a page built inside a <nav> is still a page) or `keep`
+    (the headline). The controls
     inside one that is dropped go with it unlooked at (a mega-menu holds
     dozens of icons and buttons: measuring the text of each was most of the
     cost)."""
@@ -191,13 +250,13 @@ def _drop_controls(body: HtmlElement) -> None:
     if not found:
         return
     total = len(body.text_content())
-    gone: set[HtmlElement] = set()
+    gone: set[HtmlElement] = set(keep.iterancestors()) if keep is not None else set()
     for el in found:
         if el in gone:
             continue
         if el.getparent() is not None and not (total and len(el.text_content()) >= _ARTICLE_SHARE * total):
             gone.update(el.iterdescendants(*_CONTROL_TAGS))
-            el.drop_tree()
+            removals.drop(el, f"control <{el.tag}>")
 
 
 def _drop_tags(body: HtmlElement, tags: set[str]) -> None:
@@ -229,21 +288,33 @@ def _title_keys(titles: list[str], site_names: list[str]) -> tuple[set[str], set
     return {f for f in full if len(f) >= 8}, parts
 
 
-def _find_headline(body: HtmlElement, titles: list[str], site_names: list[str]) -> HtmlElement | None:
+@dataclass(frozen=True)
+class Headline:
+    """The page's headline element, and whether it was found by the page's
+    title (rather than as the first h1 with text under it)."""
+
+    element: HtmlElement
+    titled: bool
+
+
+def _find_headline(body: HtmlElement, titles: list[str], site_names: list[str]) -> Headline | None:
     """The heading that carries the page's title in full, else an h1 with
-    the headline part of it, else the first h1 with a body of text under it."""
+    the headline part of it, else the first h1 with a body of text under it.
+    A heading that only says the site's name is no headline (a blog's front
+    page titles itself with it)."""
     full, parts = _title_keys(titles, site_names)
+    full -= {normalize_line(name) for name in site_names}
     # h1 first: a sidebar widget may repeat the title in a smaller heading.
     headings = sorted(body.iter("h1", "h2", "h3"), key=lambda h: h.tag != "h1")
     for heading in headings:
         if normalize_line(heading.text_content()) in full:
-            return heading
+            return Headline(heading, titled=True)
     for heading in headings:
         if heading.tag == "h1" and normalize_line(heading.text_content()) in parts:
-            return heading
+            return Headline(heading, titled=True)
     for heading, length in _segments(body, list(body.iter("h1"))):
         if length >= _MIN_RIVAL_TEXT:
-            return heading
+            return Headline(heading, titled=False)
     return None
 
 
@@ -269,12 +340,17 @@ def _segments(body: HtmlElement, marks: list[HtmlElement]) -> list[tuple[HtmlEle
     return [(m, lengths.get(m, 0)) for m in marks]
 
 
-def _cut_other_articles(body: HtmlElement, headline: HtmlElement) -> None:
+def _cut_other_articles(body: HtmlElement, headline: HtmlElement, removals: Removals) -> None:
     """Remove everything from the first later article onwards. That article
     starts at the first heading after the headline that looks like it (same
     tag and classes, other text) with a body of text under it, provided the
     headline has a body of its own before it; the cut takes the outermost
-    container of that heading which does not also hold the headline."""
+    container of that heading which does not also hold the headline, when
+    that container holds none of the first article's text and is boxed like
+    the first article (the same tag and classes, on it or inside it around
+    the heading)."""
+    if headline.tag != "h1":
+        return  # sections of one article carry h2s; each article of an infinite scroll its own h1
     signature, own_text = _signature(headline), normalize_line(headline.text_content())
     kin = [h for h in body.iter(headline.tag) if _signature(h) == signature]
     rival, after, first_body = None, False, 0
@@ -293,10 +369,78 @@ def _cut_other_articles(body: HtmlElement, headline: HtmlElement) -> None:
     while container.getparent() is not None and container.getparent() not in holders:
         container = container.getparent()
     parent = container.getparent()
-    if parent is None:
-        return
-    for sibling in [container, *container.itersiblings()]:
+    if parent is None or _text_before(container, rival) >= _MIN_RIVAL_TEXT:
+        return  # that box also holds the first article's body (its headline sits apart, in a header)
+    own = next((a for a in [headline, *headline.iterancestors()] if a.getparent() is parent), None)
+    boxes = [rival, *rival.iterancestors()]
+    if own is None or not any(_signature(box) == _signature(own) for box in boxes[:boxes.index(container) + 1]):
+        return  # the later "article" is not boxed like the first one: a tag cloud, a footer heading
+    cut = [container, *container.itersiblings()]
+    if first_body < _MIN_FIRST_SHARE * sum(len(el.text_content()) for el in cut):
+        return  # a front page's title over a long list of posts, not the first of several articles
+    for sibling in cut:
+        removals.add("later article", sibling.text_content(), sibling)
         parent.remove(sibling)
+
+
+def _drop_labels_around(scope: HtmlElement, headline: HtmlElement, removals: Removals) -> None:
+    """Remove the short labels around the headline inside the article's
+    box: above it, the section's name ("World"), a breadcrumb, a date;
+    right below it, before the first paragraph, a byline with its date
+    ("Dana Whitlock, 4 March 2024"). Only blocks holding one line that is
+    not a sentence, and below the headline only those that carry a date."""
+    ancestors = set(headline.iterancestors())
+    above: list[HtmlElement] = []
+    below: list[HtmlElement] = []
+    after = False
+    for el in scope.iterdescendants():
+        if el is headline:
+            after = True
+            continue
+        if not isinstance(el.tag, str) or el in ancestors or el.tag not in _LABEL_TAGS:
+            continue
+        if after and any(a is headline for a in el.iterancestors()):
+            continue
+        text = " ".join(el.text_content().split())
+        if not after:
+            above.append(el)
+        elif text and not is_label(text):
+            break  # the first paragraph: the labels are behind us
+        elif len(below) < _MAX_LABEL_RUN:
+            below.append(el)
+    root = scope.getroottree().getroot()
+    for rule, found in (("label above the headline", above), ("byline below the headline", below)):
+        for el in found:
+            if el.getroottree().getroot() is not root:
+                continue  # went with a label box dropped before it
+            text = " ".join(el.text_content().split())
+            if text and is_label(text) and (rule.startswith("label") or _DATE_LIKE.search(text)):
+                removals.drop(el, rule)
+
+
+# A date as bylines write it: "04 March 2024", "March 4, 2024", "4.3.2024", "2024-03-04".
+_DATE_LIKE = re.compile(
+    r"\b(?:\d{1,2}\.?\s*(?:jan|feb|mar|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|mär|juin|juil|déc|ene|abr|ago|dic)"
+    r"[a-zéû]*\.?,?\s+\d{4}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}"
+    r"|\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2})\b",
+    re.IGNORECASE,
+)
+
+
+_LABEL_TAGS = frozenset({"p", "div", "span", "a", "li", "ul", "ol", "time", "small", "strong", "b", "em", "h2",
+                         "h3", "h4", "h5", "h6"})
+
+
+def _text_before(container: HtmlElement, mark: HtmlElement) -> int:
+    """Characters of text inside `container` that come before `mark`."""
+    chars = len((container.text or "").strip())
+    for el in container.iterdescendants():
+        if el is mark:
+            return chars
+        if isinstance(el.tag, str):
+            chars += len((el.text or "").strip())
+        chars += len((el.tail or "").strip())
+    return chars
 
 
 def _article_root(headline: HtmlElement) -> HtmlElement:
@@ -325,7 +469,8 @@ def _linked_headings(body: HtmlElement) -> list[HtmlElement]:
             if h.find(".//a[@href]") is not None or any(a.get("href") is not None for a in h.iterancestors("a"))]
 
 
-def _drop_teaser_cards(body: HtmlElement, scope: HtmlElement, headline: HtmlElement | None) -> None:
+def _drop_teaser_cards(body: HtmlElement, scope: HtmlElement, headline: HtmlElement | None,
+                       removals: Removals) -> None:
     """Remove groups of story cards ("related", "more from", "most read"),
     whatever their class names say (often nothing: hashed CSS names): three
     or more cards side by side, each a linked headline with little text
@@ -352,9 +497,9 @@ def _drop_teaser_cards(body: HtmlElement, scope: HtmlElement, headline: HtmlElem
             continue
         if container in keep or container is body:
             for card in cards:
-                card.drop_tree()
+                removals.drop(card, "story cards")
         elif container.getparent() is not None:
-            container.drop_tree()
+            removals.drop(container, "story cards")
 
 
 # A heading that opens a reader-comment thread: "Comments", "Comments (42)",
@@ -367,7 +512,7 @@ _COMMENT_HEADING = re.compile(
 )
 
 
-def _drop_comment_threads(body: HtmlElement, headline: HtmlElement | None) -> None:
+def _drop_comment_threads(body: HtmlElement, headline: HtmlElement | None, removals: Removals) -> None:
     """Remove the block a comment-thread heading opens, when its class names
     say nothing (generated names): the box around the heading, unless that
     box also holds the article's headline (then only the heading goes, and
@@ -384,9 +529,9 @@ def _drop_comment_threads(body: HtmlElement, headline: HtmlElement | None) -> No
         if _is_furniture(box) or any(_is_furniture(a) for a in box.iterancestors() if a not in keep):
             continue  # named as what it is: pruned with the furniture, after its attribution lines are saved
         if box is not body and box not in keep:
-            box.drop_tree()
+            removals.drop(box, "comment thread")
         else:
-            heading.drop_tree()
+            removals.drop(heading, "comment thread")
 
 
 def _walk(root: HtmlElement, visit) -> None:
@@ -424,36 +569,53 @@ def _mark_attribution_blocks(scope: HtmlElement, site_names: list[str]) -> None:
     _walk(scope, visit)
 
 
-def _prune_furniture(body: HtmlElement, headline: HtmlElement | None) -> None:
+def marked_attributions(tree: HtmlElement) -> list[str]:
+    """The attribution blocks `prepare_tree` marked that the cleaning left
+    on the page (those of later articles, story cards and comments are
+    gone), in page order."""
+    return [el.text or "" for el in tree.iterfind(f".//*[@{_MARK}]")]
+
+
+def _prune_furniture(body: HtmlElement, headline: HtmlElement | None, removals: Removals) -> None:
     keep = set(headline.iterancestors()) | {headline} if headline is not None else set()
     total = len(body.text_content())
 
     def visit(el: HtmlElement) -> bool:
-        if el in keep or el.tag in {"html", "body", "main"} or not _is_furniture(el):
+        if el in keep or el.tag in {"html", "body", "main"}:
             return False
-        if total and len(el.text_content()) >= _ARTICLE_SHARE * total:
+        rule = furniture_rule(el)
+        if rule is None or (total and len(el.text_content()) >= _ARTICLE_SHARE * total):
             return False
         for marked in list(el.iterfind(f".//*[@{_MARK}]")):
             el.addprevious(marked)  # keep the source line of an article footer
-        el.drop_tree()
+        removals.drop(el, rule)
         return True
 
     _walk(body, visit)
 
 
 def _is_furniture(el: HtmlElement) -> bool:
+    return furniture_rule(el) is not None
+
+
+def furniture_rule(el: HtmlElement) -> str | None:
+    """Why `el` is page furniture, as a rule name ("tag <aside>", "role
+    navigation", "class share", "hidden", "sign-up box"), or None when
+    nothing about it says so."""
     if el.tag in _FURNITURE_TAGS or (el.tag == "header" and el.find(".//p") is None):
-        return True
+        return f"tag <{el.tag}>"
     # One pass over the attributes the element has (most have one or two)
     # instead of a lookup of each attribute it might have.
     for name, value in el.items():
-        if name == "hidden" or (name == "role" and value.lower() in _FURNITURE_ROLES):
-            return True
+        if name == "hidden":
+            return "hidden"
+        if name == "role" and value.lower() in _FURNITURE_ROLES:
+            return f"role {value.lower()}"
         # Sites with generated class names still say what a block is in data-*
         # attributes (data-component="newsletter-signup", data-testid="share-bar").
-        if name in _NAMING_ATTRS and _names_furniture(value):
-            return True
-    return _is_signup_box(el)
+        if name in _NAMING_ATTRS and (token := _furniture_name(value)):
+            return f"{'class' if name == 'class' else name} {token}"
+    return "sign-up box" if _is_signup_box(el) else None
 
 
 _NAMING_ATTRS = frozenset({"class", "id", "data-component", "data-testid", "data-test-id", "data-module",
@@ -461,10 +623,12 @@ _NAMING_ATTRS = frozenset({"class", "id", "data-component", "data-testid", "data
 
 
 @lru_cache(maxsize=4096)
-def _names_furniture(value: str) -> bool:
-    """Whether a class, id or data-* value names furniture. Cached: a page
-    repeats its class names, a site repeats them on every page."""
-    return _FURNITURE_ATTR.search(value) is not None
+def _furniture_name(value: str) -> str | None:
+    """The word of a class, id or data-* value that names furniture, lower-
+    cased ("share", "related"), or None. Cached: a page repeats its class
+    names, a site repeats them on every page."""
+    found = _FURNITURE_ATTR.search(value)
+    return found.group().strip(" _-").lower() if found else None
 
 
 _SIGNUP_CALL = re.compile(r"^\s*(?:sign\s*up|subscribe|get (?:our|the) \w+(?: \w+)? newsletter|join our newsletter)\b",
@@ -560,11 +724,57 @@ _FURNITURE_LINE = re.compile(
     r"|(?:save|bookmark|gift)(?: this)?(?: article| story)?"
     r"|by\s+(?-i:[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|and|&|de|van|von|al|bin)){0,4})"
     r"(?:\s*[|,·•]\s*(?=[\w ,:.+-]*\d)[\w ,:.+-]{4,40})?"
-    r"|submit a report|report (?:this|a) comment.{0,30}|(?:©|\(c\)|copyright)\b.{0,150}|.{0,150}all rights reserved.*"
+    r"|submit a report|report (?:this|a) comment.{0,30}|(?:©|\(c\)|copyright\b).{0,150}|.{0,150}all rights reserved.*"
+    r"|(?:\[\s*[^\[\]]{1,40}\s*\]\s*){2,}|(?:printer-friendly|print(?:able)?) version|e-?mail this (?:story|article)"
     r"|[\d.,:/ -]+|[^\w]*"
     r")[\s.!:|»›>…]*$",
     re.IGNORECASE,
 )
+# The same kinds of line in the other languages news is most written in
+# (German, French, Spanish, Italian, Portuguese, Polish, Dutch): labels that
+# send the reader to another story ("Lesen Sie auch: <headline>"), stamps,
+# categories, credits of pictures and sources, advertising labels.
+_FURNITURE_LINE_OTHER_LANGUAGES = re.compile(
+    r"^(?:>>\s*)?(?:"
+    r"(?:(?:also |must )?read(?: also| more| next| this)?|see also|watch(?: also)?|don'?t miss|recommended"
+    r"|lesen sie(?: auch| hier| dazu| mehr)?|auch lesen|siehe auch|mehr dazu|mehr zum thema|auch interessant"
+    r"|ebenfalls interessant|passend dazu|zum weiterlesen|das könnte (?:sie|dich) (?:auch )?interessieren"
+    r"|[àa] lire(?: aussi| également)?|lire aussi|[àa] voir(?: aussi)?|voir aussi|sur le même sujet"
+    r"|le[ae](?: también| más| además)?|lee(?: también| más)?|mir[ae](?: también)?|ve[ar] (?:también|más)"
+    r"|puedes ver|(?:también )?(?:le|te) puede(?: interesar| gustar)|noticia relacionada|relacionad[ao]s?"
+    r"|leggi(?: anche)?|vedi anche|potrebbe interessarti|leia(?: também| mais)?|veja(?: também)?|saiba mais"
+    r"|czytaj(?: też| także| więcej)?|zobacz(?: też| także)?|dowiedz się więcej|polecamy|lees(?: ook| meer)"
+    r"|bekijk ook|zie ook)\s*(?::|»|›|>>?|\|)\s*\S.{0,200}"
+    r"|(?:veröffentlicht|aktualisiert|zuletzt aktualisiert|letzte (?:änderung|aktualisierung)|erstellt|stand"
+    r"|publicado|actualizado|publié|mis à jour|modifié|pubblicato|aggiornato|opublikowano|zaktualizowano"
+    r"|gepubliceerd|bijgewerkt|release date|news date)(?:\s+(?:am|um|el|le|il|em|op|dnia))?\s*:?"
+    r"(?:\s*(?=[^.!?]*\d)[\w ,:./|+-]{1,60})?"
+    r"|(?:kategorien?|rubriken?|schlagw(?:o|ö)rte(?:r)?|stichw(?:o|ö)rter|themen|catégories?|étiquettes|mots-clés"
+    r"|categor(?:í|i)as?|etiquetas|temas|tag|kategori[ae]|tagi|trefwoorden)\s*:.{0,200}"
+    r"|(?:fotos?|fot\.|bild(?:er)?|titelbild|beitragsbild|headerbild|aufmacherbild|abbildung(?: \d+)?|abb\.(?: \d+)?"
+    r"|grafik|imagen(?:es)?|imag(?:e|es) illustrative|immagin[ei]|zdjęci[ea]|afbeelding|figur[ea](?: \d+)?"
+    r"|fig\.(?: \d+)?|crédits?(?: photos?)?|credits?|bildnachweis|bildquelle|quelle|quellen(?:angaben)?|fuentes?"
+    r"|fonte|źródło|bron)\s*:\s*.{0,300}"
+    r"|fot\.\s+\S.{0,100}"
+    r"|\*?(?:werbung|anzeige|publicidad|publicité|pubblicità|reklama|advertentie|gesponsert|patrocinado)"
+    r"(?:\s*[:|*.,–-].{0,250})?"
+    r"|.{0,200}(?:alle rechte vorbehalten|todos los derechos reservados|tous droits réservés"
+    r"|tutti i diritti riservati|todos os direitos reservados|wszelkie prawa zastrzeżone|prawem autorskim"
+    r"|alle rechten voorbehouden|copyrighted property).{0,200}"
+    r"|(?:kommentare?|kommentar schreiben|keine kommentare|comentarios?|commentaires?|commenti|comentários"
+    r"|komentarze?|reacties)(?:\s*\(\d+\))?(?:\s*[(:].{0,80})?"
+    r")[\s.!:|»›>…<]*$",
+    re.IGNORECASE,
+)
+# A caption that ends with the credit of its picture: "<who or what>. (Foto: X)",
+# "<caption> © X".
+_CAPTION_CREDIT = re.compile(
+    r"(?:[(\[](?:foto|photo|bild|fot\.|credit|crédit|image|imagen|picture|zdjęcie)s?\s*:\s*[^()\[\]]{2,100}[)\]]"
+    r"|\s©\s*[^©.]{2,80})\.?$",
+    re.IGNORECASE,
+)
+_MAX_CAPTION = 300
+
 # Appeals for money, membership or sign-ups name what they want and speak to
 # the reader; reported speech ("…,” she said) is news, not an appeal.
 _APPEAL_TOPIC = re.compile(
@@ -573,11 +783,27 @@ _APPEAL_TOPIC = re.compile(
     r"|(?:get|receive|read) (?:our|the) .{0,30}newsletter"
     r"|support (?:us|our (?:work|journalism|reporting|mission|site)|independent \w+|this (?:site|blog|channel))"
     r"|(?:sign up|subscribe|join)\b.{0,40}\b(?:newsletter|inbox|e-?mail|briefing|digest|mailing list|channel|podcast)"
-    r"|newsletter\b.{0,40}\b(?:sign\w*|subscri\w*|inbox))\b",
+    r"|newsletter\b.{0,40}\b(?:sign\w*|subscri\w*|inbox))\b"
+    # ... and in other languages; a newsletter, a subscription, an app or a
+    # channel to follow, a log-in, an advertising disclosure.
+    r"|\b(?:newsletters?|abonnieren|posteingang|e-paper|unterstütze (?:uns|unsere? |[A-Z])"
+    r"|unterstützen sie (?:uns|unsere?)|(?:jetzt|bitte) (?:spenden|unterstützen|abonnieren)|spenden sie"
+    r"|suscr[ií]b(?:ete|irse|ase)|hazte (?:miembro|socio)|únete|apoya (?:a |nuestro|el periodismo)"
+    r"|abonnez-vous|s'abonner|soutenez|faites un don|inscrivez-vous|abbonati|iscriviti|sostieni"
+    r"|assine|inscreva-se|apoie|subskrypcj\w*|wesprzyj|zapraszamy do|abonneer"
+    r"|(?:canal|kanal|channel|chaîne) (?:de |on |auf )?(?:telegram|youtube|whatsapp)"
+    r"|(?:download|herunterladen|descarga)\w* .{0,40}apps?|apps? (?:for|für|para) (?:ios|android)"
+    r"|nicht eingeloggt|eingeloggt sein,? um|already a subscriber|log in (?:for|to) (?:immediate )?(?:access|read|comment)"
+    r"|affiliate|advertisers|we may (?:receive|earn) (?:a )?(?:compensation|commission))\b",
     re.IGNORECASE,
 )
 # "us" in lower case only: "US support" is news about the United States.
-_APPEAL_ADDRESS = re.compile(r"\b(?:[Yy]ou|[Yy]our|us|[Oo]ur|[Pp]lease)\b|[!?]")
+# The same in other languages, the polite German "Sie" capitalised only
+# ("sie" is "she"), and without words that are also articles elsewhere.
+_APPEAL_ADDRESS = re.compile(
+    r"\b(?:[Yy]ou|[Yy]our|us|[Oo]ur|[Pp]lease|Sie|Ihnen|Ihre[mnrs]?|(?i:dich|dir|dein\w*|euch|euer\w*|uns|unser\w*"
+    r"|usted|ustedes|nuestr[oa]s?|vous|votre|vos|nous|notre|você|nosso|nossa|cię|ciebie|nas|nasz\w*|jouw|jullie|ons|onze"
+    r"|bitte|por favor|s'il vous plaît|prosimy))\b|[!?¡¿]")
 # A label (short, not a sentence) that carries a counter or a "published" stamp.
 _COUNTER = re.compile(
     r"[\d.,]+\s*[km]?\s*(?:views?|reads?|comments?|shares?|likes?)\b|\b(?:published|posted)(?:on|at|\b)",
@@ -614,7 +840,8 @@ _END_MARKER = re.compile(
     r"|(?:click|tap)(?: here)? to comment|(?:leave|add|write) a (?:reply|comment|response)"
     r"|related(?: posts| articles| stories| content| news| coverage| reading)?"
     r"|you (?:may|might) also (?:like|enjoy|be interested in)|(?:more|also) (?:from|on) (?:\S+ ?){1,5}"
-    r"|more (?:stories|news|articles|posts)|recommended(?: for you| stories| reading)?|read next|up next"
+    r"|(?:more|other) (?:stories|news|articles|posts)(?: today| from \S+(?: \S+){0,3})?"
+    r"|recommended(?: for you| stories| reading)?|read next|up next"
     r"|what to read next|most (?:read|popular|viewed|shared)|trending(?: now| stories)?"
     r"|latest(?: news| stories| posts| articles)?|popular posts|further reading|about the author"
     r"|continue reading|share this(?: article| story| post)?|like this"
@@ -648,12 +875,14 @@ def _squeezed(name: str) -> str:
     return "".join(ch for ch in normalize_line(name) if ch.isalnum())
 
 
-def clean_text(text: str, *, titles: Iterable[str | None] = (),
-               site_names: Iterable[str] = ()) -> tuple[str, list[str]]:
+def clean_text(text: str, *, titles: Iterable[str | None] = (), site_names: Iterable[str] = (),
+               removals: Removals | None = None) -> tuple[str, list[str]]:
     """Remove furniture lines from extracted text and return (text,
     attribution lines found). `titles` are the headline's spellings (a line
     repeating it is dropped). Never raises; an all-furniture text comes back
-    empty. See the module docstring for the rules."""
+    empty. See the module docstring for the rules; what each rule removed is
+    added to `removals`."""
+    removals = removals if removals is not None else Removals()
     site_names = list(site_names)
     title_keys = {normalize_line(t) for t in titles if t}
     lines = [" ".join(raw.split()) for raw in text.splitlines()]
@@ -669,16 +898,23 @@ def clean_text(text: str, *, titles: Iterable[str | None] = (),
             attributions.append(line)
             continue
         if chars >= _MIN_TEXT_BEFORE_END and _END_MARKER.match(line):
+            for rest in lines[i:]:
+                removals.add("after an end-of-article line", rest)
             break
-        if i in meta or key in title_keys or _is_furniture_line(line):
-            continue
-        if len(key) >= _MIN_DEDUP_LINE:
-            if key in seen:
-                continue
+        rule = ("byline block" if i in meta else "headline repeated" if key in title_keys
+                else furniture_line_rule(line))
+        if rule is None and len(key) >= _MIN_DEDUP_LINE:
+            rule = "repeated line" if key in seen else None
             seen.add(key)
+        if rule is not None:
+            removals.add(rule, line)
+            continue
         kept.append(line)
         chars += len(line)
-    kept = _trim_edges(kept)
+    head = _label_run(kept)
+    for line in kept[:head]:
+        removals.add("labels before the text", line)
+    kept = kept[head:]
     if kept:
         dateline = _DATELINE.match(kept[0])
         if dateline:
@@ -687,13 +923,27 @@ def clean_text(text: str, *, titles: Iterable[str | None] = (),
     return "\n".join(kept), attributions
 
 
+def _label_run(lines: list[str]) -> int:
+    """How many lines at the start are a run of labels: two to six short
+    lines that are not sentences (a menu, a kicker and a date, a picture's
+    credit and place) before the first paragraph. One such line alone is
+    kept: it is as often the article's own subtitle or first heading."""
+    run = 0
+    while run < len(lines) and run <= _MAX_LABEL_RUN and is_label(lines[run]):
+        run += 1
+    return run if 2 <= run <= _MAX_LABEL_RUN and run < len(lines) else 0
+
+
+_MAX_LABEL_RUN = 6
+
+
 def _meta_blocks(lines: list[str]) -> set[int]:
     """Indices of runs of label lines that hold a "published" stamp or a
     counter: the author name beside them is byline, not text."""
     drop: set[int] = set()
     run: list[int] = []
     for i, line in enumerate([*lines, "."]):  # the sentinel closes the last run
-        if _is_stub(line):
+        if is_label(line):
             run.append(i)
             continue
         if any(_META_LABEL.match(lines[j]) or _COUNTER.search(lines[j]) for j in run):
@@ -702,26 +952,27 @@ def _meta_blocks(lines: list[str]) -> set[int]:
     return drop
 
 
-def _is_furniture_line(line: str) -> bool:
-    if _FURNITURE_LINE.match(line) or (_might_be_widget(line) and _WIDGET_TEXT.search(line)):
-        return True
+def furniture_line_rule(line: str) -> str | None:
+    """Why a whole line of text is furniture, as a rule name, or None."""
+    if _FURNITURE_LINE.match(line) or _FURNITURE_LINE_OTHER_LANGUAGES.match(line):
+        return "furniture line"
+    if len(line) <= _MAX_CAPTION and _CAPTION_CREDIT.search(line):
+        return "picture credit"
+    if _might_be_widget(line) and _WIDGET_TEXT.search(line):
+        return "widget text"
     if len(line) <= _MAX_LABEL and not _SENTENCE_END.search(line) and _COUNTER.search(line):
-        return True
-    return (len(line) <= _MAX_APPEAL and _APPEAL_TOPIC.search(line) is not None
-            and _APPEAL_ADDRESS.search(line) is not None and _REPORTED_SPEECH.search(line) is None)
+        return "counter"
+    if (len(line) <= _MAX_APPEAL and _APPEAL_TOPIC.search(line) is not None
+            and _APPEAL_ADDRESS.search(line) is not None and _REPORTED_SPEECH.search(line) is None):
+        return "appeal"
+    return None
 
 
-def _is_stub(line: str) -> bool:
+def is_label(line: str) -> bool:
     """A short line that is not a sentence: a menu item, a name, a label, a teaser."""
     return len(line) <= _MAX_STUB and not _SENTENCE_END.search(line)
 
 
-def _trim_edges(lines: list[str]) -> list[str]:
-    """Drop menu items, bylines and labels left before the first and after
-    the last real paragraph."""
-    start, end = 0, len(lines)
-    while start < end and _is_stub(lines[start]):
-        start += 1
-    while end > start and _is_stub(lines[end - 1]):
-        end -= 1
-    return lines[start:end]
+
+
+

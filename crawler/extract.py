@@ -18,9 +18,9 @@ import json
 import logging
 import re
 from copy import deepcopy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterator
+from typing import Callable, Iterator
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -40,7 +40,9 @@ from trafilatura.metadata import (
 from trafilatura.settings import DEFAULT_CONFIG, Document as PageMetadata, set_date_params
 from trafilatura.utils import DOCTYPE_TAG, is_dubious_html, repair_faulty_html
 
-from crawler.boilerplate import clean_text, clean_tree, normalize_line
+from crawler.boilerplate import (Removals, clean_text, clean_tree, is_label, marked_attributions, normalize_line,
+                                 prepare_tree)
+from crawler.floor import STRUCTURAL_RULES, agrees, apply_floor
 from crawler.decode import decode_html
 from crawler.records import Article, Page, Rejected
 
@@ -86,9 +88,9 @@ class ExtractConfig:
     # excerpt of a short story still joins its original's cluster.
     min_attributed_length: int = 100
     max_bytes: int = 10 * 1024 * 1024  # bodies above this are `too_large` (10 MB)
-    favor_precision: bool = True
+    favor_precision: bool = False
     favor_recall: bool = False
-    fast: bool = True  # skip trafilatura's comparison with readability and jusText
+    fast: bool = False  # skip trafilatura's comparison with readability and jusText
     deduplicate: bool = False  # trafilatura's segment dedup, with a cache scoped to one page
     # htmldate's extensive search runs dateparser over free text: seconds per
     # page (5.5 s measured on a seed page), for dates that meta tags, JSON-LD,
@@ -104,7 +106,23 @@ _HTML_START = re.compile(rb"<(?:!doctype\s+html|html|head|body|title|meta|p|div|
 _SNIFF_BYTES = 2048
 
 
-def extract(page: Page, config: ExtractConfig = ExtractConfig()) -> Article:
+@dataclass
+class Trace:
+    """What extraction did to one page, for `wirecrawl extract --explain`:
+    how long trafilatura's text was, each line taken out of it with the rule
+    that took it (`removed`: page steps such as "class share" or "later
+    article", then text rules such as "furniture line"), the page steps
+    the floor overruled because they would have taken most of the text
+    (rule -> share of the text), and the characters each page step removed
+    from the whole page (`page_steps`, trafilatura's text or not)."""
+
+    trafilatura_chars: int = 0
+    removed: list[tuple[str, str]] = field(default_factory=list)
+    overruled: dict[str, float] = field(default_factory=dict)
+    page_steps: dict[str, int] = field(default_factory=dict)
+
+
+def extract(page: Page, config: ExtractConfig = ExtractConfig(), trace: Trace | None = None) -> Article:
     """The article on `page`: cleaned main text (paragraphs separated by
     newlines), title, author, publication date (ISO 8601), language, site
     name, canonical URL (absolute), tags and the attribution line of a
@@ -115,7 +133,8 @@ def extract(page: Page, config: ExtractConfig = ExtractConfig()) -> Article:
     HTML/XHTML; no content type is fine when the bytes look like HTML),
     `undecodable`, `no_article` (no main text found) or `too_short` (less than
     `config.min_text_length` characters, or `config.min_attributed_length`
-    for a page that names its source)."""
+    for a page that names its source). `trace`, if given, is filled in as
+    the page goes (also when it is rejected)."""
     _check_response(page, config)
     html = decode_html(page.body, page.headers)
     tree = parse_html(html)
@@ -140,20 +159,76 @@ def extract(page: Page, config: ExtractConfig = ExtractConfig()) -> Article:
         if fields["author"] is None:
             fields["author"] = extract_author(article)
 
-    if config.clean_boilerplate:
-        clean_tree(tree, titles, site_names, on_article=read_byline)
-    else:
+    if not config.clean_boilerplate:
         read_byline(tree)
-    text = _main_text(tree, base, config)
-    if config.clean_boilerplate:
-        text, attributions = clean_text(text, titles=titles, site_names=site_names)
+        text = read = _main_text(tree, base, config)
+    else:
+        headline = prepare_tree(tree, titles, site_names)
+        text = read = _main_text(tree, base, config)  # on a copy: the tree is ours to clean next
+        removals = Removals()
+        clean_tree(tree, headline, on_article=read_byline, removals=removals)
+        kept = apply_floor(text, removals, tree, min_kept=min(config.min_text_length, config.min_attributed_length))
+        if "story cards" in kept.overruled and (headline is None or not headline.titled) \
+                and not page_tags.declares_article():
+            # The cards are the page: a front or section page lists stories, has no headline of its
+            # own and does not say it is an article.
+            raise Rejected("no_article", f"a list of stories: story cards are {kept.overruled['story cards']:.0%} "
+                                         "of its text, no headline carries the page's title, and the page does "
+                                         "not declare itself an article")
+        if STRUCTURAL_RULES & kept.overruled.keys():
+            # trafilatura's text was all other articles, or comments: the page's structure says so, and the
+            # article is what trafilatura reads on the cleaned page.
+            own = [line for line in _main_text(tree, base, config, cleaned=True).splitlines() if line.strip()]
+            if text_length("".join(own)) >= min(config.min_text_length, config.min_attributed_length):
+                kept.lines = own
+        elif kept.mixed:  # trafilatura ran blocks together: read the cleaned page, if it keeps the same text
+            kept.lines = agrees(_main_text(tree, base, config, cleaned=True), kept, read) or kept.lines
+        lines = Removals()
+        text, attributions = clean_text("\n".join(kept.lines), titles=titles, site_names=site_names, removals=lines)
+        attributions += marked_attributions(tree)
+        if trace is not None:
+            trace.trafilatura_chars = len(read)
+            trace.removed = kept.dropped + [(rule, line) for rule, line, _ in lines.items]
+            trace.overruled = {rule: round(share, 3) for rule, share in kept.overruled.items()}
+            trace.page_steps = removals.by_rule()
     if not text:
         raise Rejected("no_article", "no main text found on the page")
-    length = text_length(text)
-    minimum = min(config.min_text_length, config.min_attributed_length) if attributions else config.min_text_length
-    if length < minimum:
-        raise Rejected("too_short", f"{length} characters of text, the minimum is {minimum}")
+    _check_length(text, attributions, read, config, lambda: _link_texts(tree))
     return Article(text=text, attribution="; ".join(dict.fromkeys(attributions)) or None, **fields)
+
+
+def _check_length(text: str, attributions: list[str], read: str, config: ExtractConfig,
+                  link_texts: Callable[[], set[str]]) -> None:
+    """Rejected("too_short") for a text under the minimum (the attributed
+    minimum for a page that names its source); Rejected("no_article") when
+    it is only labels, or a list of links whatever its length (an index
+    page). A page whose own text trafilatura read at the full minimum is an
+    article, though: the cleaning took its furniture (title lines, a cookie
+    notice), and it is kept down to the attributed minimum."""
+    length = text_length(text)
+    lines = text.splitlines()
+    labels = all(is_label(line) for line in lines)
+    if labels:
+        links = link_texts()
+        linked = sum(1 for line in lines if line.lstrip("-•* ") in links)
+        if linked >= _LINK_LIST_SHARE * len(lines):
+            raise Rejected("no_article", f"a list of {linked} links, not an article")
+    minimum = min(config.min_text_length, config.min_attributed_length) if attributions else config.min_text_length
+    if length >= minimum:
+        return
+    if length >= config.min_attributed_length and text_length(read) >= config.min_text_length:
+        return
+    if labels:
+        raise Rejected("no_article", f"only labels and menu items, no paragraph of text ({length} characters)")
+    raise Rejected("too_short", f"{length} characters of text, the minimum is {minimum}")
+
+
+# A text of labels only, this share of them the texts of links, is an index.
+_LINK_LIST_SHARE = 0.6
+
+
+def _link_texts(tree: HtmlElement) -> set[str]:
+    return {" ".join(a.text_content().split()) for a in tree.iter("a")}
 
 
 # trafilatura's parser settings, with every element an HtmlElement chosen in
@@ -277,14 +352,18 @@ def _check_response(page: Page, config: ExtractConfig) -> None:
     raise Rejected("not_html", f"{said}, and only HTML pages hold articles")
 
 
-# trafilatura falls back to a whole-page text dump when the main text is
-# under 250 characters; for dense scripts that is a normal short article.
-_DENSE_SCRIPT_CONFIG = deepcopy(DEFAULT_CONFIG)
-_DENSE_SCRIPT_CONFIG["DEFAULT"]["MIN_EXTRACTED_SIZE"] = "90"
+# trafilatura falls back to a whole-page text dump (one run of text, blocks
+# and all) when the main text is under 250 characters. For dense scripts
+# that is a normal short article, and on a page the cleaning has already
+# rid of its furniture the short main text is the article.
+_SHORT_TEXT_CONFIG = deepcopy(DEFAULT_CONFIG)
+_SHORT_TEXT_CONFIG["DEFAULT"]["MIN_EXTRACTED_SIZE"] = "90"
 _DENSE_SHARE = 0.3  # of the page's visible characters, for it to count as written in a dense script
 
 
-def _main_text(tree: HtmlElement, url: str, config: ExtractConfig) -> str:
+def _main_text(tree: HtmlElement, url: str, config: ExtractConfig, *, cleaned: bool = False) -> str:
+    """trafilatura's text of `tree` (which it copies: the tree is left as it
+    was); `cleaned` says the page has been rid of its furniture."""
     body = tree.find(".//body")
     text = (body if body is not None else tree).text_content()
     dense_chars = sum(_dense_chars(text))
@@ -292,7 +371,7 @@ def _main_text(tree: HtmlElement, url: str, config: ExtractConfig) -> str:
     document = trafilatura.bare_extraction(
         tree,
         url=url,
-        config=_DENSE_SCRIPT_CONFIG if dense else DEFAULT_CONFIG,
+        config=_SHORT_TEXT_CONFIG if dense or cleaned else DEFAULT_CONFIG,
         include_comments=False,
         favor_precision=config.favor_precision,
         favor_recall=config.favor_recall,
@@ -305,6 +384,7 @@ def _main_text(tree: HtmlElement, url: str, config: ExtractConfig) -> str:
 
 
 _HEAD_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·»]\s+")
+_JSON_LD_ARTICLE = re.compile(r'"@type"\s*:\s*(?:\[[^\]]*)?"(?:\w*Article|BlogPosting|Report|LiveBlogPosting)"')
 
 
 class _PageTags:
@@ -330,6 +410,16 @@ class _PageTags:
                     self.json_ld.append(el.text)
             elif self.title is None:
                 self.title = " ".join(el.text_content().split())
+
+    def declares_article(self) -> bool:
+        """Whether the page says it is an article: og:type "article", an
+        article:published_time, or a JSON-LD Article, NewsArticle,
+        BlogPosting (or another schema.org type ending in "Article")."""
+        if any(t.lower().startswith("article") for t in self.meta_content("property", {"og:type"})):
+            return True
+        if self.meta_content("property", {"article:published_time"}):
+            return True
+        return any(_JSON_LD_ARTICLE.search(script) for script in self.json_ld)
 
     def meta_content(self, attribute: str, values: set[str], *, lower: bool = False) -> list[str]:
         """The content of each <meta> whose `attribute` is one of `values`
