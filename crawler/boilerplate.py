@@ -323,6 +323,29 @@ def _signature(el: HtmlElement) -> tuple[str, str]:
     return el.tag, classes
 
 
+_KIN_TAGS = ("h1", "h2", "h3")
+
+
+def _kin(heading: HtmlElement, headline: HtmlElement) -> bool:
+    """A heading of the headline's kind: the same classes (an infinite
+    scroll may give the later headlines a lower level), or, for a headline
+    without classes, the same tag and none either; and a link only if the
+    headline is one (a linked heading of another level is a teaser's)."""
+    if heading.find(".//a[@href]") is not None and headline.find(".//a[@href]") is None:
+        return False
+    tag, classes = _signature(headline)
+    other_tag, other_classes = _signature(heading)
+    return other_classes == classes if classes else (other_tag == tag and not other_classes)
+
+
+def _boxed_alike(a: HtmlElement, b: HtmlElement) -> bool:
+    """The same tag, and a class in common (or none on either)."""
+    if a.tag != b.tag:
+        return False
+    ca, cb = set(_signature(a)[1].split()), set(_signature(b)[1].split())
+    return bool(ca & cb) or not (ca or cb)
+
+
 def _segments(body: HtmlElement, marks: list[HtmlElement]) -> list[tuple[HtmlElement, int]]:
     """For each mark (in document order), the characters of text between it and the next mark."""
     marked = set(marks)
@@ -341,18 +364,19 @@ def _segments(body: HtmlElement, marks: list[HtmlElement]) -> list[tuple[HtmlEle
 
 
 def _cut_other_articles(body: HtmlElement, headline: HtmlElement, removals: Removals) -> None:
-    """Remove everything from the first later article onwards. That article
-    starts at the first heading after the headline that looks like it (same
-    tag and classes, other text) with a body of text under it, provided the
-    headline has a body of its own before it; the cut takes the outermost
-    container of that heading which does not also hold the headline, when
-    that container holds none of the first article's text and is boxed like
-    the first article (the same tag and classes, on it or inside it around
-    the heading)."""
+    """Remove everything from the first later article onwards. The page's
+    headline is an h1 (the sections of one article carry h2s). A later
+    article starts at the first heading after it that looks like it (the
+    same classes, or the same tag where it has none; other text) with a body
+    of text under it, provided the headline has a body of its own before
+    it; the cut takes the outermost container of that heading which does
+    not also hold the headline, when that container holds none of the first
+    article's text and is boxed like the first article (the same tag and a
+    class in common, on it or inside it around the heading)."""
     if headline.tag != "h1":
-        return  # sections of one article carry h2s; each article of an infinite scroll its own h1
-    signature, own_text = _signature(headline), normalize_line(headline.text_content())
-    kin = [h for h in body.iter(headline.tag) if _signature(h) == signature]
+        return
+    own_text = normalize_line(headline.text_content())
+    kin = [h for h in body.iter(*_KIN_TAGS) if _kin(h, headline)]
     rival, after, first_body = None, False, 0
     for heading, length in _segments(body, kin):
         if heading is headline:
@@ -373,7 +397,7 @@ def _cut_other_articles(body: HtmlElement, headline: HtmlElement, removals: Remo
         return  # that box also holds the first article's body (its headline sits apart, in a header)
     own = next((a for a in [headline, *headline.iterancestors()] if a.getparent() is parent), None)
     boxes = [rival, *rival.iterancestors()]
-    if own is None or not any(_signature(box) == _signature(own) for box in boxes[:boxes.index(container) + 1]):
+    if own is None or not any(_boxed_alike(box, own) for box in boxes[:boxes.index(container) + 1]):
         return  # the later "article" is not boxed like the first one: a tag cloud, a footer heading
     cut = [container, *container.itersiblings()]
     if first_body < _MIN_FIRST_SHARE * sum(len(el.text_content()) for el in cut):
@@ -763,6 +787,17 @@ _FURNITURE_LINE_OTHER_LANGUAGES = re.compile(
     r"|alle rechten voorbehouden|copyrighted property).{0,200}"
     r"|(?:kommentare?|kommentar schreiben|keine kommentare|comentarios?|commentaires?|commenti|comentários"
     r"|komentarze?|reacties)(?:\s*\(\d+\))?(?:\s*[(:].{0,80})?"
+    r"|bild (?:anzeigen|vergrößern)|(?:view|enlarge) (?:image|photo|picture)|agrandir (?:l'image|la photo)|ver imagen"
+    r"|(?:inhaltsverzeichnis|table of contents|sommaire|spis treści|inhoudsopgave)"
+    r"|(?:alle )?angaben ohne gewähr|(?:video|audio|sendung|beitrag|podcast) verfügbar bis\b.{0,30}"
+    r"|(?:\d+\s*min(?:\.|uten)?\s*)?(?:lesezeit|lesedauer|temps de lecture|tiempo de lectura|czas czytania)\b.{0,20}"
+    r"|pour (?:lire la suite|accéder en illimité|continuer à lire).{0,60}|la suite est réservée.{0,80}"
+    r"|(?:nächste[rn]?|vorheriger?) (?:artikel|beitrag)|vorschau auf den nächsten artikel|article (?:suivant|précédent)"
+    r"|(?:siguiente|anterior) artículo|hier geht(?:'s| es) (?:zu[mr]?|weiter)\b.{0,80}"
+    r"|.{0,80}\b(?:findest du|finden sie|lesen sie|erfahren sie) (?:alles |mehr )?hier"
+    r"|.{0,150}\b(?:pdf|docx?|xlsx?|pptx?)\s*[|(,]?\s*\d+(?:[.,]\d+)?\s*[kmg]i?b\b.{0,60}"
+    r"|(?:tel(?:efon)?|phone|fax|mobil|handy|téléphone|teléfono)\.?\s*:?\s*\+?[\d(][\d\s()/.+-]{6,}"
+    r"|(?:[a-z]{2,4}|[A-Z]{2,5})(?:\s*/\s*(?:[a-z]{2,4}|[A-Z]{2,5}))+"
     r")[\s.!:|»›>…<]*$",
     re.IGNORECASE,
 )
@@ -781,12 +816,15 @@ _APPEAL_TOPIC = re.compile(
     r"\b(?:patreon|paypal|donat(?:e|es|ion|ions|ing)|contribut(?:e|ion|ions)|chip in|pledge|membership"
     r"|(?:become|be) a (?:patron|member|supporter|subscriber)|we need your help|readers like you"
     r"|(?:get|receive|read) (?:our|the) .{0,30}newsletter"
-    r"|support (?:us|our (?:work|journalism|reporting|mission|site)|independent \w+|this (?:site|blog|channel))"
+    r"|support(?:ing)? (?:us|our (?:work|journalism|reporting|mission|site)|independent \w+|this (?:site|blog|channel))"
+    r"|(?:subscribe|subscription)\b.{0,40}\b(?:full story|edition|to (?:our|the) \w+)|(?:view|read) the full story"
+    r"|subscribers? (?:also )?(?:receive|get)|sign up here|(?:newsletter|e-?mail|inbox)\b.{0,60}\bsign up"
+    r"|follow (?:us|\S+(?: \S+){0,3}) on (?:twitter|facebook|instagram|telegram|youtube|tiktok|linkedin|whatsapp)"
     r"|(?:sign up|subscribe|join)\b.{0,40}\b(?:newsletter|inbox|e-?mail|briefing|digest|mailing list|channel|podcast)"
     r"|newsletter\b.{0,40}\b(?:sign\w*|subscri\w*|inbox))\b"
     # ... and in other languages; a newsletter, a subscription, an app or a
     # channel to follow, a log-in, an advertising disclosure.
-    r"|\b(?:newsletters?|abonnieren|posteingang|e-paper|unterstütze (?:uns|unsere? |[A-Z])"
+    r"|\b(?:\w*newsletters?|abonnieren|posteingang|e-paper|unterstütze (?:uns|unsere?|[A-Z]\w*)"
     r"|unterstützen sie (?:uns|unsere?)|(?:jetzt|bitte) (?:spenden|unterstützen|abonnieren)|spenden sie"
     r"|suscr[ií]b(?:ete|irse|ase)|hazte (?:miembro|socio)|únete|apoya (?:a |nuestro|el periodismo)"
     r"|abonnez-vous|s'abonner|soutenez|faites un don|inscrivez-vous|abbonati|iscriviti|sostieni"
@@ -817,13 +855,16 @@ _REPORTED_SPEECH = re.compile(
 )
 # Report-a-comment dialogs and sign-up forms: text no article sentence carries.
 _WIDGET_TEXT = re.compile(
-    r"\b(?:community guidelines|thank you for (?:the|your) feedback|your feedback|enter your e-?mail)\b",
+    r"\b(?:community guidelines|thank you for (?:the|your) feedback|your feedback|enter your e-?mail"
+    # the consent box of an embedded player or map
+    r"|(?:klicken sie|click|cliquez)\b.{0,40}\b(?:button|schaltfläche|bouton)\b.{0,80}\b(?:laden|load|anzuzeigen|show"
+    r"|aktivieren|afficher))\b",
     re.IGNORECASE,
 )
 # A word every _WIDGET_TEXT phrase holds: looking for these (a fast substring
 # search) spares most lines the case-blind regex, a third of the cost of
 # cleaning a page's text lines.
-_WIDGET_WORDS = ("guidelines", "feedback", "mail")
+_WIDGET_WORDS = ("guidelines", "feedback", "mail", "button", "schaltfläche", "bouton")
 
 
 def _might_be_widget(line: str) -> bool:
@@ -832,23 +873,55 @@ def _might_be_widget(line: str) -> bool:
 
 
 _MAX_APPEAL = 320
-# Where the article ends: what follows is comments, related links or chrome.
-_END_MARKER = re.compile(
+# A short line that offers a newsletter, a subscription, a feed or an app,
+# or asks to follow the site, is a promotion whether or not it says "you".
+_PROMOTION = re.compile(
+    r"\b(?:\w*newsletters?|abonnieren|abonnez-vous|suscr[ií]b(?:ete|irse)|subscribe(?: now| today| here)?|rss[- ]feeds?"
+    r"|(?:download|herunterladen|descarga)\w* .{0,40}\bapps?|apps? (?:for|für|para|pour) (?:ios|android)"
+    r"|follow (?:us|\S+(?: \S+){0,3}) on (?:twitter|facebook|instagram|telegram|youtube|tiktok|linkedin|whatsapp))\b",
+    re.IGNORECASE,
+)
+_MAX_PROMOTION = 120
+# Where the article ends: what follows is comments...
+_COMMENTS_MARKER = re.compile(
     r"^(?:\d+\s+)?(?:"
     r"comments?|\d+ (?:responses?|replies)|reader(?:s'?|'s)? comments?|your (?:voice|comments?|say)"
     r"|have your say|what do you think\??|join the (?:discussion|conversation)|post a comment"
     r"|(?:click|tap)(?: here)? to comment|(?:leave|add|write) a (?:reply|comment|response)"
-    r"|related(?: posts| articles| stories| content| news| coverage| reading)?"
+    r"|kommentare?|kommentar (?:schreiben|verfassen|hinterlassen)|diskussion|leserkommentare"
+    r"|comentarios?|deja (?:un|tu) comentario|commentaires?|laisser un commentaire|réagissez"
+    r"|commenti|lascia un commento|comentários|deixe (?:um|seu) comentário|komentarze?|dodaj komentarz"
+    r"|reacties|reageer|geef een reactie"
+    r")(?:\s*\(\d+\))?" + _END,
+    re.IGNORECASE,
+)
+# ... or related links and chrome.
+_END_MARKER = re.compile(
+    r"^(?:\d+\s+)?(?:"
+    r"related(?: posts| articles| stories| content| news| coverage| reading)?"
     r"|you (?:may|might) also (?:like|enjoy|be interested in)|(?:more|also) (?:from|on) (?:\S+ ?){1,5}"
     r"|(?:more|other) (?:stories|news|articles|posts)(?: today| from \S+(?: \S+){0,3})?"
     r"|recommended(?: for you| stories| reading)?|read next|up next"
     r"|what to read next|most (?:read|popular|viewed|shared)|trending(?: now| stories)?"
     r"|latest(?: news| stories| posts| articles)?|popular posts|further reading|about the author"
     r"|continue reading|share this(?: article| story| post)?|like this"
+    r"|(?:ähnliche|verwandte|weitere|empfohlene|passende|beliebte|meistgelesene|neueste) (?:artikel|beiträge|themen"
+    r"|nachrichten|meldungen|news|posts|stories)(?: (?:zum thema|aus (?:dem|der) \w+))?|auch interessant"
+    r"|das könnte (?:sie|dich) (?:auch )?interessieren|schon gelesen\??|zum weiterlesen|mehr zum thema(?: \S+){0,4}"
+    r"|lesen sie auch(?: die folgenden beiträge)?|top-themen|meistgelesen|das könnte ihnen auch gefallen"
+    r"|articles? (?:similaires|liés|associés|recommandés)|(?:à|a) lire aussi|sur le même (?:sujet|thème)"
+    r"|dans la même rubrique|les plus lus|vous aimerez aussi|(?:notas?|noticias?|artículos?|contenidos?) relacionad[oa]s?"
+    r"|te puede interesar|le puede interesar|más (?:noticias|leídas|sobre(?: \S+){1,5})|lo más (?:leído|visto)"
+    r"|también te puede gustar|(?:das|dieses?) (?:thema|artikel) könnte (?:sie|dich|euch) (?:auch )?interessieren"
+    r"|mehr themen|weitere themen|temas|tags|schlagworte|stichworte"
+    r"|articoli correlati|potrebbe interessarti|leggi anche|i più letti|(?:notícias|artigos|matérias) relacionad[oa]s"
+    r"|leia também|mais lidas|(?:podobne|powiązane) (?:artykuły|wpisy)|czytaj (?:też|także)|zobacz (?:też|także)"
+    r"|najczęściej czytane|gerelateerde artikelen|lees ook|meest gelezen"
     r")" + _END,
     re.IGNORECASE,
 )
 _MIN_TEXT_BEFORE_END = 200
+_MAX_TAIL_SHARE = 0.5
 _SENTENCE_END = re.compile(r"[.!?。！？…\"”’)]$")
 _MIN_DEDUP_LINE = 30
 _MAX_STUB = 60
@@ -897,10 +970,16 @@ def clean_text(text: str, *, titles: Iterable[str | None] = (), site_names: Iter
         if attribution_line(line, site_names):
             attributions.append(line)
             continue
-        if chars >= _MIN_TEXT_BEFORE_END and _END_MARKER.match(line):
-            for rest in lines[i:]:
-                removals.add("after an end-of-article line", rest)
-            break
+        if chars >= _MIN_TEXT_BEFORE_END and (_COMMENTS_MARKER.match(line) or _END_MARKER.match(line)):
+            rest = sum(map(len, lines[i:]))
+            # Comments may run longer than the article; a box of related links
+            # that long sits inside it, and the article goes on after it.
+            if _COMMENTS_MARKER.match(line) or rest <= _MAX_TAIL_SHARE * (chars + rest):
+                for cut in lines[i:]:
+                    removals.add("after an end-of-article line", cut)
+                break
+            removals.add("related-links heading", line)
+            continue
         rule = ("byline block" if i in meta else "headline repeated" if key in title_keys
                 else furniture_line_rule(line))
         if rule is None and len(key) >= _MIN_DEDUP_LINE:
@@ -965,6 +1044,8 @@ def furniture_line_rule(line: str) -> str | None:
     if (len(line) <= _MAX_APPEAL and _APPEAL_TOPIC.search(line) is not None
             and _APPEAL_ADDRESS.search(line) is not None and _REPORTED_SPEECH.search(line) is None):
         return "appeal"
+    if len(line) <= _MAX_PROMOTION and _PROMOTION.search(line) and _REPORTED_SPEECH.search(line) is None:
+        return "promotion"
     return None
 
 

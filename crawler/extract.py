@@ -179,7 +179,7 @@ def extract(page: Page, config: ExtractConfig = ExtractConfig(), trace: Trace | 
             # trafilatura's text was all other articles, or comments: the page's structure says so, and the
             # article is what trafilatura reads on the cleaned page.
             own = [line for line in _main_text(tree, base, config, cleaned=True).splitlines() if line.strip()]
-            if text_length("".join(own)) >= min(config.min_text_length, config.min_attributed_length):
+            if text_length("".join(own)) >= config.min_text_length:
                 kept.lines = own
         elif kept.mixed:  # trafilatura ran blocks together: read the cleaned page, if it keeps the same text
             kept.lines = agrees(_main_text(tree, base, config, cleaned=True), kept, read) or kept.lines

@@ -41,6 +41,9 @@ _MIN_PART = 40
 # A removed block this long, found inside a longer line, means trafilatura
 # ran blocks together.
 _MIN_MIXED = 15
+# The cleaned page's text stands in for the floor's only when it holds this
+# share of what the floor expects.
+_MIN_AGREEING = 0.8
 # Above this share of trafilatura's text, a rule has met the article.
 MAX_RULE_SHARE = 0.5
 # Rules whose removals the page's structure proves (see the module docstring).
@@ -60,6 +63,9 @@ class Floor:
     # ran blocks together (its fallback reads a short page as one run of
     # text), so line by line the floor cannot take the furniture out.
     mixed: list[str] = field(default_factory=list)
+    # Characters of text the floor expects an article to keep: its kept
+    # lines, less the removed blocks inside the mixed ones.
+    expected: int = 0
 
 
 def _collapsed(text: str) -> str:
@@ -131,8 +137,10 @@ def apply_floor(text: str, removals: Removals, left: HtmlElement, *, min_kept: i
     for line, step in zip(lines, step_of):
         if step is None or removals.items[step][0] in overruled:
             floor.lines.append(line)
-            if len(line) > _MIN_PART + _MIN_MIXED and any(blob in line and blob != line for blob in blocks):
+            inside = [blob for blob in blocks if blob in line and blob != line] if len(line) > _MIN_PART + _MIN_MIXED else []
+            if inside:
                 floor.mixed.append(line)
+            floor.expected += max(0, len(line) - sum(map(len, inside)))
         else:
             floor.dropped.append((removals.items[step][0], line))
     return floor
@@ -141,12 +149,12 @@ def apply_floor(text: str, removals: Removals, left: HtmlElement, *, min_kept: i
 def agrees(cleaned: str, floor: Floor, read: str) -> list[str] | None:
     """The lines of `cleaned` (trafilatura's text of the cleaned page) when
     they can stand in for the floor's: each is part of trafilatura's text
-    of the whole page (`read`), and every kept line of the floor that is not
-    mixed is in them. None when they cannot: the cleaning lost something
-    trafilatura had read."""
+    of the whole page (`read`), every kept line of the floor that is not
+    mixed is in them, and they hold most of the text the floor expects.
+    None when they cannot: the cleaning lost something trafilatura had read."""
     lines = [line for line in map(_collapsed, cleaned.splitlines()) if line]
     whole, text = _collapsed(read), "\n".join(lines)
-    if not lines or not all(line in whole for line in lines):
+    if not lines or not all(line in whole for line in lines) or len(text) < _MIN_AGREEING * floor.expected:
         return None
     mixed = set(floor.mixed)
     if not all(line in text for line in floor.lines if line not in mixed):
