@@ -167,6 +167,8 @@ def clean_tree(tree: HtmlElement, found: Headline | None,
         _drop_labels_around(scope, headline, removals)
     _drop_teaser_cards(body, scope, headline, removals)
     _drop_comment_threads(body, headline, removals)
+    if headline is not None:
+        _drop_related_boxes(body, scope, removals)
     _prune_furniture(body, headline, removals)
     if headline is not None and headline.getparent() is not None:
         removals.drop(headline, "headline")  # the headline is metadata, not text
@@ -480,6 +482,7 @@ def _article_root(headline: HtmlElement) -> HtmlElement:
 # A teaser card: a headline that links to another story, with at most this
 # much text around it (an image, a one-line teaser, a time).
 _TEASER_CHARS = 400
+_TEASER_PARAGRAPH = 250
 _MIN_CARDS = 3
 _HEADINGS = ("h2", "h3", "h4", "h5", "h6")
 
@@ -556,6 +559,29 @@ def _drop_comment_threads(body: HtmlElement, headline: HtmlElement | None, remov
             removals.drop(box, "comment thread")
         else:
             removals.drop(heading, "comment thread")
+
+
+def _drop_related_boxes(body: HtmlElement, scope: HtmlElement, removals: Removals) -> None:
+    """Remove the block a related-links heading opens ("More from …",
+    "Recommended for you", "Lesen Sie auch") when it stands apart from the
+    article's box and holds only short blocks (links, headlines, one-line
+    teasers): the heading says what the block is, whatever its class
+    names, and the article is elsewhere."""
+    if scope is body:
+        return
+    inside = set(scope.iterancestors()) | {scope}
+    for heading in list(body.iter("h2", "h3", "h4", "h5")):
+        if heading.getparent() is None or any(a is scope for a in heading.iterancestors()):
+            continue
+        if not _END_MARKER.match(" ".join(heading.text_content().split())):
+            continue
+        box = heading.getparent()
+        if box is body or box in inside or any(a is scope for a in box.iterancestors()):
+            continue
+        if any(len(block.text_content()) > _TEASER_PARAGRAPH for block in box.iter("p", "li", "h3", "h4", "div")
+               if block.find(".//p") is None and block.find(".//div") is None):
+            continue  # a paragraph of writing: links and teasers are short
+        removals.drop(box, "related box")
 
 
 def _walk(root: HtmlElement, visit) -> None:
@@ -732,12 +758,14 @@ _FURNITURE_LINE = re.compile(
     r"|be the first to (?:comment|reply|respond).{0,30}"
     r"|(?:view|show|see|read|load) (?:all |more |the )?(?:\d+ )?(?:comments?|replies|responses).{0,30}"
     r"|(?:join|start) the (?:discussion|conversation).{0,30}"
+    r"|(?:sign|log) in (?:or (?:create an account|register|sign up) )?to (?:comment|reply|join the (?:conversation|discussion)).{0,40}"
+    r"|(?:sign|log) in or (?:create an account|register|sign up)\b.{0,60}"
     r"|(?:continue|keep) reading|read (?:more|on|the full (?:story|article))|load more|show more"
     r"|(?:next|previous|older|newer) (?:post|article|story|entry)|back to top|skip to (?:main )?content"
     r"|(?:tags?|labels?|filed (?:in|under)|categor(?:y|ies)|topics?|posted in)\s*:.{0,200}"
     r"|(?:read|see|watch|listen|related|also read|read also|see also|more)(?: also| more)?\s*:\s*.{1,200}"
     r"|(?:follow|connect with|find|like) us(?: on .{1,60})?|join our .{0,40}(?:channel|community|list|group)"
-    r"|(?:photo|image|picture|video|graphic|illustration)s?\s*:\s*.{0,300}"
+    r"|(?:photo(?:graph)?|image|picture|video|graphic|illustration)s?\s*:\s*.{0,300}"
     r"|(?:photo|image|picture) (?:copyright|caption|source|credit)\b.{0,200}"
     r"|(?:source|sources|credit|credits|courtesy)\s*:\s*.{1,150}"
     r"|\d+\s*(?:min|minutes?)\.?\s*read|reading time\b.{0,20}|listen to (?:this )?(?:article|story)\b.{0,30}"
@@ -805,6 +833,7 @@ _FURNITURE_LINE_OTHER_LANGUAGES = re.compile(
 # "<caption> © X".
 _CAPTION_CREDIT = re.compile(
     r"(?:[(\[](?:foto|photo|bild|fot\.|credit|crédit|image|imagen|picture|zdjęcie)s?\s*:\s*[^()\[\]]{2,100}[)\]]"
+    r"|[.!?]\s+(?:photo(?:graph)?|picture|image|foto|bild|credit|crédit|imagen)s?\s*:\s*[^.:]{2,80}"
     r"|\s©\s*[^©.]{2,80})\.?$",
     re.IGNORECASE,
 )
@@ -1032,7 +1061,9 @@ def _meta_blocks(lines: list[str]) -> set[int]:
 
 
 def furniture_line_rule(line: str) -> str | None:
-    """Why a whole line of text is furniture, as a rule name, or None."""
+    """Why a whole line of text is furniture, as a rule name, or None. A
+    list item is judged by its text, without its bullet."""
+    line = _BULLET.sub("", line, count=1)
     if _FURNITURE_LINE.match(line) or _FURNITURE_LINE_OTHER_LANGUAGES.match(line):
         return "furniture line"
     if len(line) <= _MAX_CAPTION and _CAPTION_CREDIT.search(line):
@@ -1047,6 +1078,9 @@ def furniture_line_rule(line: str) -> str | None:
     if len(line) <= _MAX_PROMOTION and _PROMOTION.search(line) and _REPORTED_SPEECH.search(line) is None:
         return "promotion"
     return None
+
+
+_BULLET = re.compile(r"^[-•*·]\s+")
 
 
 def is_label(line: str) -> bool:

@@ -42,7 +42,7 @@ from trafilatura.utils import DOCTYPE_TAG, is_dubious_html, repair_faulty_html
 
 from crawler.boilerplate import (Removals, clean_text, clean_tree, is_label, marked_attributions, normalize_line,
                                  prepare_tree)
-from crawler.floor import STRUCTURAL_RULES, agrees, apply_floor
+from crawler.floor import MAX_RULE_SHARE, STRUCTURAL_RULES, agrees, apply_floor
 from crawler.decode import decode_html
 from crawler.records import Article, Page, Rejected
 
@@ -175,11 +175,12 @@ def extract(page: Page, config: ExtractConfig = ExtractConfig(), trace: Trace | 
             raise Rejected("no_article", f"a list of stories: story cards are {kept.overruled['story cards']:.0%} "
                                          "of its text, no headline carries the page's title, and the page does "
                                          "not declare itself an article")
-        if STRUCTURAL_RULES & kept.overruled.keys():
-            # trafilatura's text was all other articles, or comments: the page's structure says so, and the
-            # article is what trafilatura reads on the cleaned page.
+        if kept.structural > MAX_RULE_SHARE:
+            # trafilatura's text was mostly other articles, or comments: the page's structure says so, and the
+            # article is what trafilatura reads on the cleaned page, when that holds more than what is left.
             own = [line for line in _main_text(tree, base, config, cleaned=True).splitlines() if line.strip()]
-            if text_length("".join(own)) >= config.min_text_length:
+            left = 0 if STRUCTURAL_RULES & kept.overruled.keys() else text_length("".join(kept.lines))
+            if text_length("".join(own)) >= max(left + 1, config.min_text_length):
                 kept.lines = own
         elif kept.mixed:  # trafilatura ran blocks together: read the cleaned page, if it keeps the same text
             kept.lines = agrees(_main_text(tree, base, config, cleaned=True), kept, read) or kept.lines

@@ -15,9 +15,10 @@ trafilatura's text is dropped only when
   body inside a "share" wrapper): its removals are ignored on that page.
   Two rules prove what they remove by the page's structure rather than by
   names, and may take more: the later articles of an infinite-scroll page
-  (each opens with a heading of the headline's own kind) and a thread
-  under a comments heading ("Comments (12)"); but never so much that less
-  than `min_kept` characters remain.
+  (each opens with a heading of the headline's own kind), a thread under
+  a comments heading ("Comments (12)"), and a box of links under a
+  related-links heading apart from the article ("More from …"); but never
+  so much that less than `min_kept` characters remain.
 
 So the cleaning can only subtract named furniture from what trafilatura
 found; it can never lose the article that trafilatura read.
@@ -47,7 +48,7 @@ _MIN_AGREEING = 0.8
 # Above this share of trafilatura's text, a rule has met the article.
 MAX_RULE_SHARE = 0.5
 # Rules whose removals the page's structure proves (see the module docstring).
-STRUCTURAL_RULES = frozenset({"later article", "comment thread"})
+STRUCTURAL_RULES = frozenset({"later article", "comment thread", "related box"})
 
 
 @dataclass
@@ -66,6 +67,9 @@ class Floor:
     # Characters of text the floor expects an article to keep: its kept
     # lines, less the removed blocks inside the mixed ones.
     expected: int = 0
+    # The share of trafilatura's text that the structural rules found to be
+    # other articles or comments (over half: trafilatura read the wrong part).
+    structural: float = 0.0
 
 
 def _collapsed(text: str) -> str:
@@ -132,7 +136,8 @@ def apply_floor(text: str, removals: Removals, left: HtmlElement, *, min_kept: i
                  if chars > max_share * total and rule not in STRUCTURAL_RULES}
     if total - sum(chars for rule, chars in by_rule.items() if rule not in overruled) < min_kept:
         overruled.update({rule: by_rule[rule] / total for rule in STRUCTURAL_RULES if rule in by_rule})
-    floor = Floor([], overruled=overruled)
+    floor = Floor([], overruled=overruled,
+                  structural=sum(by_rule.get(rule, 0) for rule in STRUCTURAL_RULES) / total)
     blocks = [blob for blob, i in parts if len(blob) >= _MIN_MIXED and removals.items[i][0] not in overruled]
     for line, step in zip(lines, step_of):
         if step is None or removals.items[step][0] in overruled:
