@@ -36,8 +36,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crawler.settings import available_cores  # noqa: E402
-from crawler.sources import Politeness, Source  # noqa: E402
+from crawler.crawl.settings import available_cores  # noqa: E402
+from crawler.crawl.sources import Politeness, Source  # noqa: E402
 from flows.sampleweb.articles import ARTICLES  # noqa: E402
 from flows.sampleweb.templates import TEMPLATES, render_article_page  # noqa: E402
 from pageweight import dress  # noqa: E402
@@ -146,8 +146,8 @@ def ingest_rate(pages: list[tuple[str, bytes]], data_dir: Path) -> float:
     into a fresh store) in one process: what one core does without the crawl."""
     from datetime import datetime, timezone
 
-    from crawler.ingest import commit, prepare
-    from crawler.records import Page
+    from crawler.ingest.ingest import commit, prepare
+    from crawler.ingest.records import Page
     from storage.archive import Archive
     from storage.store import Store
 
@@ -163,7 +163,7 @@ def ingest_rate(pages: list[tuple[str, bytes]], data_dir: Path) -> float:
 
 
 def timed_crawl(source: Source, data_dir: Path, **overrides):
-    from crawler.run import crawl_source
+    from crawler.crawl.run import crawl_source
 
     start = time.perf_counter()
     stats = crawl_source(source, database_url=None, data_dir=data_dir, settings_overrides={**FAST, **overrides})

@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import trafilatura  # noqa: E402
 
-from crawler.ingest import IngestConfig, ingest_page  # noqa: E402
-from crawler.records import Page  # noqa: E402
+from crawler.ingest.ingest import IngestConfig, ingest_page  # noqa: E402
+from crawler.ingest.records import Page  # noqa: E402
 from flows.sampleweb.articles import ARTICLES  # noqa: E402
 from flows.sampleweb.copies import make_copy  # noqa: E402
 from flows.sampleweb.templates import TEMPLATES, render_article_page  # noqa: E402
@@ -103,7 +103,7 @@ def bare(pages) -> tuple[float, int]:
 def extraction_only(pages) -> tuple[float, int]:
     """Our extraction + fingerprint (`prepare`), no store: the CPU half of
     ingest. Seconds, and the pages whose text leaked furniture."""
-    from crawler.ingest import prepare
+    from crawler.ingest.ingest import prepare
 
     config = IngestConfig()
     now = datetime.now(timezone.utc)

@@ -33,8 +33,8 @@ from flows.settings import Settings
 from storage.store import default_database_url
 
 if TYPE_CHECKING:
-    from crawler.ingest import IngestResult
-    from crawler.run import CrawlStats
+    from crawler.ingest.ingest import IngestResult
+    from crawler.crawl.run import CrawlStats
     from storage.snapshot import SnapshotInfo
 
 log = logging.getLogger(__name__)
@@ -129,8 +129,8 @@ def crawl(source_name: str, sources_path: str, settings: Settings,
           on_progress: Callable[..., None] | None = None) -> CrawlStats:
     """Crawl one source of the sources file once. SourcesError if the file is
     wrong or names no such source."""
-    from crawler.run import crawl_source
-    from crawler.sources import SourcesError, load_sources
+    from crawler.crawl.run import crawl_source
+    from crawler.crawl.sources import SourcesError, load_sources
 
     sources = load_sources(sources_path)
     if source_name not in sources:
@@ -143,9 +143,9 @@ def crawl(source_name: str, sources_path: str, settings: Settings,
 
 def ingest(urls: list[str], settings: Settings, allow_private: bool = False) -> list[IngestResult]:
     """Ingest URLs in this process, as one run in the store's run history;
-    the same path as a crawl (`crawler.adhoc.ingest_url`)."""
-    from crawler.adhoc import ingest_url
-    from crawler.fetch import FetchConfig
+    the same path as a crawl (`crawler.crawl.adhoc.ingest_url`)."""
+    from crawler.crawl.adhoc import ingest_url
+    from crawler.crawl.fetch import FetchConfig
 
     fetch_config = FetchConfig(allow_private=allow_private)
     archive = settings.archive()
@@ -162,7 +162,7 @@ def snapshot(settings: Settings, out_dir: str, canonical_only: bool = False,
     artifacts and logs name it wherever they are read). The manifest records
     this process's dedup configuration; its `fingerprint_id` equals the store's
     `store_meta.dedup_config` when the clusters were made with it."""
-    from crawler.dedup import DedupConfig
+    from crawler.ingest.dedup import DedupConfig
     from storage.snapshot import write_snapshot
 
     config = DedupConfig()
@@ -272,7 +272,7 @@ def _snapshot(out_dir: str = "snapshots", canonical_only: bool = False, since: s
 def _infrastructure_failure(task, task_run, state) -> bool:
     """Retry condition: a wrong sources file or snapshot request fails at
     once; anything else (database, disk, a crawl process that died) is retried."""
-    from crawler.sources import SourcesError
+    from crawler.crawl.sources import SourcesError
     from storage.snapshot import SnapshotError
 
     return not isinstance(state.data, (SourcesError, SnapshotError, ValueError))

@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.sources import Source, load_sources
+from crawler.crawl.sources import Source, load_sources
 from flows.flows import prefect_server_answers
 from flows.settings import Settings
 

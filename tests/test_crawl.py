@@ -1,7 +1,7 @@
 """Crawls of sites served on 127.0.0.1: politeness, failures recorded with
 their reasons, incremental recrawl, resume after SIGKILL, repeated crawls.
 
-Every crawl runs in its own process (crawler.run.crawl_source); delays and
+Every crawl runs in its own process (crawler.crawl.run.crawl_source); delays and
 AutoThrottle are switched off through settings overrides so each test takes
 seconds."""
 
@@ -23,9 +23,9 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from crawler.middlewares import retry_after_seconds
-from crawler.run import crawl_source
-from crawler.sources import Politeness, Source
+from crawler.crawl.middlewares import retry_after_seconds
+from crawler.crawl.run import crawl_source
+from crawler.crawl.sources import Politeness, Source
 from flows.sampleweb.articles import ARTICLES
 from flows.sampleweb.templates import TEMPLATES, render_article_page
 from storage.schema import documents, fetches, runs
@@ -440,9 +440,9 @@ def test_three_crawls_in_a_row_in_one_process(site, data_dir):
 _CRAWL_SCRIPT = """
 import json, sys
 from pathlib import Path
-from crawler.middlewares import retry_after_seconds
-from crawler.run import crawl_source
-from crawler.sources import Politeness, Source
+from crawler.crawl.middlewares import retry_after_seconds
+from crawler.crawl.run import crawl_source
+from crawler.crawl.sources import Politeness, Source
 args = json.loads(sys.argv[1])
 source = Source(name="resume", start_urls=(args["start"],), allowed_domains=("127.0.0.1",),
                 robots_sitemaps=False, politeness=Politeness(concurrency_per_host=2))

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from crawler.decode import decode_html
-from crawler.extract import extract
-from crawler.records import Page, Rejected
+from crawler.ingest.decode import decode_html
+from crawler.ingest.extract import extract
+from crawler.ingest.records import Page, Rejected
 from flows.sampleweb.templates import render_article_page
 
 FRENCH_CAFE = [

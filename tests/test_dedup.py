@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from crawler.dedup import (
+from crawler.ingest.dedup import (
     DedupConfig,
     Shingled,
     compare,
@@ -22,8 +22,8 @@ from crawler.dedup import (
     normalise,
     tokens,
 )
-from crawler.ingest import IngestConfig, IngestResult, Prepared, commit, page_hash
-from crawler.records import Article, Page
+from crawler.ingest.ingest import IngestConfig, IngestResult, Prepared, commit, page_hash
+from crawler.ingest.records import Article, Page
 from flows.sampleweb.articles import ARTICLES
 from flows.sampleweb.copies import KINDS, make_copy, seed_articles
 from storage.schema import lsh_bands
@@ -412,7 +412,7 @@ def test_a_one_paragraph_excerpt_that_names_its_source_joins_even_under_the_mini
     article, but the page says it is a republished copy, so it is kept and
     joins the story it was cut from; the same paragraph naming no source is
     rejected as too short."""
-    from crawler.ingest import ingest_page
+    from crawler.ingest.ingest import ingest_page
     from flows.sampleweb.templates import render_article_page
 
     full = _page("http://kellmouth-tide.example/pilots", render_article_page(

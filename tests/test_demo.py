@@ -15,10 +15,10 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from crawler.adhoc import ingest_url
-from crawler.fetch import FetchConfig
-from crawler.sources import load_sources
-from crawler.urls import canonicalize
+from crawler.crawl.adhoc import ingest_url
+from crawler.crawl.fetch import FetchConfig
+from crawler.crawl.sources import load_sources
+from crawler.ingest.urls import canonicalize
 from flows.app import app
 from flows.cli import _load_commands
 from flows.sampleweb.articles import ARTICLES

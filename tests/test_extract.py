@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 import pytest
 from trafilatura.utils import INVALID_XML_CHARS, repair_faulty_html
 
-from crawler.extract import _XML_FORBIDDEN, ExtractConfig, _needs_repair, extract
-from crawler.records import Page, Rejected
+from crawler.ingest.extract import _XML_FORBIDDEN, ExtractConfig, _needs_repair, extract
+from crawler.ingest.records import Page, Rejected
 from flows.sampleweb.seeds import load_seeds, render_seed
 from flows.sampleweb.templates import TEMPLATES, render_article_page
 

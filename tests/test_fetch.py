@@ -12,9 +12,9 @@ from datetime import timezone
 
 import pytest
 
-import crawler.fetch as fetch_module
-from crawler.fetch import FetchConfig, check_address, fetch, forget_robots
-from crawler.records import Rejected
+import crawler.crawl.fetch as fetch_module
+from crawler.crawl.fetch import FetchConfig, check_address, fetch, forget_robots
+from crawler.ingest.records import Rejected
 from tests.sites import Response, Site
 
 HTML = "<html><head><title>Harbour news</title></head><body><p>The ferry left at dawn.</p></body></html>"

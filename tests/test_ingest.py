@@ -128,8 +128,8 @@ def test_ingest_a_saved_html_file(tmp_path, data_dir):
 _WORKER = textwrap.dedent("""
     import json, sys
     from datetime import datetime, timezone
-    from crawler.ingest import ingest_page
-    from crawler.records import Page
+    from crawler.ingest.ingest import ingest_page
+    from crawler.ingest.records import Page
     from storage.archive import Archive
     from storage.store import Store
     database_url, data_dir, pages_file = sys.argv[1], sys.argv[2], sys.argv[3]

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from crawler.fetch import FetchConfig, fetch
-from crawler.ingest import IngestConfig, IngestResult, ingest_page, record_failure
-from crawler.records import Page, Rejected
-from crawler.urls import canonicalize
+from crawler.crawl.fetch import FetchConfig, fetch
+from crawler.ingest.ingest import IngestConfig, IngestResult, ingest_page, record_failure
+from crawler.ingest.records import Page, Rejected
+from crawler.ingest.urls import canonicalize
 from storage.archive import Archive
 from storage.records import FetchRecord
 from storage.store import Store

@@ -27,7 +27,7 @@ import lxml.etree
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
-from crawler.sources import Source
+from crawler.crawl.sources import Source
 
 
 @dataclass(frozen=True)

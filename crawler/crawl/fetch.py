@@ -45,7 +45,7 @@ import httpcore
 import httpx
 from protego import Protego
 
-from crawler.records import Page, Rejected
+from crawler.ingest.records import Page, Rejected
 
 AGENT = "wirecrawl/0.1"
 # Operators should set contact_url to a page where site owners can reach them.

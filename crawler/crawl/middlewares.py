@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     from scrapy.http import Response
     from twisted.python.failure import Failure
 
-    from crawler.pipelines import IngestPipeline
+    from crawler.crawl.pipelines import IngestPipeline
 
 logger = logging.getLogger(__name__)
 
@@ -391,7 +391,7 @@ class RecordingErrback:
         self.outcomes = outcomes
 
     def __call__(self, failure: Failure) -> list:
-        from crawler.records import Skipped
+        from crawler.ingest.records import Skipped
 
         request = failure.request
         if isinstance(failure.value, RecentlyFetched):
@@ -444,11 +444,11 @@ class OutcomeMiddleware:
     @property
     def pipeline(self) -> "IngestPipeline":
         if self._pipeline is None:
-            from crawler.pipelines import IngestPipeline
+            from crawler.crawl.pipelines import IngestPipeline
 
             self._pipeline = self.crawler.get_item_pipeline(IngestPipeline)
             if self._pipeline is None:
-                raise RuntimeError("OutcomeMiddleware needs crawler.pipelines.IngestPipeline in ITEM_PIPELINES")
+                raise RuntimeError("OutcomeMiddleware needs crawler.crawl.pipelines.IngestPipeline in ITEM_PIPELINES")
         return self._pipeline
 
     def request_scheduled(self, request: Request, spider: Spider) -> None:

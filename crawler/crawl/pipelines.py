@@ -5,7 +5,7 @@ Where the work runs, so the reactor only downloads:
 - a page's whole ingest (the unchanged check, `crawler.ingest.prepare`, which
   is CPU-bound, and `commit`) in extraction processes, one a core, forked
   before Scrapy starts (`prestart_extraction_pool`) and fed over sockets
-  from the event loop (`crawler.workers`). Each process opens its
+  from the event loop (`crawler.crawl.workers`). Each process opens its
   own store connection and archive file on its first page; the store's
   writer lock serialises their transactions. Done in the crawl process, the
   commits and the hand-offs of every page between the reactor, a store
@@ -19,7 +19,7 @@ A page whose raw body equals the last fetch of its URL is not extracted
 again: it is `unchanged` when that fetch made a document, and rejected for
 the same reason when it did not (extraction is deterministic).
 
-Counts go to Scrapy's stats under `wirecrawl/…`; `crawler.run.CrawlStats`
+Counts go to Scrapy's stats under `wirecrawl/…`; `crawler.crawl.run.CrawlStats`
 is built from them.
 """
 
@@ -39,11 +39,11 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from crawler.ingest import IngestConfig, commit, page_hash, prepare
-from crawler.middlewares import Failed, requested_url
-from crawler.records import Page, Rejected, Skipped
-from crawler.settings import available_cores
-from crawler.workers import WorkerDied, WorkerPool
+from crawler.ingest.ingest import IngestConfig, commit, page_hash, prepare
+from crawler.crawl.middlewares import Failed, requested_url
+from crawler.ingest.records import Page, Rejected, Skipped
+from crawler.crawl.settings import available_cores
+from crawler.crawl.workers import WorkerDied, WorkerPool
 from storage.archive import Archive
 from storage.records import FetchRecord
 from storage.store import Store
@@ -204,9 +204,9 @@ def prestart_extraction_pool(workers: int) -> None:
 def _worker_context() -> multiprocessing.context.BaseContext:
     """Where extraction processes come from once the crawl process has
     threads: its fork server (forking a threaded process is unsafe)."""
-    from crawler.run import process_context
+    from crawler.crawl.run import process_context
 
-    return process_context(["crawler.pipelines"])
+    return process_context(["crawler.crawl.pipelines"])
 
 
 class IngestPipeline:

@@ -27,8 +27,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from crawler.settings import crawl_settings
-from crawler.sources import Source
+from crawler.crawl.settings import crawl_settings
+from crawler.crawl.sources import Source
 from storage.store import Store, StoreConfigError
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def crawl_preload() -> list[str]:
                                             "SCHEDULER_MEMORY_QUEUE", "STATS_CLASS", "LOG_FORMATTER",
                                             "ROBOTSTXT_PARSER", "DOWNLOADER", "TWISTED_REACTOR")]
     scrapy_modules = sorted({p.rsplit(".", 1)[0] for p in paths if isinstance(p, str)})
-    return ["scrapy.crawler", *scrapy_modules, "crawler.pipelines", "crawler.spiders.site"]
+    return ["scrapy.crawler", *scrapy_modules, "crawler.crawl.pipelines", "crawler.crawl.spider"]
 
 
 @dataclass
@@ -216,8 +216,8 @@ def process_context(preload: list[str]) -> multiprocessing.context.BaseContext:
 
 
 def _crawl_in_child(job: _Job, updates) -> None:
-    from crawler.pipelines import prestart_extraction_pool
-    from crawler.settings import available_cores
+    from crawler.crawl.pipelines import prestart_extraction_pool
+    from crawler.crawl.settings import available_cores
 
     # First, while this process has a single thread: fork the extraction workers.
     workers = int(job.overrides.get("WIRECRAWL_EXTRACT_WORKERS") or 0) or available_cores()
@@ -268,8 +268,8 @@ def quiet_garbage_collector() -> None:
 def _check_store(job: _Job) -> None:
     """Refuse, before fetching anything, a store whose near-duplicate index was
     built with other dedup settings (every page would fail to commit)."""
-    from crawler.dedup import ensure_compatible
-    from crawler.ingest import IngestConfig
+    from crawler.ingest.dedup import ensure_compatible
+    from crawler.ingest.ingest import IngestConfig
 
     with Store(job.database_url, job.data_dir) as store:
         ensure_compatible(store, IngestConfig().dedup)

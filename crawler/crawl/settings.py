@@ -16,7 +16,7 @@ Our own settings and their defaults:
   is looked up when requested).
 - WIRECRAWL_EXTRACT_WORKERS (0 = one per available core): processes that
   extract pages while the reactor keeps downloading.
-- WIRECRAWL_SPIDER ("crawler.spiders.site.SiteSpider"): the spider class.
+- WIRECRAWL_SPIDER ("crawler.crawl.spider.SiteSpider"): the spider class.
 - WIRECRAWL_RETRY_BACKOFF_BASE (1.0 s), WIRECRAWL_RETRY_BACKOFF_MAX (60 s):
   the n-th retry of a 5xx or a timeout waits base * 2**(n-1), capped.
 - WIRECRAWL_RETRY_AFTER_MAX (300 s): a 429/503 `Retry-After` up to this long is
@@ -31,12 +31,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from crawler.sources import Politeness, Source
+from crawler.crawl.sources import Politeness, Source
 
 VERSION = "0.1.0"
 # The product token robots.txt groups are matched against ("User-agent: wirecrawl").
 ROBOTS_TOKEN = "wirecrawl"
-DEFAULT_SPIDER = "crawler.spiders.site.SiteSpider"
+DEFAULT_SPIDER = "crawler.crawl.spider.SiteSpider"
 
 
 def user_agent(politeness: Politeness) -> str:
@@ -98,15 +98,15 @@ def crawl_settings(source: Source, *, database_url: str | None, data_dir: str | 
         # Components.
         "DOWNLOADER_MIDDLEWARES": {
             # Before robots.txt: a page skipped as recently fetched needs no robots lookup.
-            "crawler.middlewares.FetchHistoryMiddleware": 90,
-            "crawler.middlewares.CrawlDelayMiddleware": 110,
+            "crawler.crawl.middlewares.FetchHistoryMiddleware": 90,
+            "crawler.crawl.middlewares.CrawlDelayMiddleware": 110,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-            "crawler.middlewares.BackoffRetryMiddleware": 550,
+            "crawler.crawl.middlewares.BackoffRetryMiddleware": 550,
         },
-        "SPIDER_MIDDLEWARES": {"crawler.middlewares.OutcomeMiddleware": 950},
-        "DOWNLOAD_HANDLERS": {"http": "crawler.middlewares.KeepAliveDownloadHandler",
-                              "https": "crawler.middlewares.KeepAliveDownloadHandler"},
-        "ITEM_PIPELINES": {"crawler.pipelines.IngestPipeline": 300},
+        "SPIDER_MIDDLEWARES": {"crawler.crawl.middlewares.OutcomeMiddleware": 950},
+        "DOWNLOAD_HANDLERS": {"http": "crawler.crawl.middlewares.KeepAliveDownloadHandler",
+                              "https": "crawler.crawl.middlewares.KeepAliveDownloadHandler"},
+        "ITEM_PIPELINES": {"crawler.crawl.pipelines.IngestPipeline": 300},
         # Logging: progress goes to the caller through counts, not log lines.
         "LOG_LEVEL": "INFO",
         "LOG_FILE": str(log_file) if log_file else None,

@@ -9,7 +9,7 @@ feeds and its start URLs, follows links inside the source's scope, and yields:
   that could not be fetched), and goes on.
 
 It never touches the store: item pipelines do. Every request is canonicalised
-(`crawler.urls.canonicalize`) and left to Scrapy's dupefilter; its
+(`crawler.ingest.urls.canonicalize`) and left to Scrapy's dupefilter; its
 `meta["wirecrawl_kind"]` says what it fetches, for the middlewares:
 
 - "page": an article URL found in a sitemap, a feed or a link; also carries
@@ -32,11 +32,11 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawler.discovery import (Limits, Listing, Scope, TrapGuard, Unreadable, read_feed, read_sitemap,
+from crawler.crawl.discovery import (Limits, Listing, Scope, TrapGuard, Unreadable, read_feed, read_sitemap,
                                sitemaps_in_robots)
-from crawler.records import Page, Skipped
-from crawler.sources import Source
-from crawler.urls import canonicalize
+from crawler.ingest.records import Page, Skipped
+from crawler.crawl.sources import Source
+from crawler.ingest.urls import canonicalize
 
 # Lists are read before the pages they list, so a crawl capped by max_pages
 # spends its pages on listed articles rather than on whatever was linked first.

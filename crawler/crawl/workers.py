@@ -62,7 +62,7 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
 def _serve(sock: socket.socket, inherited: list[socket.socket]) -> None:
     """A worker's life: answer calls in order until the crawl process closes
     its end of the socket (or dies: `exit_with_parent`)."""
-    from crawler.run import exit_with_parent
+    from crawler.crawl.run import exit_with_parent
 
     for other in inherited:  # the crawl's ends of earlier workers' sockets, copied by fork
         other.close()

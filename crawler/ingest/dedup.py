@@ -30,7 +30,7 @@ import numpy as np
 from datasketch import MinHash
 from sqlalchemy import Connection, select
 
-from crawler.urls import canonicalize
+from crawler.ingest.urls import canonicalize
 from storage.records import Document
 from storage.schema import documents
 from storage.store import Store

@@ -40,9 +40,9 @@ from trafilatura.metadata import (
 from trafilatura.settings import DEFAULT_CONFIG, Document as PageMetadata, set_date_params
 from trafilatura.utils import DOCTYPE_TAG, is_dubious_html, repair_faulty_html
 
-from crawler.boilerplate import clean_text, clean_tree, normalize_line
-from crawler.decode import decode_html
-from crawler.records import Article, Page, Rejected
+from crawler.ingest.boilerplate import clean_text, clean_tree, normalize_line
+from crawler.ingest.decode import decode_html
+from crawler.ingest.records import Article, Page, Rejected
 
 logger = logging.getLogger(__name__)
 

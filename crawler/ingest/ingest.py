@@ -19,10 +19,10 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from crawler.dedup import DedupConfig, Fingerprint, ensure_compatible, fingerprint, store_document
-from crawler.extract import ExtractConfig, extract
-from crawler.records import Article, Page, Rejected
-from crawler.urls import canonicalize
+from crawler.ingest.dedup import DedupConfig, Fingerprint, ensure_compatible, fingerprint, store_document
+from crawler.ingest.extract import ExtractConfig, extract
+from crawler.ingest.records import Article, Page, Rejected
+from crawler.ingest.urls import canonicalize
 from storage.archive import Archive, encode_record
 from storage.records import Document, FetchRecord
 from storage.store import Store

@@ -17,8 +17,8 @@ from rich.table import Table
 from flows.app import app, settings
 
 if TYPE_CHECKING:
-    from crawler.run import CrawlStats
-    from crawler.sources import Source
+    from crawler.crawl.run import CrawlStats
+    from crawler.crawl.sources import Source
 
 console = Console()
 err = Console(stderr=True)
@@ -93,8 +93,8 @@ def crawl(
     one after the other. Exits 0 when the crawls ran (pages that failed are
     counted, not fatal), 2 with a one-line reason when the configuration is
     wrong, 1 when a crawl process died."""
-    from crawler.run import CrawlFailed, crawl_source
-    from crawler.sources import SourcesError, load_sources
+    from crawler.crawl.run import CrawlFailed, crawl_source
+    from crawler.crawl.sources import SourcesError, load_sources
     from storage.store import StoreConfigError
 
     cfg = settings(ctx)

@@ -67,8 +67,8 @@ def demo(
 def _reindex_if_older(cfg: "Settings") -> None:
     """The demo owns its data directory: a store left there by a version of
     wirecrawl with other dedup settings is reindexed, not refused."""
-    from crawler.dedup import DedupConfig
-    from crawler.reindex import reindex
+    from crawler.ingest.dedup import DedupConfig
+    from crawler.ingest.reindex import reindex
 
     config = DedupConfig()
     with cfg.open_store() as store:
@@ -92,8 +92,8 @@ def _print_web(web: "SampleWeb") -> None:
 
 def ingest_by_url(web: "SampleWeb", cfg: "Settings") -> None:
     """Fetch and ingest every article page of the web, one line per URL."""
-    from crawler.adhoc import ingest_url
-    from crawler.fetch import FetchConfig
+    from crawler.crawl.adhoc import ingest_url
+    from crawler.crawl.fetch import FetchConfig
 
     archive = cfg.archive()
     # Our own pages on 127.0.0.1: a loopback address is expected here.
@@ -116,8 +116,8 @@ def crawl_sites(sources_file, cfg: "Settings") -> None:
 
     from rich.live import Live
 
-    from crawler.run import CrawlFailed, crawl_source
-    from crawler.sources import load_sources
+    from crawler.crawl.run import CrawlFailed, crawl_source
+    from crawler.crawl.sources import load_sources
     from flows.commands.crawl import Board
 
     sources = load_sources(sources_file)
@@ -171,7 +171,7 @@ class Report:
 def compare(web: "SampleWeb", store: "Store") -> Report:
     """Where each article page of `web` ended up in `store`: every copy
     should share its original's cluster, no two stories one cluster."""
-    from crawler.urls import canonicalize
+    from crawler.ingest.urls import canonicalize
 
     report = Report()
     story_clusters: dict[str, set[int]] = {}

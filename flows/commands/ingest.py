@@ -31,7 +31,7 @@ def ingest(
     if html is not None:
         if not url:
             raise typer.BadParameter("--html needs --url (where the page came from)")
-        from crawler.adhoc import ingest_html_file
+        from crawler.crawl.adhoc import ingest_html_file
 
         with cfg.open_store() as store:
             results = [ingest_html_file(html, url, store, archive=cfg.archive())]
@@ -100,8 +100,8 @@ def show(ctx: typer.Context, url: str = typer.Argument(..., help="URL of a store
 def reindex(ctx: typer.Context) -> None:
     """Recompute the near-duplicate index with the current dedup settings
     (needed after changing them; the store refuses to mix two settings)."""
-    from crawler.dedup import DedupConfig
-    from crawler.reindex import reindex as run_reindex
+    from crawler.ingest.dedup import DedupConfig
+    from crawler.ingest.reindex import reindex as run_reindex
 
     with settings(ctx).open_store() as store:
         n = run_reindex(store, DedupConfig())

@@ -29,7 +29,7 @@ def serve(
     """Register one crawl-source deployment per source (on its cron schedule),
     ingest-url/adhoc and a daily snapshot with the Prefect server, and run
     them until interrupted. Needs a running Prefect server (PREFECT_API_URL)."""
-    from crawler.sources import SourcesError
+    from crawler.crawl.sources import SourcesError
     from flows.serve import NoPrefectServer, ServePlan
     from flows.serve import serve as serve_deployments
 
