@@ -34,7 +34,7 @@ from storage.store import default_database_url
 
 if TYPE_CHECKING:
     from crawler.ingest.ingest import IngestResult
-    from crawler.crawl.run import CrawlStats
+    from crawler.crawl.stats import CrawlStats
     from storage.snapshot import SnapshotInfo
 
 log = logging.getLogger(__name__)

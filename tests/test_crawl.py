@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from crawler.crawl.middlewares import retry_after_seconds
+from crawler.crawl.retry import retry_after_seconds
 from crawler.crawl.run import crawl_source
 from crawler.crawl.sources import Politeness, Source
 from flows.sampleweb.articles import ARTICLES
@@ -440,7 +440,7 @@ def test_three_crawls_in_a_row_in_one_process(site, data_dir):
 _CRAWL_SCRIPT = """
 import json, sys
 from pathlib import Path
-from crawler.crawl.middlewares import retry_after_seconds
+from crawler.crawl.retry import retry_after_seconds
 from crawler.crawl.run import crawl_source
 from crawler.crawl.sources import Politeness, Source
 args = json.loads(sys.argv[1])

@@ -98,15 +98,15 @@ def crawl_settings(source: Source, *, database_url: str | None, data_dir: str | 
         # Components.
         "DOWNLOADER_MIDDLEWARES": {
             # Before robots.txt: a page skipped as recently fetched needs no robots lookup.
-            "crawler.crawl.middlewares.FetchHistoryMiddleware": 90,
-            "crawler.crawl.middlewares.CrawlDelayMiddleware": 110,
+            "crawler.crawl.history.FetchHistoryMiddleware": 90,
+            "crawler.crawl.crawl_delay.CrawlDelayMiddleware": 110,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-            "crawler.crawl.middlewares.BackoffRetryMiddleware": 550,
+            "crawler.crawl.retry.BackoffRetryMiddleware": 550,
         },
-        "SPIDER_MIDDLEWARES": {"crawler.crawl.middlewares.OutcomeMiddleware": 950},
-        "DOWNLOAD_HANDLERS": {"http": "crawler.crawl.middlewares.KeepAliveDownloadHandler",
-                              "https": "crawler.crawl.middlewares.KeepAliveDownloadHandler"},
-        "ITEM_PIPELINES": {"crawler.crawl.pipelines.IngestPipeline": 300},
+        "SPIDER_MIDDLEWARES": {"crawler.crawl.failed_requests.OutcomeMiddleware": 950},
+        "DOWNLOAD_HANDLERS": {"http": "crawler.crawl.download_handler.KeepAliveDownloadHandler",
+                              "https": "crawler.crawl.download_handler.KeepAliveDownloadHandler"},
+        "ITEM_PIPELINES": {"crawler.crawl.pipeline.IngestPipeline": 300},
         # Logging: progress goes to the caller through counts, not log lines.
         "LOG_LEVEL": "INFO",
         "LOG_FILE": str(log_file) if log_file else None,

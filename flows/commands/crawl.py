@@ -17,7 +17,7 @@ from rich.table import Table
 from flows.app import app, settings
 
 if TYPE_CHECKING:
-    from crawler.crawl.run import CrawlStats
+    from crawler.crawl.stats import CrawlStats
     from crawler.crawl.sources import Source
 
 console = Console()

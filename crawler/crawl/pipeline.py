@@ -2,9 +2,9 @@
 every Skipped and failed request into the fetch history, everything counted.
 
 Where the work runs, so the reactor only downloads:
-- a page's whole ingest (the unchanged check, `crawler.ingest.prepare`, which
+- a page's whole ingest (the unchanged check, `crawler.ingest.ingest.prepare`, which
   is CPU-bound, and `commit`) in extraction processes, one a core, forked
-  before Scrapy starts (`prestart_extraction_pool`) and fed over sockets
+  before Scrapy starts (`crawler.crawl.extraction`) and fed over sockets
   from the event loop (`crawler.crawl.workers`). Each process opens its
   own store connection and archive file on its first page; the store's
   writer lock serialises their transactions. Done in the crawl process, the
@@ -19,7 +19,7 @@ A page whose raw body equals the last fetch of its URL is not extracted
 again: it is `unchanged` when that fetch made a document, and rejected for
 the same reason when it did not (extraction is deterministic).
 
-Counts go to Scrapy's stats under `wirecrawl/…`; `crawler.crawl.run.CrawlStats`
+Counts go to Scrapy's stats under `wirecrawl/…`; `crawler.crawl.stats.CrawlStats`
 is built from them.
 """
 
@@ -27,24 +27,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import multiprocessing.util
-import threading
-import time
-import traceback
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from crawler.ingest.ingest import IngestConfig, commit, page_hash, prepare
-from crawler.crawl.middlewares import Failed, requested_url
-from crawler.ingest.records import Page, Rejected, Skipped
+from crawler.crawl.extraction import Ingested, already_committed, ingest_in_worker, take_prestarted_pool, worker_context
+from crawler.crawl.failures import Failed
+from crawler.crawl.meta import LAST_FETCH, requested_url
 from crawler.crawl.settings import available_cores
 from crawler.crawl.workers import WorkerDied, WorkerPool
-from storage.archive import Archive
+from crawler.ingest.ingest import IngestConfig
+from crawler.ingest.records import Page, Rejected, Skipped
 from storage.records import FetchRecord
 from storage.store import Store
 
@@ -73,142 +68,6 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _timed(fn: Callable, *args, **kwargs) -> tuple[Any, float]:
-    """fn's result and the seconds it took where it ran (an extraction
-    process): the crawl log's stats then say where the time went."""
-    start = time.perf_counter()
-    return fn(*args, **kwargs), time.perf_counter() - start
-
-
-@dataclass
-class Ingested:
-    """What an extraction process did with a page, for the crawl to count:
-    `counted` is the counter (and reason) to add. `log` is the fetch record
-    of a page whose body is the same as last time, for the crawl's batched
-    fetch log; `extracted` says the page went through extraction, and
-    `failure` is the traceback of a commit that failed (its reason is
-    "store_error")."""
-
-    counted: tuple[str, ...]
-    log: FetchRecord | None = None
-    extracted: bool = False
-    extract_seconds: float = 0.0
-    commit_seconds: float = 0.0
-    failure: str | None = None
-
-
-# This process's store and archive when it is an extraction process: opened on
-# its first page, after the fork (a database connection must not cross one),
-# and closed when the process exits.
-_worker_store: tuple[tuple[str | None, str], Store, Archive] | None = None
-
-
-def _store_of_this_process(database_url: str | None, data_dir: str) -> tuple[Store, Archive]:
-    global _worker_store
-    key = (database_url, data_dir)
-    if _worker_store is None or _worker_store[0] != key:
-        if _worker_store is not None:
-            _worker_store[1].close()
-        store = Store(database_url, Path(data_dir))
-        multiprocessing.util.Finalize(store, store.close, exitpriority=10)
-        _worker_store = (key, store, Archive(Path(data_dir) / "archive"))
-    return _worker_store[1], _worker_store[2]
-
-
-def ingest_in_worker(page: Page, config: IngestConfig, database_url: str | None, data_dir: str,
-                     run_id: int | None) -> Ingested:
-    """A page's whole ingest, in an extraction process: the same-body check,
-    then `prepare` and `commit` (one transaction: a kill at any moment leaves
-    no half-written document). An error in the check propagates; a failed
-    commit comes back as `failure`, the page having been extracted."""
-    store, archive = _store_of_this_process(database_url, data_dir)
-    if not page.first_fetch:  # a query a page; a fifth of a millisecond the first crawl of a site does without
-        counted, record = same_as_last_fetch(store, page, run_id)
-        if record is not None:
-            return Ingested(counted, log=record)
-    prepared, extract_seconds = _timed(prepare, page, config)
-    try:
-        result, commit_seconds = _timed(commit, prepared, store, archive=archive, config=config, run_id=run_id)
-    except Exception:
-        return Ingested(("errors", "store_error"), extracted=True, extract_seconds=extract_seconds,
-                        failure=traceback.format_exc())
-    if result.outcome == "rejected" and prepared.rejection is not None:
-        counted = ("rejected", prepared.rejection.reason)
-    elif result.outcome == "copy":
-        counted = ("copies",)
-    elif result.outcome in ("stored", "unchanged"):
-        counted = (result.outcome,)
-    else:
-        counted = ("errors", result.reason or result.outcome)
-    return Ingested(counted, extracted=True, extract_seconds=extract_seconds, commit_seconds=commit_seconds)
-
-
-def _committed(store: Store, page: Page) -> Ingested | None:
-    """What to count for a page whose fetch is in the store already (its
-    process committed it, then was ended with a pool that broke); None when
-    it is not."""
-    last = store.last_fetch(page.url)
-    if last is None or last.fetched_at != page.fetched_at:
-        return None
-    reason = (last.reason or last.outcome).split(":", 1)[0]
-    counted = {"stored": ("stored",), "copy": ("copies",), "unchanged": ("unchanged",),
-               "rejected": ("rejected", reason)}.get(last.outcome, ("errors", reason))
-    return Ingested(counted, extracted=True)
-
-
-def same_as_last_fetch(store: Store, page: Page, run_id: int | None) -> tuple[tuple[str, ...], FetchRecord | None]:
-    """Same raw body as the last fetch of this URL: the fetch record to
-    write instead of extracting, and what to count. "unchanged" when that
-    fetch made a document; rejected for the same reason when it did not
-    (extraction is deterministic). ((), None) when the page must be
-    extracted. One query for a page never seen before."""
-    last = store.last_fetch(page.url)
-    if last is None:
-        return (), None
-    digest = page_hash(page.body)
-    if last.document_id is None and last.outcome != "rejected":
-        # The newest attempt failed (timeout, 5xx): compare with the last good one.
-        last = store.last_fetch(page.url, with_document=True)
-    if last is None or last.content_hash != digest:
-        return (), None
-    record = FetchRecord(
-        url=page.url, final_url=page.final_url, status=page.status, etag=page.headers.get("etag"),
-        last_modified=page.headers.get("last-modified"), content_hash=digest, fetched_at=page.fetched_at,
-        source=page.source, run_id=run_id)
-    if last.document_id is not None:
-        record.outcome, record.reason, record.document_id = "unchanged", "same body as the last fetch", \
-            last.document_id
-        return ("unchanged",), record
-    if last.outcome == "rejected" and last.reason:
-        record.outcome, record.reason = "rejected", last.reason
-        return ("rejected", last.reason.split(":", 1)[0]), record
-    return (), None
-
-
-# Extraction processes forked by `prestart_extraction_pool`, for the pipeline to take.
-_prestarted: WorkerPool | None = None
-
-
-def prestart_extraction_pool(workers: int) -> None:
-    """Fork the extraction processes now. Called by the crawl process before
-    Scrapy starts: it still has a single thread (forking is safe) and has
-    already imported everything extraction needs, so the processes start in
-    milliseconds instead of seconds. Where fork is unavailable the pipeline
-    starts its pool on first use instead."""
-    global _prestarted
-    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
-        return
-    _prestarted = WorkerPool(workers, multiprocessing.get_context("fork"), replace_ctx=_worker_context())
-
-
-def _worker_context() -> multiprocessing.context.BaseContext:
-    """Where extraction processes come from once the crawl process has
-    threads: its fork server (forking a threaded process is unsafe)."""
-    from crawler.crawl.run import process_context
-
-    return process_context(["crawler.crawl.pipelines"])
-
-
 class IngestPipeline:
     """Ingests Page items and records Skipped items; `record_soon` and
     `not_modified_soon` let the middlewares record what never became an item."""
@@ -235,8 +94,7 @@ class IngestPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        global _prestarted
-        self.pool, _prestarted = _prestarted, None  # shut down with the others in close_spider
+        self.pool = take_prestarted_pool()  # shut down with the others in close_spider
         self.store = Store(self.database_url, self.data_dir)
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wirecrawl-store")
 
@@ -300,7 +158,7 @@ class IngestPipeline:
             # of memory): this page is recorded, the others go on and a new
             # process takes its place. It may have committed this page just
             # before it died.
-            committed = await self._in_store(partial(_committed, self.store, page))
+            committed = await self._in_store(partial(already_committed, self.store, page))
             if committed is not None:
                 return committed
             logger.error("extraction process died while extracting %s: %s", page.url, exc)
@@ -319,7 +177,7 @@ class IngestPipeline:
         return await self._pool_ready
 
     def _start_pool(self) -> WorkerPool:
-        self.pool = WorkerPool(self.workers, _worker_context())
+        self.pool = WorkerPool(self.workers, worker_context())
         return self.pool
 
     # -- failures and 304s ---------------------------------------------------
@@ -332,7 +190,7 @@ class IngestPipeline:
     def not_modified_soon(self, request: Request, response: Response) -> None:
         """Record a 304 to a conditional request: the stored document stands."""
         self._count("fetched")
-        self._not_modified(requested_url(request), response.url, request.meta.get("wirecrawl_last_fetch"))
+        self._not_modified(requested_url(request), response.url, request.meta.get(LAST_FETCH))
 
     def _record(self, url: str, failed: Failed) -> None:
         self._count("errors" if failed.outcome == "error" else "rejected", failed.reason)
