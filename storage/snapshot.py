@@ -106,10 +106,6 @@ class SnapshotInfo:
     rows: dict[str, int]  # all, latest, canonical, copies, superseded
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
 
-    @property
-    def manifest_path(self) -> Path:
-        return self.path / MANIFEST
-
 
 # -- reading what is there ----------------------------------------------------
 

@@ -30,7 +30,6 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    text,
     union,
     update,
 )
@@ -53,19 +52,6 @@ _LATEST_FOR_URL = (
     .where(documents.c.url_key == bindparam("key"), documents.c.is_latest.is_(True))
     .order_by(documents.c.id.desc())
     .limit(1)
-)
-_LATEST_WITH_TEXT_HASH = (
-    select(documents)
-    .where(documents.c.text_hash == bindparam("h"), documents.c.is_latest.is_(True))
-    .order_by(documents.c.id)
-)
-_LATEST_WITH_CANONICAL_URL = (
-    select(documents)
-    .where(
-        documents.c.is_latest.is_(True),
-        (documents.c.canonical_url == bindparam("u")) | (documents.c.url_key == bindparam("u")),
-    )
-    .order_by(documents.c.id)
 )
 _DOCUMENTS_BY_ID = select(documents).where(documents.c.id.in_(bindparam("ids", expanding=True))).order_by(
     documents.c.id
@@ -398,14 +384,6 @@ class Store:
                     return _row_to_document(row)
         return None
 
-    def latest_with_text_hash(self, text_hash: str, conn: Connection) -> list[Document]:
-        rows = conn.execute(_LATEST_WITH_TEXT_HASH, {"h": text_hash})
-        return [_row_to_document(r) for r in rows]
-
-    def latest_with_canonical_url(self, canonical_url: str, conn: Connection) -> list[Document]:
-        rows = conn.execute(_LATEST_WITH_CANONICAL_URL, {"u": canonical_url})
-        return [_row_to_document(r) for r in rows]
-
     def candidate_ids(self, conn: Connection, text_hash: str, names: Iterable[str], keys: Iterable[int]) -> set[int]:
         """Ids of latest documents with this text hash, or whose canonical URL
         or URL identity is one of `names`, or that share one of the LSH band
@@ -448,10 +426,6 @@ class Store:
         """The cluster's latest member with the longest text (the lowest id on a tie)."""
         row = conn.execute(_FULLEST_MEMBER, {"cid": cluster_id}).first()
         return _row_to_document(row) if row is not None else None
-
-    def cluster_size(self, conn: Connection, cluster_id: int) -> int:
-        """Latest-version members of the cluster."""
-        return conn.execute(_CLUSTER_SIZE, {"cid": cluster_id}).scalar_one()
 
     def move_members(self, conn: Connection, from_cluster: int, to_cluster: int) -> None:
         """Merge: every document of `from_cluster` joins `to_cluster`."""
@@ -543,7 +517,3 @@ class Store:
             for r in rows:
                 yield _row_to_document(r)
             last = rows[-1].id
-
-    def ping(self) -> None:
-        with self.read() as conn:
-            conn.execute(text("SELECT 1"))

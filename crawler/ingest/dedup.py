@@ -274,13 +274,6 @@ def _shingle_ids(toks: list[str], k: int) -> np.ndarray:
     return (h >> np.uint64(32)).astype(np.uint32)
 
 
-def shingle_ids(text: str, config: "DedupConfig") -> np.ndarray:
-    """32-bit ids of the text's shingles (`shingle_size` consecutive tokens),
-    in reading order, repeats kept: the lead is a prefix. A text shorter than
-    one shingle is one shingle; an empty text has none."""
-    return _shingle_ids(tokens(text, config.char_gram), config.shingle_size)
-
-
 # -- fingerprint -----------------------------------------------------------------
 
 @lru_cache(maxsize=8)
