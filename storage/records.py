@@ -28,6 +28,21 @@ class FetchRecord:
 
 
 @dataclass
+class SourceHistory:
+    """What the fetch history holds for one crawl source, read in one
+    transaction (see `Store.source_history`)."""
+
+    # Per URL, the newest fetch by this source that stored or matched a document.
+    newest: list[FetchRecord]
+    # The store holds a fetch that stored or matched a document for someone
+    # else (another source, an ad-hoc ingest).
+    others_have_documents: bool
+    # Every URL this source ever fetched, whatever came of it, when the store
+    # holds no fetch at all by anyone else; None when it does.
+    urls: list[str] | None
+
+
+@dataclass
 class Document:
     """An article with its ids and its dedup decision."""
 

@@ -2,8 +2,8 @@
 
     flows -> crawler.crawl -> crawler.ingest -> storage
 
-An import against that direction, or a circle of imports anywhere in our
-code, fails here with the module and the line. Imports inside functions
+An import against that direction, a circle of imports anywhere in our
+code, or SQL outside storage/ fails here with the module and the line. Imports inside functions
 count too (one placed there only to dodge a circle would hide the circle);
 imports under `if TYPE_CHECKING:` count for the direction, not for circles,
 since they never run."""
@@ -108,6 +108,15 @@ def test_every_import_runs_the_way_of_the_rooms():
         if source in MAY_IMPORT and target is not None and target not in MAY_IMPORT[source]:
             wrong.append(f"{imp.module} (line {imp.line}) imports {imp.target}: {source} -> {target}")
     assert wrong == [], "imports against flows -> crawl -> ingest -> storage:\n" + "\n".join(wrong)
+
+
+def test_only_storage_speaks_sql():
+    """Queries are Store methods: no module outside storage/ builds SQL or
+    reads the tables (type hints aside)."""
+    speaking = [f"{imp.module} (line {imp.line}) imports {imp.target}" for imp in all_imports()
+                if room(imp.module) not in (None, "storage") and not imp.type_checking
+                and (imp.target.split(".")[0] == "sqlalchemy" or imp.target == "storage.schema")]
+    assert speaking == [], "SQL outside storage/:\n" + "\n".join(speaking)
 
 
 def test_every_crawler_module_sits_in_one_of_its_two_rooms():

@@ -3,7 +3,6 @@ crawl. Used by `wirecrawl ingest`, the `ingest-url` flow and the demo."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 
 from crawler.crawl.fetch import FetchConfig, fetch
@@ -13,6 +12,7 @@ from crawler.ingest.urls import canonicalize
 from storage.archive import Archive
 from storage.records import FetchRecord
 from storage.store import Store
+from storage.utc import utc_now
 
 
 def ingest_url(url: str, store: Store, *, archive: Archive | None = None,
@@ -22,7 +22,7 @@ def ingest_url(url: str, store: Store, *, archive: Archive | None = None,
     page: the outcome and its reason are recorded in the fetch history and
     returned. Ad-hoc URLs are refused private addresses unless
     `fetch_config.allow_private`."""
-    now = datetime.now(timezone.utc)
+    now = utc_now()
     try:
         key = canonicalize(url)
     except ValueError as exc:
@@ -54,7 +54,7 @@ def ingest_url(url: str, store: Store, *, archive: Archive | None = None,
 def ingest_html_file(path: str | Path, url: str, store: Store, *, archive: Archive | None = None,
                      config: IngestConfig = IngestConfig(), run_id: int | None = None) -> IngestResult:
     """Ingest a saved HTML page as if it had been fetched from `url` now."""
-    now = datetime.now(timezone.utc)
+    now = utc_now()
     try:
         key = canonicalize(url)
         body = Path(path).read_bytes()

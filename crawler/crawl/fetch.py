@@ -39,13 +39,13 @@ import socket
 import time
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import httpcore
 import httpx
 from protego import Protego
 
 from crawler.ingest.records import Page, Rejected
+from storage.utc import utc_now
 
 AGENT = "wirecrawl/0.1"
 # Operators should set contact_url to a page where site owners can reach them.
@@ -222,7 +222,7 @@ def _request(client: httpx.Client, url: httpx.URL, deadline: float, headers: dic
         try:
             page = Page(url=str(url), status=response.status_code, final_url=str(url), body=b"",
                         headers={k.lower(): v for k, v in response.headers.items()},
-                        fetched_at=datetime.now(timezone.utc))
+                        fetched_at=utc_now())
             location = response.headers.get("location")
             if response.status_code in REDIRECT_STATUSES and location:
                 return page, location

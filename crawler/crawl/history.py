@@ -7,18 +7,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
-from sqlalchemy import func, or_, select
 
 from crawler.crawl.meta import FIRST_FETCH, LAST_FETCH, is_article_request, requested_url
 from storage.records import FetchRecord
-from storage.schema import fetches
 from storage.store import Store
+from storage.utc import utc_now
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -80,31 +79,21 @@ class FetchHistoryMiddleware:
         source; whether that is the history of every URL in the store; and,
         when the store holds no fetch at all but this source's, every URL it
         has fetched (whatever came of it)."""
-        newest = (select(fetches.c.url, func.max(fetches.c.id).label("id"))
-                  .where(fetches.c.source == self.source, fetches.c.document_id.is_not(None))
-                  .group_by(fetches.c.url).subquery())
-        query = select(fetches).join(newest, fetches.c.id == newest.c.id).limit(self.preload_max + 1)
-        not_ours = or_(fetches.c.source != self.source, fetches.c.source.is_(None))
-        others = select(fetches.c.id).where(not_ours, fetches.c.document_id.is_not(None)).limit(1)
-        others_at_all = select(fetches.c.id).where(not_ours).limit(1)
-        ours = select(fetches.c.url).where(fetches.c.source == self.source).distinct().limit(self.preload_max + 1)
-        with self.store.read() as conn:
-            rows = conn.execute(query).all()
-            shared = conn.execute(others).first() is not None
-            ever = None if conn.execute(others_at_all).first() is not None else conn.execute(ours).scalars().all()
-        if len(rows) > self.preload_max:
+        history = self.store.source_history(self.source, limit=self.preload_max + 1)
+        if len(history.newest) > self.preload_max:
             logger.info("more than %d URLs in the history of %s: looked up one by one", self.preload_max,
                         self.source)
             return {}, False, None
-        ever_fetched = set(ever) if ever is not None and len(ever) <= self.preload_max else None
-        return {row.url: _fetch_record(row) for row in rows}, not shared, ever_fetched
+        urls = history.urls
+        ever_fetched = set(urls) if urls is not None and len(urls) <= self.preload_max else None
+        return {record.url: record for record in history.newest}, not history.others_have_documents, ever_fetched
 
     def close(self) -> None:
         self.readers.shutdown(wait=True)
         self.store.close()
 
     def _fresh(self, last: FetchRecord) -> bool:
-        return datetime.now(timezone.utc) - last.fetched_at < self.interval
+        return utc_now() - last.fetched_at < self.interval
 
     def request_scheduled(self, request: Request, spider: Spider) -> None:
         if not is_article_request(request) or LAST_FETCH in request.meta:
@@ -140,11 +129,4 @@ class FetchHistoryMiddleware:
             if last.last_modified:
                 request.headers.setdefault("If-Modified-Since", last.last_modified)
         return None
-
-
-def _fetch_record(row) -> FetchRecord:
-    values = dict(row._mapping)
-    if values["fetched_at"].tzinfo is None:  # SQLite hands back naive UTC datetimes
-        values["fetched_at"] = values["fetched_at"].replace(tzinfo=timezone.utc)
-    return FetchRecord(**values)
 

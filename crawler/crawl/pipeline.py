@@ -28,12 +28,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import Executor, ThreadPoolExecutor
-from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from crawler.crawl.extraction import Ingested, already_committed, ingest_in_worker, take_prestarted_pool, worker_context
+from crawler.crawl.extraction import (Ingested, already_committed, ingest_in_worker, take_prestarted_pool,
+                                      worker_context)
 from crawler.crawl.failures import Failed
 from crawler.crawl.meta import LAST_FETCH, requested_url
 from crawler.crawl.settings import available_cores
@@ -42,6 +42,7 @@ from crawler.ingest.ingest import IngestConfig
 from crawler.ingest.records import Page, Rejected, Skipped
 from storage.records import FetchRecord
 from storage.store import Store
+from storage.utc import utc_now
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -62,10 +63,6 @@ ERROR_REASONS = {"timeout", "dns_error", "connection_refused", "connection_error
 
 def _is_error(reason: str) -> bool:
     return reason in ERROR_REASONS or reason.startswith("http_")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class IngestPipeline:
@@ -194,7 +191,7 @@ class IngestPipeline:
 
     def _record(self, url: str, failed: Failed) -> None:
         self._count("errors" if failed.outcome == "error" else "rejected", failed.reason)
-        self._log(FetchRecord(url=url, fetched_at=_now(), status=failed.status, outcome=failed.outcome,
+        self._log(FetchRecord(url=url, fetched_at=utc_now(), status=failed.status, outcome=failed.outcome,
                               reason=str(Rejected(failed.reason, failed.detail)), source=self.source,
                               run_id=self.run_id))
 
@@ -205,7 +202,7 @@ class IngestPipeline:
             return
         self._count("not_modified")
         self._log(FetchRecord(url=url, final_url=final_url, status=304, etag=last.etag,
-                              last_modified=last.last_modified, content_hash=last.content_hash, fetched_at=_now(),
+                              last_modified=last.last_modified, content_hash=last.content_hash, fetched_at=utc_now(),
                               outcome="not_modified", document_id=last.document_id, source=self.source,
                               run_id=self.run_id))
 

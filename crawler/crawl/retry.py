@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
@@ -11,6 +11,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.utils.response import response_status_message
 
 from crawler.crawl.meta import NOTE
+from storage.utc import as_utc, utc_now
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -30,9 +31,7 @@ def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) 
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+    return max(0.0, (as_utc(when) - (now or utc_now())).total_seconds())
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

@@ -18,7 +18,6 @@ news title and publication date, feed title…) in `meta[SITEMAP_INFO]` or
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Iterator
 from urllib.parse import urlsplit
 
@@ -34,6 +33,7 @@ from crawler.crawl.meta import FEED, FEED_INFO, FIRST_FETCH, KIND, PAGE, ROBOTS,
 from crawler.crawl.sources import Source
 from crawler.ingest.records import Page, Skipped
 from crawler.ingest.urls import canonicalize
+from storage.utc import utc_now
 
 # Lists are read before the pages they list, so a crawl capped by max_pages
 # spends its pages on listed articles rather than on whatever was linked first.
@@ -202,7 +202,7 @@ class SiteSpider(scrapy.Spider):
         headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1")
                    for k, v in response.headers.items()}
         return Page(url=canonicalize(asked), status=response.status, headers=headers,
-                    body=response.body, fetched_at=datetime.now(timezone.utc),
+                    body=response.body, fetched_at=utc_now(),
                     final_url=response.url, source=self.source.name,
                     first_fetch=bool(response.meta.get(FIRST_FETCH)))
 

@@ -25,15 +25,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from datasketch import MinHash
-from sqlalchemy import Connection, select
 
 from crawler.ingest.urls import canonicalize
 from storage.records import Document
-from storage.schema import documents
 from storage.store import Store
+from storage.utc import as_utc
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 
 @dataclass(frozen=True)
@@ -440,19 +443,13 @@ def ensure_compatible(store: Store, config: DedupConfig) -> None:
     store.ensure_meta("dedup_config", config.fingerprint_id())
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
-
-
 def _published(doc: Document) -> datetime | None:
     """`published` as a UTC datetime; None when missing or unreadable (then
     the fetch time decides)."""
     if not doc.published:
         return None
     try:
-        return _utc(datetime.fromisoformat(doc.published.strip()))
+        return as_utc(datetime.fromisoformat(doc.published.strip()))
     except ValueError:
         return None
 
@@ -502,7 +499,7 @@ def choose_canonical(members: list[Document], texts: _Texts, config: DedupConfig
         return compare(texts(m), texts(longest)).containment >= config.containment_threshold
 
     def order(m: Document) -> tuple:
-        return (m.attribution is not None, _published(m) or _NEVER, _utc(m.fetched_at), m.id)
+        return (m.attribution is not None, _published(m) or _NEVER, as_utc(m.fetched_at), m.id)
 
     ranked = sorted(members, key=order)
     first_group = [m for m in ranked if (m.attribution is not None) == (ranked[0].attribution is not None)]
@@ -513,13 +510,7 @@ def _previous_version(conn: Connection, store: Store, doc: Document) -> Document
     # The version this document supersedes (ingest marks it not-latest first).
     if doc.version <= 1:
         return None
-    row_id = conn.execute(
-        select(documents.c.id)
-        .where(documents.c.url_key == doc.url_key, documents.c.is_latest.is_(False))
-        .order_by(documents.c.id.desc())
-        .limit(1)
-    ).scalar()
-    return store.get_document(row_id, conn) if row_id is not None else None
+    return store.previous_version(conn, doc.url_key)
 
 
 def _candidates(conn: Connection, store: Store, doc: Document, fp: Fingerprint) -> list[Document]:
