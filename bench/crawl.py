@@ -191,7 +191,7 @@ def main() -> None:
             cpu_extract.append(stats.cpu_extract_s / stats.fetched * 1000)
             print(f"  repeat {repeat + 1}: crawl {stats.fetched} pages in {seconds:.1f} s "
                   f"(stored {stats.stored}, copies {stats.copies}, rejected {stats.rejected}, "
-                  f"errors {stats.errors}); bare {bare_rates[-1]:.1f} pages/s; "
+                  f"failed {stats.failed}); bare {bare_rates[-1]:.1f} pages/s; "
                   f"ingest {ingest_rates[-1]:.1f} pages/s", flush=True)
     crawl, bare, ingest = (statistics.median(r) for r in (crawl_rates, bare_rates, ingest_rates))
     print(f"site: {args.pages} article pages, {size / 1024:.0f} kB each on average; {available_cores()} cores")

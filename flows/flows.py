@@ -29,6 +29,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from crawler.ingest.outcomes import COPY, FAILED, REJECTED, STORED, UNCHANGED
 from flows.settings import Settings
 from storage.store import default_database_url
 
@@ -182,21 +183,21 @@ def crawl_counts(stats: CrawlStats) -> dict[str, Any]:
         "rejected": sum(stats.rejected.values()),
     }
     counts.update({f"rejected: {reason}": n for reason, n in sorted(stats.rejected.items())})
-    counts["errors"] = sum(stats.errors.values())
-    counts.update({f"errors: {reason}": n for reason, n in sorted(stats.errors.items())})
+    counts["failed"] = sum(stats.failed.values())
+    counts.update({f"failed: {reason}": n for reason, n in sorted(stats.failed.items())})
     counts["duration (s)"] = round(stats.duration_s, 1)
     counts["pages/s"] = round(stats.pages_per_s, 1)
     return counts
 
 
 def ingest_counts(results: list[IngestResult]) -> dict[str, Any]:
-    """Outcomes of an ad-hoc ingest, plus rejections and errors by reason."""
+    """Outcomes of an ad-hoc ingest, plus rejections and failures by reason."""
     outcomes = Counter(r.outcome for r in results)
     counts: dict[str, Any] = {"urls": len(results)}
-    counts.update({o: outcomes.get(o, 0) for o in ("stored", "copy", "unchanged", "rejected", "error")})
+    counts.update({o: outcomes.get(o, 0) for o in (STORED, COPY, UNCHANGED, REJECTED, FAILED)})
     for r in results:
-        if r.outcome in ("rejected", "error"):
-            key = f"{r.outcome}: {_reason_code(r.reason)}"
+        if r.outcome in (REJECTED, FAILED):
+            key = f"{r.outcome}: {r.reason_code or 'unknown'}"
             counts[key] = counts.get(key, 0) + 1
     return counts
 
@@ -206,11 +207,6 @@ def snapshot_counts(info: SnapshotInfo) -> dict[str, Any]:
     return {"version": info.version, "path": str(info.path),
             "incremental since": info.since or "-", "canonical only": info.canonical_only,
             **{f"rows: {k}": v for k, v in info.rows.items()}}
-
-
-def _reason_code(reason: str | None) -> str:
-    # "not_html: content type application/json" -> "not_html"
-    return (reason or "unknown").split(":", 1)[0].strip()
 
 
 # -- the flows ---------------------------------------------------------------

@@ -17,8 +17,10 @@ class FetchRecord:
     etag: str | None = None
     last_modified: str | None = None
     content_hash: str | None = None  # sha256 of the raw body
-    outcome: str = "error"  # stored | copy | unchanged | not_modified | rejected | error
-    reason: str | None = None  # why it was rejected or failed
+    # stored | copy | unchanged | rejected | failed (crawler.ingest.outcomes);
+    # stores written by earlier releases also hold not_modified and error.
+    outcome: str = "failed"
+    reason: str | None = None  # "code: detail", why it was unchanged, rejected or failed
     document_id: int | None = None
     source: str | None = None
     run_id: int | None = None

@@ -247,11 +247,12 @@ def test_public_addresses_pass(address):
     assert check_address(address, 443) == [address]
 
 
-def test_connection_refused_is_a_fetch_error():
+def test_connection_refused_is_named_as_a_crawl_names_it():
     with Site() as gone:
         url = gone.url("/a.html")
     error = rejected(url)
-    assert error.reason == "fetch_error" and url.rsplit("/", 1)[0] in error.detail
+    assert error.reason == "connection_refused" and url.rsplit("/", 1)[0] in error.detail
+    assert error.outcome == "failed"
 
 
 def test_conditional_request_gets_304_as_an_empty_page(site):

@@ -132,7 +132,7 @@ def test_crawl_source_flow_crawls_and_leaves_a_table_of_counts(prefect_api, site
 
     table = _table(_artifacts(state.state_details.flow_run_id)["crawl-town"])
     assert table == counts
-    for key in ("fetched", "stored", "copies", "unchanged", "rejected", "errors", "duration (s)", "pages/s"):
+    for key in ("fetched", "stored", "copies", "unchanged", "rejected", "failed", "duration (s)", "pages/s"):
         assert key in table
     logs = _run_logs(state.state_details.flow_run_id)
     assert any("crawl of town done: fetched" in entry.message for entry in logs)
@@ -224,14 +224,14 @@ def test_ingest_urls_runs_the_flow_when_prefect_is_configured(use_prefect, site,
     urls = [site.url("/a.html"), site.url("/missing.html")]
     results = ingest_urls(urls, Settings.resolve(data_dir), allow_private=True)
     assert [r.url for r in results] == urls
-    assert results[1].outcome in ("rejected", "error") and results[1].reason
+    assert results[1].outcome in ("rejected", "failed") and results[1].reason
 
     run = _newest_run("ingest-url")
     assert run is not None and run.state.is_completed()
     assert run.parameters["urls"] == urls and run.parameters["allow_private"] is True
     table = _table(_artifacts(run.id)["ingest-url"])
     assert table["urls"] == 2
-    assert sum(table[o] for o in ("stored", "copy", "unchanged", "rejected", "error")) == 2
+    assert sum(table[o] for o in ("stored", "copy", "unchanged", "rejected", "failed")) == 2
     assert any(line.message == results[1].line() for line in _run_logs(run.id))
 
 

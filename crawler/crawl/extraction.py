@@ -12,42 +12,30 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.util
 import threading
-import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
 
 from crawler.crawl.process import process_context
 from crawler.crawl.workers import WorkerPool
-from crawler.ingest.ingest import IngestConfig, commit, page_hash, prepare
+from crawler.ingest.ingest import IngestConfig, IngestResult, ingest_page
+from crawler.ingest.outcomes import recorded
 from crawler.ingest.records import Page
 from storage.archive import Archive
 from storage.records import FetchRecord
 from storage.store import Store
 
 
-def _timed(fn: Callable, *args, **kwargs) -> tuple[Any, float]:
-    """fn's result and the seconds it took where it ran (an extraction
-    process): the crawl log's stats then say where the time went."""
-    start = time.perf_counter()
-    return fn(*args, **kwargs), time.perf_counter() - start
-
-
 @dataclass
 class Ingested:
     """What an extraction process did with a page, for the crawl to count:
-    `counted` is the counter (and reason) to add. `log` is the fetch record
-    of a page whose body is the same as last time, for the crawl's batched
-    fetch log; `extracted` says the page went through extraction, and
-    `failure` is the traceback of a commit that failed (its reason is
-    "store_error")."""
+    the `result` of `ingest_page`, and the fetch records it left for the
+    crawl's batched fetch log (`deferred`: pages that needed no
+    transaction). When the store failed, `failure` holds the traceback
+    instead (the page counts as failed, store_error)."""
 
-    counted: tuple[str, ...]
-    log: FetchRecord | None = None
-    extracted: bool = False
-    extract_seconds: float = 0.0
-    commit_seconds: float = 0.0
+    result: IngestResult | None = None
+    deferred: list[FetchRecord] = field(default_factory=list)
     failure: str | None = None
 
 
@@ -71,30 +59,18 @@ def _store_of_this_process(database_url: str | None, data_dir: str) -> tuple[Sto
 
 def ingest_in_worker(page: Page, config: IngestConfig, database_url: str | None, data_dir: str,
                      run_id: int | None) -> Ingested:
-    """A page's whole ingest, in an extraction process: the same-body check,
-    then `prepare` and `commit` (one transaction: a kill at any moment leaves
-    no half-written document). An error in the check propagates; a failed
-    commit comes back as `failure`, the page having been extracted."""
+    """A page's whole ingest, in an extraction process, through the one entry
+    point every path takes (`crawler.ingest.ingest.ingest_page`: the
+    same-body check, then extraction and one transaction; a kill at any
+    moment leaves no half-written document). Never raises: a store that
+    fails comes back as `failure`."""
     store, archive = _store_of_this_process(database_url, data_dir)
-    if not page.first_fetch:  # a query a page; a fifth of a millisecond the first crawl of a site does without
-        counted, record = same_as_last_fetch(store, page, run_id)
-        if record is not None:
-            return Ingested(counted, log=record)
-    prepared, extract_seconds = _timed(prepare, page, config)
+    deferred: list[FetchRecord] = []
     try:
-        result, commit_seconds = _timed(commit, prepared, store, archive=archive, config=config, run_id=run_id)
+        result = ingest_page(page, store, archive=archive, config=config, run_id=run_id, log=deferred.append)
     except Exception:
-        return Ingested(("errors", "store_error"), extracted=True, extract_seconds=extract_seconds,
-                        failure=traceback.format_exc())
-    if result.outcome == "rejected" and prepared.rejection is not None:
-        counted = ("rejected", prepared.rejection.reason)
-    elif result.outcome == "copy":
-        counted = ("copies",)
-    elif result.outcome in ("stored", "unchanged"):
-        counted = (result.outcome,)
-    else:
-        counted = ("errors", result.reason or result.outcome)
-    return Ingested(counted, extracted=True, extract_seconds=extract_seconds, commit_seconds=commit_seconds)
+        return Ingested(failure=traceback.format_exc())
+    return Ingested(result, deferred)
 
 
 def already_committed(store: Store, page: Page) -> Ingested | None:
@@ -104,39 +80,9 @@ def already_committed(store: Store, page: Page) -> Ingested | None:
     last = store.last_fetch(page.url)
     if last is None or last.fetched_at != page.fetched_at:
         return None
-    reason = (last.reason or last.outcome).split(":", 1)[0]
-    counted = {"stored": ("stored",), "copy": ("copies",), "unchanged": ("unchanged",),
-               "rejected": ("rejected", reason)}.get(last.outcome, ("errors", reason))
-    return Ingested(counted, extracted=True)
-
-
-def same_as_last_fetch(store: Store, page: Page, run_id: int | None) -> tuple[tuple[str, ...], FetchRecord | None]:
-    """Same raw body as the last fetch of this URL: the fetch record to
-    write instead of extracting, and what to count. "unchanged" when that
-    fetch made a document; rejected for the same reason when it did not
-    (extraction is deterministic). ((), None) when the page must be
-    extracted. One query for a page never seen before."""
-    last = store.last_fetch(page.url)
-    if last is None:
-        return (), None
-    digest = page_hash(page.body)
-    if last.document_id is None and last.outcome != "rejected":
-        # The newest attempt failed (timeout, 5xx): compare with the last good one.
-        last = store.last_fetch(page.url, with_document=True)
-    if last is None or last.content_hash != digest:
-        return (), None
-    record = FetchRecord(
-        url=page.url, final_url=page.final_url, status=page.status, etag=page.headers.get("etag"),
-        last_modified=page.headers.get("last-modified"), content_hash=digest, fetched_at=page.fetched_at,
-        source=page.source, run_id=run_id)
-    if last.document_id is not None:
-        record.outcome, record.reason, record.document_id = "unchanged", "same body as the last fetch", \
-            last.document_id
-        return ("unchanged",), record
-    if last.outcome == "rejected" and last.reason:
-        record.outcome, record.reason = "rejected", last.reason
-        return ("rejected", last.reason.split(":", 1)[0]), record
-    return (), None
+    outcome, _ = recorded(last)
+    return Ingested(IngestResult(url=page.url, outcome=outcome, reason=last.reason, document_id=last.document_id,
+                                 fetch=last, extracted=True))
 
 
 # Extraction processes forked by `prestart_extraction_pool`, for the pipeline to take.

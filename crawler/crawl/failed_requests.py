@@ -11,11 +11,11 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawler.crawl.failures import Failed, classify
+from crawler.crawl.failures import classify
 from crawler.crawl.history import RecentlyFetched
 from crawler.crawl.meta import KIND, LAST_FETCH, ROBOTS, requested_url
 from crawler.crawl.pipeline import IngestPipeline
-from crawler.ingest.records import Skipped
+from crawler.ingest.records import Rejected, Skipped
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -30,10 +30,11 @@ def _no_robots_txt(failure: Failure, request: Request) -> bool:
 
 
 class RecordingErrback:
-    """Wraps a request's errback: the failure is recorded once, with its
-    reason, and the spider's own errback, if any, still runs. If the spider's
-    errback yields a `Skipped` for the same URL, that item is the record (it
-    gets the reason code named by `classify`, its own words kept in the detail)."""
+    """Wraps a request's errback: the failure is recorded once, with the
+    reason `classify` names, and the spider's own errback, if any, still
+    runs. If the spider's errback yields a `Skipped` for the same URL (named
+    by the same `classify`), that item is the record, under the URL first
+    asked for."""
 
     def __init__(self, original: Callable | None, outcomes: OutcomeMiddleware):
         self.original = original
@@ -50,17 +51,12 @@ class RecordingErrback:
         output = list(self.original(failure) or []) if self.original else []
         if _no_robots_txt(failure, request):
             return output  # a site without robots.txt: nothing failed
-        failed = classify(failure, request, self.outcomes.max_bytes)
         url = requested_url(request)
         theirs = [o for o in output if isinstance(o, Skipped) and o.url in (url, request.url)]
         for skipped in theirs:
-            # One record per failure, under the URL first asked for, with the
-            # reason code named here (the same for every kind of request).
-            skipped.url, skipped.reason = url, failed.reason
-            skipped.status = failed.status or skipped.status
-            skipped.detail = f"{failed.detail} ({skipped.detail})" if skipped.detail else failed.detail
+            skipped.url = url  # one record per failure, under the URL first asked for
         if not theirs:
-            self.outcomes.pipeline.record_soon(url, failed)
+            self.outcomes.pipeline.record_soon(url, classify(failure, request, self.outcomes.max_bytes))
         return output
 
 
@@ -106,13 +102,12 @@ class OutcomeMiddleware:
     def request_dropped(self, request: Request, spider: Spider) -> None:
         chain = request.meta.get("redirect_urls")
         if chain:
-            self.pipeline.record_soon(chain[0], Failed(
-                "rejected", "redirect_to_seen_url",
-                f"redirects to {request.url}, already fetched in this crawl"))
+            self.pipeline.record_soon(chain[0], Rejected(
+                "redirect_to_seen_url", f"redirects to {request.url}, already fetched in this crawl"))
 
     def process_spider_exception(self, response: Response, exception: Exception) -> None:
         if isinstance(exception, (HttpError, CloseSpider)):
             return None  # the request's errback has it / the spider ends on purpose
-        self.pipeline.record_soon(requested_url(response.request) if response.request else response.url, Failed(
-            "error", "spider_error", f"{type(exception).__name__}: {exception}", response.status))
+        self.pipeline.record_soon(requested_url(response.request) if response.request else response.url, Rejected(
+            "spider_error", f"{type(exception).__name__}: {exception}", response.status))
         return None

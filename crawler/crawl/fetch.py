@@ -3,7 +3,7 @@
 `fetch(url, config)` returns a `Page` (headers lower-cased, body decompressed,
 `final_url` after redirects, `fetched_at` in UTC) or raises
 `Rejected(reason, detail)`; it raises nothing else, whatever the input. The
-reasons are stable codes, counted per run:
+reasons are codes of `crawler.ingest.outcomes`, the same a crawl records:
 
 - `bad_url`: not an absolute http/https URL (the input, or a redirect target).
 - `private_address`: the host resolves to a private, loopback, link-local,
@@ -24,8 +24,9 @@ reasons are stable codes, counted per run:
 - `too_many_redirects`, `redirect_loop`: as named; limit `max_redirects`.
 - `http_status`: a 4xx/5xx answer, or a 3xx without a Location; the detail
   starts with "HTTP <status>".
-- `fetch_error`: the host does not resolve, refuses the connection, or breaks
-  the protocol; the detail carries the underlying message.
+- `dns_error`, `connection_refused`, `connection_error`: the host does not
+  resolve, refuses the connection, or the connection breaks (or the server
+  breaks the protocol); the detail carries the underlying message.
 
 A 304 to a conditional request (`etag` / `last_modified`) comes back as a Page
 with status 304 and an empty body.
@@ -44,6 +45,7 @@ import httpcore
 import httpx
 from protego import Protego
 
+from crawler.ingest.outcomes import FAILED
 from crawler.ingest.records import Page, Rejected
 from storage.utc import utc_now
 
@@ -104,11 +106,11 @@ def check_address(host: str, port: int) -> list[str]:
 
     Raises Rejected("private_address") naming the first address that is
     private, loopback, link-local, reserved, multicast or unspecified, and
-    Rejected("fetch_error") if the name does not resolve."""
+    Rejected("dns_error") if the name does not resolve."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise Rejected("fetch_error", f"{host} does not resolve: {exc}") from exc
+        raise Rejected("dns_error", f"{host} does not resolve: {exc}") from exc
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     for address in addresses:
         kind = _non_public_kind(ipaddress.ip_address(address))
@@ -233,8 +235,20 @@ def _request(client: httpx.Client, url: httpx.URL, deadline: float, headers: dic
             response.close()
     except httpx.TimeoutException as exc:
         raise Rejected("timeout", f"{url}: {type(exc).__name__} {exc}") from exc
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise Rejected("fetch_error", f"{url}: {type(exc).__name__}: {exc}") from exc
+    except httpx.InvalidURL as exc:
+        raise Rejected("bad_url", f"{url}: {exc}") from exc
+    except httpx.HTTPError as exc:
+        raise Rejected(_failure_reason(exc), f"{url}: {type(exc).__name__}: {exc}") from exc
+
+
+def _failure_reason(exc: httpx.HTTPError) -> str:
+    """The reason code of a transport failure: refused, or broken."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection_refused"
+        cause = cause.__cause__ or cause.__context__
+    return "connection_error" if isinstance(exc, httpx.TransportError) else "download_error"
 
 
 def _status_detail(page: Page) -> str:
@@ -338,7 +352,7 @@ def _fetch_robots(client: httpx.Client, origin: str, config: FetchConfig, deadli
     except Rejected as exc:
         # Not an answer about robots.txt but about reaching it: the page's own
         # fetch fails the same way, and nothing is cached.
-        if exc.reason in ("timeout", "fetch_error", "private_address"):
+        if exc.outcome == FAILED or exc.reason == "private_address":
             raise Rejected(exc.reason, f"robots.txt: {exc.detail}") from exc
         if exc.reason == "too_large":  # larger than any page we would take: not a robots.txt
             return _Robots(Protego.parse(_DISALLOW_ALL), now + ROBOTS_ERROR_TTL, f"{robots_url} is too large")

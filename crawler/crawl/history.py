@@ -15,6 +15,8 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 
 from crawler.crawl.meta import FIRST_FETCH, LAST_FETCH, is_article_request, requested_url
+from crawler.crawl.stats import stat_key
+from crawler.ingest.outcomes import SKIPPED
 from storage.records import FetchRecord
 from storage.store import Store
 from storage.utc import utc_now
@@ -34,7 +36,7 @@ class FetchHistoryMiddleware:
     """Looks each article page up in the fetch history before it is requested.
 
     Stored and confirmed within WIRECRAWL_RECRAWL_INTERVAL_HOURS: not
-    requested (counted as skipped_recent). Otherwise the stored validators are
+    requested (counted as skipped: recently_fetched). Otherwise the stored validators are
     sent, so an unchanged page costs a 304 and nothing else.
 
     The source's own history (up to WIRECRAWL_HISTORY_PRELOAD_MAX URLs) is
@@ -102,7 +104,7 @@ class FetchHistoryMiddleware:
         if last is None:
             return  # not in this source's history: looked up before download
         if self._fresh(last):
-            self.stats.inc_value("wirecrawl/skipped_recent")
+            self.stats.inc_value(stat_key(SKIPPED, "recently_fetched"))
             raise RecentlyFetched("within the recrawl interval")  # Scrapy drops it unscheduled
         request.meta[LAST_FETCH] = last
 
@@ -120,7 +122,7 @@ class FetchHistoryMiddleware:
             last = await asyncio.get_running_loop().run_in_executor(self.readers, lookup)
             request.meta[LAST_FETCH] = last
             if last is not None and self._fresh(last):
-                self.stats.inc_value("wirecrawl/skipped_recent")
+                self.stats.inc_value(stat_key(SKIPPED, "recently_fetched"))
                 raise RecentlyFetched(f"stored {last.fetched_at:%Y-%m-%d %H:%M} UTC, within the recrawl interval")
         last = request.meta[LAST_FETCH]
         if last is not None:

@@ -15,12 +15,13 @@ Where the work runs, so the reactor only downloads:
 - the fetch log of what makes no document (unchanged, 304, failures) on one
   thread of the crawl process, written in batches.
 
-A page whose raw body equals the last fetch of its URL is not extracted
-again: it is `unchanged` when that fetch made a document, and rejected for
-the same reason when it did not (extraction is deterministic).
+The extraction processes call the one ingest entry point
+(`crawler.ingest.ingest.ingest_page`), as an ad-hoc ingest does: a page whose
+raw body equals the last fetch of its URL is not extracted again. A 304 is
+answered here, in the crawl process, with the same `not_modified`.
 
-Counts go to Scrapy's stats under `wirecrawl/…`; `crawler.crawl.stats.CrawlStats`
-is built from them.
+Counts go to Scrapy's stats under `stat_key(outcome, reason)`;
+`crawler.crawl.stats.CrawlStats` is built from them.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from crawler.crawl.extraction import (Ingested, already_committed, ingest_in_worker, take_prestarted_pool,
                                       worker_context)
-from crawler.crawl.failures import Failed
 from crawler.crawl.meta import LAST_FETCH, requested_url
 from crawler.crawl.settings import available_cores
+from crawler.crawl.stats import stat_key
 from crawler.crawl.workers import WorkerDied, WorkerPool
-from crawler.ingest.ingest import IngestConfig
+from crawler.ingest.ingest import IngestConfig, IngestResult, failure, not_modified
+from crawler.ingest.outcomes import FAILED
 from crawler.ingest.records import Page, Rejected, Skipped
 from storage.records import FetchRecord
 from storage.store import Store
@@ -55,14 +57,6 @@ logger = logging.getLogger(__name__)
 # after this many seconds (see IngestPipeline._log).
 LOG_BATCH = 64
 LOG_DELAY = 0.25
-
-# Reasons a fetch failed (counted as errors); any other reason is a rejection.
-ERROR_REASONS = {"timeout", "dns_error", "connection_refused", "connection_error", "data_loss",
-                 "download_error", "spider_error", "store_error", "extract_crashed"}
-
-
-def _is_error(reason: str) -> bool:
-    return reason in ERROR_REASONS or reason.startswith("http_")
 
 
 class IngestPipeline:
@@ -113,8 +107,7 @@ class IngestPipeline:
         if isinstance(item, Page):
             await self._guarded(self._ingest(item), item.url)
         elif isinstance(item, Skipped):
-            self._record(item.url, Failed("error" if _is_error(item.reason) else "rejected", item.reason,
-                                          item.detail, item.status))
+            self._record(item.url, Rejected(item.reason, item.detail, item.status))
         return item
 
     async def _guarded(self, work, url: str) -> None:
@@ -123,27 +116,30 @@ class IngestPipeline:
             await work
         except Exception:
             logger.exception("could not store the outcome of %s", url)
-            self._count("errors", "store_error")
+            self._count(FAILED, "store_error")
 
     async def _ingest(self, page: Page) -> None:
         self._count("fetched")
         page.source = page.source or self.source
-        if page.status == 304:
+        if page.status == 304:  # no trip to an extraction process for an empty answer
             last = await self._in_store(partial(self.store.last_fetch, page.url, with_document=True))
             self._not_modified(page.url, page.final_url, last)
             return
         done = await self._ingest_in_pool(page)
         if done is None:
             return
-        if done.extracted:
-            self._count("extracted")
-            self.stats.inc_value("wirecrawl/seconds/extract", done.extract_seconds, start=0.0)
-            self.stats.inc_value("wirecrawl/seconds/commit", done.commit_seconds, start=0.0)
         if done.failure is not None:
             logger.error("could not store the outcome of %s:\n%s", page.url, done.failure)
-        if done.log is not None:
-            self._log(done.log)
-        self._count(*done.counted)
+            self._count(FAILED, "store_error")
+            return
+        result = done.result
+        if result.extracted:
+            self._count("extracted")
+            self.stats.inc_value("wirecrawl/seconds/extract", result.extract_seconds, start=0.0)
+            self.stats.inc_value("wirecrawl/seconds/commit", result.commit_seconds, start=0.0)
+        for record in done.deferred:
+            self._log(record)
+        self._count(result.outcome, result.reason_code)
 
     async def _ingest_in_pool(self, page: Page) -> Ingested | None:
         pool = await self._extraction_pool()
@@ -160,8 +156,7 @@ class IngestPipeline:
                 return committed
             logger.error("extraction process died while extracting %s: %s", page.url, exc)
             self._count("extracted")
-            self._record(page.url, Failed("error", "extract_crashed", f"the extraction process died: {exc}",
-                                          page.status))
+            self._record(page.url, Rejected("extract_crashed", f"the extraction process died: {exc}", page.status))
             return None
 
     async def _extraction_pool(self) -> WorkerPool:
@@ -179,32 +174,26 @@ class IngestPipeline:
 
     # -- failures and 304s ---------------------------------------------------
 
-    def record_soon(self, url: str, failed: Failed) -> None:
+    def record_soon(self, url: str, why: Rejected) -> None:
         """Record a request that produced no page (called from middlewares and
         errbacks, which cannot wait)."""
-        self._record(url, failed)
+        self._record(url, why)
 
     def not_modified_soon(self, request: Request, response: Response) -> None:
         """Record a 304 to a conditional request: the stored document stands."""
         self._count("fetched")
         self._not_modified(requested_url(request), response.url, request.meta.get(LAST_FETCH))
 
-    def _record(self, url: str, failed: Failed) -> None:
-        self._count("errors" if failed.outcome == "error" else "rejected", failed.reason)
-        self._log(FetchRecord(url=url, fetched_at=utc_now(), status=failed.status, outcome=failed.outcome,
-                              reason=str(Rejected(failed.reason, failed.detail)), source=self.source,
-                              run_id=self.run_id))
+    def _record(self, url: str, why: Rejected) -> None:
+        self._logged(failure(url, why, fetched_at=utc_now(), source=self.source, run_id=self.run_id))
 
     def _not_modified(self, url: str, final_url: str | None, last: FetchRecord | None) -> None:
-        if last is None:
-            self._record(url, Failed("error", "http_304", "304 Not Modified to a request that was not "
-                                     "conditional", 304))
-            return
-        self._count("not_modified")
-        self._log(FetchRecord(url=url, final_url=final_url, status=304, etag=last.etag,
-                              last_modified=last.last_modified, content_hash=last.content_hash, fetched_at=utc_now(),
-                              outcome="not_modified", document_id=last.document_id, source=self.source,
-                              run_id=self.run_id))
+        self._logged(not_modified(url, last, fetched_at=utc_now(), final_url=final_url, source=self.source,
+                                  run_id=self.run_id))
+
+    def _logged(self, result: IngestResult) -> None:
+        self._count(result.outcome, result.reason_code)
+        self._log(result.fetch)
 
     # -- the fetch log: records that make no document, written in batches ----
 
@@ -244,4 +233,5 @@ class IngestPipeline:
         return await asyncio.get_running_loop().run_in_executor(self.writer, fn)
 
     def _count(self, what: str, reason: str | None = None) -> None:
-        self.stats.inc_value(f"wirecrawl/{what}/{reason}" if reason else f"wirecrawl/{what}")
+        """Count an outcome (with its reason code), or "fetched" / "extracted"."""
+        self.stats.inc_value(stat_key(what, reason))

@@ -29,6 +29,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.crawl.discovery import (Limits, Listing, Scope, TrapGuard, Unreadable, read_feed, read_sitemap,
                                      sitemaps_in_robots)
+from crawler.crawl.failures import classify
 from crawler.crawl.meta import FEED, FEED_INFO, FIRST_FETCH, KIND, PAGE, ROBOTS, SITEMAP, SITEMAP_INFO, START
 from crawler.crawl.sources import Source
 from crawler.ingest.records import Page, Skipped
@@ -232,27 +233,25 @@ class SiteSpider(scrapy.Spider):
     # -- failures ------------------------------------------------------------
 
     def on_error(self, failure) -> Iterator[Any]:
-        """A request that failed becomes a Skipped: an HTTP error status
-        (when Scrapy's HttpErrorMiddleware filters it), a download error, or
-        robots.txt forbidding it. Any other IgnoreRequest is only counted:
-        the middleware that raised it (recrawl interval, offsite filter)
-        decided on purpose and records its own reason."""
+        """A request that failed becomes a Skipped, with the reason
+        `classify` names (the one the crawl's errback records): an HTTP error
+        status (when Scrapy's HttpErrorMiddleware filters it), a download
+        error, or robots.txt forbidding it. A robots.txt that answers 4xx is
+        no failure: the site has none. Any other IgnoreRequest is only
+        counted: the middleware that raised it (recrawl interval, offsite
+        filter) decided on purpose and records its own reason."""
         request = failure.request
         kind = request.meta.get(KIND)
-        if failure.check(HttpError):
-            status = failure.value.response.status
-            if kind == ROBOTS and status < 500:
-                self._count("robots_missing")
-                return
-            yield self._skipped(request.url, "http_status", f"{kind} answered HTTP {status}", status)
-        elif failure.check(IgnoreRequest) and str(failure.value).startswith(ROBOTS_FORBIDDEN):
-            yield self._skipped(request.url, "robots_disallowed", f"{kind}: {failure.value}")
-        elif failure.check(IgnoreRequest):
+        if failure.check(HttpError) and kind == ROBOTS and failure.value.response.status < 500:
+            self._count("robots_missing")
+            return
+        ignored = failure.check(IgnoreRequest) and not failure.check(HttpError)  # HttpError is one too
+        if ignored and not str(failure.value).startswith(ROBOTS_FORBIDDEN):
             self._count("ignored_requests")
             self.logger.debug("%s ignored: %s", request.url, failure.value)
-        else:
-            yield self._skipped(request.url, "fetch_error",
-                                f"{kind}: {type(failure.value).__name__}: {failure.value}")
+            return
+        why = classify(failure, request, self.source.politeness.max_bytes)
+        yield self._skipped(request.url, why.reason, f"{why.detail} ({kind})", why.status)
 
     def _once(self, url: str, reason: str, detail: str, found_in: str) -> Iterator[Skipped]:
         # A trap is linked from many pages; record it once per crawl.

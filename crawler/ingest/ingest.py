@@ -10,17 +10,23 @@ process pool while the reactor keeps downloading:
   transaction decide unchanged / new version / new cluster / copy, write the
   document and its index rows, and record the fetch.
 
-`ingest_page` is the two in a row.
+`ingest_page` is the one entry point every path calls: it answers a 304 and
+a body seen before from the fetch history (`not_modified`, `same_body`),
+and runs the two halves for anything else. What can come of a page is named
+in `crawler.ingest.outcomes`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Callable
 
 from crawler.ingest.dedup import DedupConfig, Fingerprint, ensure_compatible, fingerprint, store_document
 from crawler.ingest.extract import ExtractConfig, extract
+from crawler.ingest.outcomes import COPY, REJECTED, STORED, UNCHANGED, code_of, current_reason, recorded
 from crawler.ingest.records import Article, Page, Rejected
 from crawler.ingest.urls import canonicalize
 from storage.archive import Archive, encode_record
@@ -52,23 +58,33 @@ class IngestResult:
     """What happened to one URL; `line()` is what the CLI prints."""
 
     url: str
-    outcome: str  # stored | copy | unchanged | rejected | error
-    reason: str | None = None
+    outcome: str  # one of crawler.ingest.outcomes.OUTCOMES
+    reason: str | None = None  # "code: detail", the code one of crawler.ingest.outcomes.REASONS
     document_id: int | None = None
     cluster_id: int | None = None
     duplicate_of_url: str | None = None
     similarity: float | None = None
     version: int | None = None
     joined: bool = False  # stored into a cluster that already had members
+    fetch: FetchRecord | None = None  # the fetch record of this URL
+    extracted: bool = False  # the page went through extraction
+    # Where the time went, for the crawl log's stats.
+    extract_seconds: float = 0.0
+    commit_seconds: float = 0.0
+
+    @property
+    def reason_code(self) -> str | None:
+        """The code of `reason` ("not_html: content type …" -> "not_html")."""
+        return code_of(self.reason)
 
     def line(self) -> str:
-        if self.outcome == "stored":
+        if self.outcome == STORED:
             extra = f", version {self.version}" if self.version and self.version > 1 else ""
             where = "canonical of cluster" if self.joined else "new cluster"
             return f"{self.url}: stored ({where} {self.cluster_id}{extra})"
-        if self.outcome == "copy":
+        if self.outcome == COPY:
             return f"{self.url}: stored as a copy of {self.duplicate_of_url} ({self.similarity:.2f})"
-        if self.outcome == "unchanged":
+        if self.outcome == UNCHANGED:
             return f"{self.url}: unchanged"
         return f"{self.url}: {self.outcome} ({self.reason})"
 
@@ -109,22 +125,71 @@ def _fetch_record(page: Page, prepared_hash: str | None, run_id: int | None) -> 
     )
 
 
+def failure(url: str, reason: Rejected, *, fetched_at: datetime, source: str | None = None,
+            run_id: int | None = None) -> IngestResult:
+    """A URL that produced no page at all (robots, timeout, bad address…):
+    rejected or failed as its reason code says, with the fetch record to
+    write in `fetch` (nothing is written here)."""
+    record = FetchRecord(url=url, fetched_at=fetched_at, status=reason.status, outcome=reason.outcome,
+                         reason=str(reason), source=source, run_id=run_id)
+    return IngestResult(url=url, outcome=record.outcome, reason=record.reason, fetch=record)
+
+
 def record_failure(store: Store, url: str, reason: Rejected, *, fetched_at: datetime,
-                   status: int | None = None, source: str | None = None, run_id: int | None = None,
-                   outcome: str = "rejected") -> IngestResult:
-    """Record a URL that produced no page at all (robots, timeout, bad address…)."""
-    store.record_fetch(FetchRecord(url=url, fetched_at=fetched_at, status=status, outcome=outcome,
-                                   reason=str(reason), source=source, run_id=run_id))
-    return IngestResult(url=url, outcome=outcome, reason=str(reason))
+                   source: str | None = None, run_id: int | None = None) -> IngestResult:
+    """Record a URL that produced no page at all (see `failure`)."""
+    result = failure(url, reason, fetched_at=fetched_at, source=source, run_id=run_id)
+    store.record_fetch(result.fetch)
+    return result
 
 
-def unchanged_since_last_fetch(store: Store, page: Page) -> FetchRecord | None:
-    """The previous fetch of this URL if it had the same raw body and made a
-    document: then nothing needs extracting."""
-    last = store.last_fetch(page.url, with_document=True)
-    if last is not None and last.content_hash == page_hash(page.body):
-        return last
-    return None
+def not_modified(url: str, last: FetchRecord | None, *, fetched_at: datetime, final_url: str | None = None,
+                 source: str | None = None, run_id: int | None = None) -> IngestResult:
+    """A 304 answer to a request for `url`. `last` is the fetch whose
+    validators the request sent: its document stands, `unchanged`
+    (not_modified). Without one the request was not conditional, and the 304
+    failed (http_status). The fetch record to write comes back in `fetch`;
+    nothing is written here."""
+    if last is None:
+        return failure(url, Rejected("http_status", "304 Not Modified to a request that was not conditional",
+                                     status=304), fetched_at=fetched_at, source=source, run_id=run_id)
+    record = FetchRecord(url=url, final_url=final_url, status=304, etag=last.etag,
+                         last_modified=last.last_modified, content_hash=last.content_hash, fetched_at=fetched_at,
+                         outcome=UNCHANGED, reason="not_modified", document_id=last.document_id, source=source,
+                         run_id=run_id)
+    return IngestResult(url=url, outcome=UNCHANGED, reason=record.reason, document_id=last.document_id,
+                        fetch=record)
+
+
+def same_body(store: Store, page: Page, run_id: int | None = None) -> IngestResult | None:
+    """What came of this very body last time, when the page's raw body is
+    byte for byte the one of the last fetch of its URL: `unchanged`
+    (same_body) when that fetch made or confirmed a document, rejected again
+    for the same reason when it was rejected (extraction is deterministic).
+    When the newest fetch failed (a timeout, a 5xx), the body is compared
+    with the last fetch that made a document. None when the page must be
+    extracted. The fetch record to write comes back in `fetch`; nothing is
+    written here. Reads histories written by earlier releases too."""
+    last = store.last_fetch(page.url)
+    if last is None:
+        return None
+    outcome, _ = recorded(last)
+    if last.document_id is None and outcome != REJECTED:
+        last = store.last_fetch(page.url, with_document=True)
+        if last is None:
+            return None
+    digest = page_hash(page.body)
+    if last.content_hash != digest:
+        return None
+    record = _fetch_record(page, digest, run_id)
+    if last.document_id is not None:
+        record.outcome, record.reason, record.document_id = UNCHANGED, "same_body", last.document_id
+    elif outcome == REJECTED and last.reason:
+        record.outcome, record.reason = REJECTED, current_reason(last.reason)
+    else:
+        return None
+    return IngestResult(url=page.url, outcome=record.outcome, reason=record.reason,
+                        document_id=record.document_id, fetch=record)
 
 
 def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
@@ -137,9 +202,9 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
         record.warc_file, record.warc_offset = archive.append(prepared.archive_record, page.fetched_at)
 
     if prepared.rejection is not None:
-        record.outcome, record.reason = "rejected", str(prepared.rejection)
+        record.outcome, record.reason = prepared.rejection.outcome, str(prepared.rejection)
         store.record_fetch(record)
-        return IngestResult(url=page.url, outcome="rejected", reason=str(prepared.rejection))
+        return IngestResult(url=page.url, outcome=record.outcome, reason=record.reason, fetch=record)
 
     article, fp = prepared.article, prepared.fingerprint
     assert article is not None and fp is not None
@@ -148,10 +213,10 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
     with store.write() as conn:
         previous = store.latest_for_url(url_key, conn)
         if previous is not None and previous.text_hash == fp.text_hash:
-            record.outcome, record.document_id = "unchanged", previous.id
+            record.outcome, record.reason, record.document_id = UNCHANGED, "same_text", previous.id
             store.record_fetch(record, conn)
-            return IngestResult(url=page.url, outcome="unchanged", document_id=previous.id,
-                                cluster_id=previous.cluster_id)
+            return IngestResult(url=page.url, outcome=UNCHANGED, reason=record.reason, document_id=previous.id,
+                                cluster_id=previous.cluster_id, fetch=record)
         if previous is not None:
             store.supersede(conn, previous.id)
         doc = Document(
@@ -175,7 +240,7 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
         )
         decision = store_document(conn, store, doc, fp, config.dedup)
         joined = decision.size > 1
-        record.outcome = "copy" if decision.matched_id is not None else "stored"
+        record.outcome = COPY if decision.matched_id is not None else STORED
         record.document_id = doc.id
         doc.fetch_id = store.record_fetch(record, conn)
         store.link_fetch(conn, doc.id, doc.fetch_id)
@@ -188,19 +253,41 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
         similarity=decision.similarity,
         version=doc.version,
         joined=joined,
+        fetch=record,
     )
 
 
 def ingest_page(page: Page, store: Store, *, archive: Archive | None = None,
-                config: IngestConfig = IngestConfig(), run_id: int | None = None) -> IngestResult:
-    """Turn one fetched page into a stored document (or a recorded rejection).
+                config: IngestConfig = IngestConfig(), run_id: int | None = None,
+                log: Callable[[FetchRecord], None] | None = None) -> IngestResult:
+    """Turn one fetched page into a stored document, or record why not: the
+    entry point of every path (a crawl's extraction processes, an ad-hoc
+    URL, a saved page).
 
-    A page whose raw body is byte-identical to the last stored fetch of the
-    same URL is `unchanged` without extraction."""
-    last = unchanged_since_last_fetch(store, page)
-    if last is not None:
-        record = _fetch_record(page, last.content_hash, run_id)
-        record.outcome, record.document_id = "unchanged", last.document_id
-        store.record_fetch(record)
-        return IngestResult(url=page.url, outcome="unchanged", document_id=last.document_id)
-    return commit(prepare(page, config), store, archive=archive, config=config, run_id=run_id)
+    - A 304 is `unchanged` when the store holds the document whose
+      validators were sent (`not_modified`).
+    - A page whose raw body is the last fetch's is not extracted again
+      (`same_body`), unless `page.first_fetch` says the store never fetched
+      its URL.
+    - Anything else is extracted and fingerprinted (`prepare`), then stored
+      in one transaction (`commit`).
+
+    The fetch record of the first two cases goes to `log` when given (a crawl
+    writes them in batches), else to the store at once. Never raises for a
+    bad page: it comes back rejected or failed with its reason. Database
+    errors propagate."""
+    if page.status == 304:
+        result = not_modified(page.url, store.last_fetch(page.url, with_document=True), fetched_at=page.fetched_at,
+                              final_url=page.final_url, source=page.source, run_id=run_id)
+    else:
+        result = None if page.first_fetch else same_body(store, page, run_id)
+    if result is not None:
+        (log or store.record_fetch)(result.fetch)
+        return result
+    started = time.perf_counter()
+    prepared = prepare(page, config)
+    extracted = time.perf_counter()
+    result = commit(prepared, store, archive=archive, config=config, run_id=run_id)
+    result.extracted = True
+    result.extract_seconds, result.commit_seconds = extracted - started, time.perf_counter() - extracted
+    return result

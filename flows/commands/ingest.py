@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from crawler.ingest.outcomes import FAILED, REJECTED
 from flows.app import app, settings
 
 console = Console()
@@ -43,7 +44,7 @@ def ingest(
         raise typer.BadParameter("give one or more URLs, or --html FILE --url URL")
     for result in results:
         console.print(result.line(), markup=False, highlight=False, soft_wrap=True)
-    if any(r.outcome in ("rejected", "error") for r in results):
+    if any(r.outcome in (REJECTED, FAILED) for r in results):
         raise typer.Exit(1)
 
 
