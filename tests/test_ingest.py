@@ -282,7 +282,8 @@ def test_a_fetch_history_written_by_an_earlier_release_is_read_under_todays_name
     rejection is repeated)."""
     from datetime import datetime, timedelta, timezone
 
-    from crawler.ingest.ingest import ingest_page, page_hash
+    from crawler.ingest.fetches import page_hash
+    from crawler.ingest.ingest import ingest_page
     from crawler.ingest.records import Page
     from storage.records import FetchRecord
 

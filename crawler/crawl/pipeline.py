@@ -18,7 +18,7 @@ Where the work runs, so the reactor only downloads:
 The extraction processes call the one ingest entry point
 (`crawler.ingest.ingest.ingest_page`), as an ad-hoc ingest does: a page whose
 raw body equals the last fetch of its URL is not extracted again. A 304 is
-answered here, in the crawl process, with the same `not_modified`.
+answered here, in the crawl process, by the same `not_modified_record`.
 
 Counts go to Scrapy's stats under `stat_key(outcome, reason)`;
 `crawler.crawl.stats.CrawlStats` is built from them.
@@ -39,8 +39,9 @@ from crawler.crawl.meta import LAST_FETCH, requested_url
 from crawler.crawl.settings import available_cores
 from crawler.crawl.stats import stat_key
 from crawler.crawl.workers import WorkerDied, WorkerPool
-from crawler.ingest.ingest import IngestConfig, IngestResult, failure, not_modified
-from crawler.ingest.outcomes import FAILED
+from crawler.ingest.fetches import failure_record, not_modified_record
+from crawler.ingest.ingest import IngestConfig
+from crawler.ingest.outcomes import FAILED, code_of
 from crawler.ingest.records import Page, Rejected, Skipped
 from storage.records import FetchRecord
 from storage.store import Store
@@ -185,15 +186,15 @@ class IngestPipeline:
         self._not_modified(requested_url(request), response.url, request.meta.get(LAST_FETCH))
 
     def _record(self, url: str, why: Rejected) -> None:
-        self._logged(failure(url, why, fetched_at=utc_now(), source=self.source, run_id=self.run_id))
+        self._logged(failure_record(url, why, fetched_at=utc_now(), source=self.source, run_id=self.run_id))
 
     def _not_modified(self, url: str, final_url: str | None, last: FetchRecord | None) -> None:
-        self._logged(not_modified(url, last, fetched_at=utc_now(), final_url=final_url, source=self.source,
-                                  run_id=self.run_id))
+        self._logged(not_modified_record(url, last, fetched_at=utc_now(), final_url=final_url, source=self.source,
+                                         run_id=self.run_id))
 
-    def _logged(self, result: IngestResult) -> None:
-        self._count(result.outcome, result.reason_code)
-        self._log(result.fetch)
+    def _logged(self, record: FetchRecord) -> None:
+        self._count(record.outcome, code_of(record.reason))
+        self._log(record)
 
     # -- the fetch log: records that make no document, written in batches ----
 

@@ -11,14 +11,13 @@ process pool while the reactor keeps downloading:
   document and its index rows, and record the fetch.
 
 `ingest_page` is the one entry point every path calls: it answers a 304 and
-a body seen before from the fetch history (`not_modified`, `same_body`),
-and runs the two halves for anything else. What can come of a page is named
-in `crawler.ingest.outcomes`.
+a body seen before from the fetch history (`crawler.ingest.fetches`), and
+runs the two halves for anything else. What can come of a page is named in
+`crawler.ingest.outcomes`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +25,9 @@ from typing import Callable
 
 from crawler.ingest.dedup import DedupConfig, Fingerprint, ensure_compatible, fingerprint, store_document
 from crawler.ingest.extract import ExtractConfig, extract
-from crawler.ingest.outcomes import COPY, REJECTED, STORED, UNCHANGED, code_of, current_reason, recorded
+from crawler.ingest.fetches import (failure_record, not_modified_record, page_hash, page_record,
+                                    same_body_record)
+from crawler.ingest.outcomes import COPY, STORED, UNCHANGED, code_of
 from crawler.ingest.records import Article, Page, Rejected
 from crawler.ingest.urls import canonicalize
 from storage.archive import Archive, encode_record
@@ -89,10 +90,6 @@ class IngestResult:
         return f"{self.url}: {self.outcome} ({self.reason})"
 
 
-def page_hash(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
-
-
 def prepare(page: Page, config: IngestConfig = IngestConfig()) -> Prepared:
     """Extract and fingerprint a page. Never raises for bad input: a page that
     cannot become a document comes back with `rejection` set."""
@@ -111,84 +108,18 @@ def prepare(page: Page, config: IngestConfig = IngestConfig()) -> Prepared:
     return prepared
 
 
-def _fetch_record(page: Page, prepared_hash: str | None, run_id: int | None) -> FetchRecord:
-    return FetchRecord(
-        url=page.url,
-        final_url=page.final_url,
-        status=page.status,
-        etag=page.headers.get("etag"),
-        last_modified=page.headers.get("last-modified"),
-        content_hash=prepared_hash,
-        fetched_at=page.fetched_at,
-        source=page.source,
-        run_id=run_id,
-    )
-
-
-def failure(url: str, reason: Rejected, *, fetched_at: datetime, source: str | None = None,
-            run_id: int | None = None) -> IngestResult:
-    """A URL that produced no page at all (robots, timeout, bad address…):
-    rejected or failed as its reason code says, with the fetch record to
-    write in `fetch` (nothing is written here)."""
-    record = FetchRecord(url=url, fetched_at=fetched_at, status=reason.status, outcome=reason.outcome,
-                         reason=str(reason), source=source, run_id=run_id)
-    return IngestResult(url=url, outcome=record.outcome, reason=record.reason, fetch=record)
-
-
 def record_failure(store: Store, url: str, reason: Rejected, *, fetched_at: datetime,
                    source: str | None = None, run_id: int | None = None) -> IngestResult:
-    """Record a URL that produced no page at all (see `failure`)."""
-    result = failure(url, reason, fetched_at=fetched_at, source=source, run_id=run_id)
-    store.record_fetch(result.fetch)
-    return result
+    """Record a URL that produced no page at all (robots, timeout, bad
+    address…): rejected or failed as the code of `reason` says."""
+    record = failure_record(url, reason, fetched_at=fetched_at, source=source, run_id=run_id)
+    store.record_fetch(record)
+    return _answered(record)
 
 
-def not_modified(url: str, last: FetchRecord | None, *, fetched_at: datetime, final_url: str | None = None,
-                 source: str | None = None, run_id: int | None = None) -> IngestResult:
-    """A 304 answer to a request for `url`. `last` is the fetch whose
-    validators the request sent: its document stands, `unchanged`
-    (not_modified). Without one the request was not conditional, and the 304
-    failed (http_status). The fetch record to write comes back in `fetch`;
-    nothing is written here."""
-    if last is None:
-        return failure(url, Rejected("http_status", "304 Not Modified to a request that was not conditional",
-                                     status=304), fetched_at=fetched_at, source=source, run_id=run_id)
-    record = FetchRecord(url=url, final_url=final_url, status=304, etag=last.etag,
-                         last_modified=last.last_modified, content_hash=last.content_hash, fetched_at=fetched_at,
-                         outcome=UNCHANGED, reason="not_modified", document_id=last.document_id, source=source,
-                         run_id=run_id)
-    return IngestResult(url=url, outcome=UNCHANGED, reason=record.reason, document_id=last.document_id,
-                        fetch=record)
-
-
-def same_body(store: Store, page: Page, run_id: int | None = None) -> IngestResult | None:
-    """What came of this very body last time, when the page's raw body is
-    byte for byte the one of the last fetch of its URL: `unchanged`
-    (same_body) when that fetch made or confirmed a document, rejected again
-    for the same reason when it was rejected (extraction is deterministic).
-    When the newest fetch failed (a timeout, a 5xx), the body is compared
-    with the last fetch that made a document. None when the page must be
-    extracted. The fetch record to write comes back in `fetch`; nothing is
-    written here. Reads histories written by earlier releases too."""
-    last = store.last_fetch(page.url)
-    if last is None:
-        return None
-    outcome, _ = recorded(last)
-    if last.document_id is None and outcome != REJECTED:
-        last = store.last_fetch(page.url, with_document=True)
-        if last is None:
-            return None
-    digest = page_hash(page.body)
-    if last.content_hash != digest:
-        return None
-    record = _fetch_record(page, digest, run_id)
-    if last.document_id is not None:
-        record.outcome, record.reason, record.document_id = UNCHANGED, "same_body", last.document_id
-    elif outcome == REJECTED and last.reason:
-        record.outcome, record.reason = REJECTED, current_reason(last.reason)
-    else:
-        return None
-    return IngestResult(url=page.url, outcome=record.outcome, reason=record.reason,
+def _answered(record: FetchRecord) -> IngestResult:
+    # What the fetch history answered, without extraction.
+    return IngestResult(url=record.url, outcome=record.outcome, reason=record.reason,
                         document_id=record.document_id, fetch=record)
 
 
@@ -197,7 +128,7 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
     """Store what `prepare` produced. Transactional: the document, its index
     rows, its cluster decision and its fetch record commit together or not at all."""
     page = prepared.page
-    record = _fetch_record(page, prepared.page_hash, run_id)
+    record = page_record(page, prepared.page_hash, run_id)
     if archive is not None and prepared.archive_record is not None:
         record.warc_file, record.warc_offset = archive.append(prepared.archive_record, page.fetched_at)
 
@@ -265,10 +196,10 @@ def ingest_page(page: Page, store: Store, *, archive: Archive | None = None,
     URL, a saved page).
 
     - A 304 is `unchanged` when the store holds the document whose
-      validators were sent (`not_modified`).
+      validators were sent (`not_modified_record`).
     - A page whose raw body is the last fetch's is not extracted again
-      (`same_body`), unless `page.first_fetch` says the store never fetched
-      its URL.
+      (`same_body_record`), unless `page.first_fetch` says the store never
+      fetched its URL.
     - Anything else is extracted and fingerprinted (`prepare`), then stored
       in one transaction (`commit`).
 
@@ -277,13 +208,14 @@ def ingest_page(page: Page, store: Store, *, archive: Archive | None = None,
     bad page: it comes back rejected or failed with its reason. Database
     errors propagate."""
     if page.status == 304:
-        result = not_modified(page.url, store.last_fetch(page.url, with_document=True), fetched_at=page.fetched_at,
-                              final_url=page.final_url, source=page.source, run_id=run_id)
+        record = not_modified_record(page.url, store.last_fetch(page.url, with_document=True),
+                                     fetched_at=page.fetched_at, final_url=page.final_url, source=page.source,
+                                     run_id=run_id)
     else:
-        result = None if page.first_fetch else same_body(store, page, run_id)
-    if result is not None:
-        (log or store.record_fetch)(result.fetch)
-        return result
+        record = None if page.first_fetch else same_body_record(store, page, run_id)
+    if record is not None:
+        (log or store.record_fetch)(record)
+        return _answered(record)
     started = time.perf_counter()
     prepared = prepare(page, config)
     extracted = time.perf_counter()
