@@ -50,8 +50,9 @@ def test_page_comes_back_with_our_user_agent_lowercased_headers_and_utc_time(sit
     assert page.headers["x-edition"] == "Morning" and "content-type" in page.headers
     assert page.fetched_at.tzinfo == timezone.utc
     agents = {r.path: r.headers["user-agent"] for r in site.requests}
-    assert agents == {"/robots.txt": "wirecrawl/0.1 (+https://ops.test/crawler)",
-                      "/a.html": "wirecrawl/0.1 (+https://ops.test/crawler)"}
+    # the crawl's own User-Agent (crawler.crawl.agent), naming the contact URL
+    agent = "wirecrawl/0.1.0 (news article crawler; +https://ops.test/crawler)"
+    assert agents == {"/robots.txt": agent, "/a.html": agent}
 
 
 def test_robots_disallowed_path_is_never_requested(site):

@@ -45,11 +45,11 @@ import httpcore
 import httpx
 from protego import Protego
 
+from crawler.crawl.agent import ROBOTS_TOKEN, user_agent
 from crawler.ingest.outcomes import FAILED
 from crawler.ingest.records import Page, Rejected
 from storage.utc import utc_now
 
-AGENT = "wirecrawl/0.1"
 # Operators should set contact_url to a page where site owners can reach them.
 DEFAULT_CONTACT_URL = "https://wirecrawl.invalid/contact"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -67,8 +67,8 @@ class FetchConfig:
     """How a page is fetched. Defaults are the polite, safe ones."""
 
     contact_url: str = DEFAULT_CONTACT_URL  # where a site owner can reach the operator
-    user_agent: str | None = None  # None: "wirecrawl/0.1 (+contact_url)"
-    robots_agent: str = "wirecrawl"  # the product token matched against robots.txt User-agent lines
+    user_agent: str | None = None  # None: wirecrawl's own, naming contact_url (crawler.crawl.agent)
+    robots_agent: str = ROBOTS_TOKEN  # the product token matched against robots.txt User-agent lines
     timeout: float = 20.0  # seconds for the whole fetch, robots.txt and redirects included
     max_bytes: int = 10 * 1024 * 1024  # on the wire and again after decompression
     max_redirects: int = 10
@@ -77,7 +77,7 @@ class FetchConfig:
 
     def __post_init__(self):
         if self.user_agent is None:
-            object.__setattr__(self, "user_agent", f"{AGENT} (+{self.contact_url})")
+            object.__setattr__(self, "user_agent", user_agent(self.contact_url))
 
 
 def fetch(url: str, config: FetchConfig = FetchConfig(), *, etag: str | None = None,

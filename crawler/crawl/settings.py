@@ -31,21 +31,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from crawler.crawl.sources import Politeness, Source
+from crawler.crawl.agent import ROBOTS_TOKEN, user_agent
+from crawler.crawl.sources import Source
 
-VERSION = "0.1.0"
-# The product token robots.txt groups are matched against ("User-agent: wirecrawl").
-ROBOTS_TOKEN = "wirecrawl"
 DEFAULT_SPIDER = "crawler.crawl.spider.SiteSpider"
-
-
-def user_agent(politeness: Politeness) -> str:
-    """The User-Agent header: the configured one, else wirecrawl's own naming
-    the contact URL so a site owner knows whom to ask."""
-    if politeness.user_agent:
-        return politeness.user_agent
-    contact = f"; +{politeness.contact_url}" if politeness.contact_url else ""
-    return f"wirecrawl/{VERSION} (news article crawler{contact})"
 
 
 def available_cores() -> int:
@@ -73,7 +62,7 @@ def crawl_settings(source: Source, *, database_url: str | None, data_dir: str | 
             "scrapy.extensions.remote_control.RemoteControl": None,
         },
         # Politeness.
-        "USER_AGENT": user_agent(p),
+        "USER_AGENT": user_agent(p.contact_url, p.user_agent),
         "ROBOTSTXT_OBEY": p.obey_robots,
         "ROBOTSTXT_PARSER": "scrapy.robotstxt.ProtegoRobotParser",
         "ROBOTSTXT_USER_AGENT": ROBOTS_TOKEN if not p.user_agent else None,
