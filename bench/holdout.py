@@ -43,7 +43,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 import trafilatura  # noqa: E402
 
 import holdout_pages as hp  # noqa: E402
-from crawler.ingest.ingest import IngestConfig, Prepared, commit, ingest_page, page_hash  # noqa: E402
+from crawler.ingest.config import IngestConfig  # noqa: E402
+from crawler.ingest.ingest import Prepared, commit, ingest_page, page_hash  # noqa: E402
 from crawler.ingest.records import Article, Page  # noqa: E402
 from storage.store import Store  # noqa: E402
 

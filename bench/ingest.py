@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import trafilatura  # noqa: E402
 
-from crawler.ingest.ingest import IngestConfig, ingest_page  # noqa: E402
+from crawler.ingest.config import IngestConfig  # noqa: E402
+from crawler.ingest.ingest import ingest_page  # noqa: E402
 from crawler.ingest.records import Page  # noqa: E402
 from flows.sampleweb.articles import ARTICLES  # noqa: E402
 from flows.sampleweb.copies import make_copy  # noqa: E402

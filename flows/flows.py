@@ -163,10 +163,10 @@ def snapshot(settings: Settings, out_dir: str, canonical_only: bool = False,
     artifacts and logs name it wherever they are read). The manifest records
     this process's dedup configuration; its `fingerprint_id` equals the store's
     `store_meta.dedup_config` when the clusters were made with it."""
-    from crawler.ingest.dedup import DedupConfig
+    from crawler.ingest.config import dedup_config
     from storage.snapshot import write_snapshot
 
-    config = DedupConfig()
+    config = dedup_config()
     with settings.open_store() as store:
         return write_snapshot(store, Path(out_dir).resolve(), canonical_only=canonical_only, since=since,
                               dedup_config={**asdict(config), "fingerprint_id": config.fingerprint_id()})

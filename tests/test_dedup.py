@@ -22,7 +22,8 @@ from crawler.ingest.dedup import (
     normalise,
     tokens,
 )
-from crawler.ingest.ingest import IngestConfig, IngestResult, Prepared, commit, page_hash
+from crawler.ingest.config import IngestConfig
+from crawler.ingest.ingest import IngestResult, Prepared, commit, page_hash
 from crawler.ingest.records import Article, Page
 from flows.sampleweb.articles import ARTICLES
 from flows.sampleweb.copies import KINDS, make_copy, seed_articles
@@ -451,6 +452,17 @@ _STORED_KEY_TEXTS = [
               f"du port après la tempête de l’hiver {1990 + i}." for i in range(30)),
      "4e2e103eb134740d", "2b531eeb3c93730f"),
 ]
+
+
+def test_the_settings_name_a_store_records_is_the_earlier_releases():
+    """A store records `fingerprint_id()` and refuses band keys made under
+    another: it must stay what earlier releases recorded, and thresholds
+    applied to stored texts (which change no band key) must not enter it."""
+    assert DedupConfig().fingerprint_id() == (
+        "v1;shingle=3;chargram=2;ids=crc32-mix64;full=16x3;lead=60:20x3;min=20;seed=1;"
+        "minhash=datasketch-affine32;bandkey=blake2b64;opening=10")
+    thresholds = replace(DedupConfig(), merge_jaccard=0.9, jaccard_threshold=0.6, excerpt_ratio=0.5)
+    assert thresholds.fingerprint_id() == DedupConfig().fingerprint_id()
 
 
 @pytest.mark.parametrize("text,text_hash,keys_digest", _STORED_KEY_TEXTS, ids=["digits", "japanese", "french"])

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from crawler.crawl.fetch import FetchConfig, fetch
-from crawler.ingest.ingest import IngestConfig, IngestResult, ingest_page, record_failure
+from crawler.ingest.config import IngestConfig
+from crawler.ingest.ingest import IngestResult, ingest_page, record_failure
 from crawler.ingest.records import Page, Rejected
 from crawler.ingest.urls import canonicalize
 from storage.archive import Archive
@@ -15,7 +16,7 @@ from storage.utc import utc_now
 
 
 def ingest_url(url: str, store: Store, *, archive: Archive | None = None,
-               fetch_config: FetchConfig = FetchConfig(), config: IngestConfig = IngestConfig(),
+               fetch_config: FetchConfig = FetchConfig(), config: IngestConfig | None = None,
                run_id: int | None = None, source: str | None = None) -> IngestResult:
     """Fetch `url` politely and ingest it. Never raises for a bad URL or a bad
     page: the outcome and its reason are recorded in the fetch history and
@@ -42,7 +43,7 @@ def ingest_url(url: str, store: Store, *, archive: Archive | None = None,
 
 
 def ingest_html_file(path: str | Path, url: str, store: Store, *, archive: Archive | None = None,
-                     config: IngestConfig = IngestConfig(), run_id: int | None = None) -> IngestResult:
+                     config: IngestConfig | None = None, run_id: int | None = None) -> IngestResult:
     """Ingest a saved HTML page as if it had been fetched from `url` now.
     Never raises for a bad URL (bad_url) or a file that cannot be read
     (unreadable_file): the outcome is recorded and returned."""

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from crawler.crawl.process import process_context
 from crawler.crawl.workers import WorkerPool
-from crawler.ingest.ingest import IngestConfig, IngestResult, ingest_page
+from crawler.ingest.config import IngestConfig
+from crawler.ingest.ingest import IngestResult, ingest_page
 from crawler.ingest.outcomes import recorded
 from crawler.ingest.records import Page
 from storage.archive import Archive

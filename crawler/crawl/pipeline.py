@@ -40,7 +40,7 @@ from crawler.crawl.settings import available_cores
 from crawler.crawl.stats import stat_key
 from crawler.crawl.workers import WorkerDied, WorkerPool
 from crawler.ingest.fetches import failure_record, not_modified_record
-from crawler.ingest.ingest import IngestConfig
+from crawler.ingest.config import ingest_config
 from crawler.ingest.outcomes import FAILED, code_of
 from crawler.ingest.records import Page, Rejected, Skipped
 from storage.records import FetchRecord
@@ -72,7 +72,7 @@ class IngestPipeline:
         self.database_url = s.get("WIRECRAWL_DATABASE_URL")
         self.data_dir = Path(s.get("WIRECRAWL_DATA_DIR") or "data")
         self.workers = s.getint("WIRECRAWL_EXTRACT_WORKERS") or available_cores()
-        self.config = IngestConfig()
+        self.config = ingest_config()
         self.store: Store | None = None
         self.pool: WorkerPool | None = None
         self._pool_ready: asyncio.Future | None = None

@@ -166,11 +166,13 @@ def _crawl_in_child(job: _Job, updates) -> None:
 def _check_store(job: _Job) -> None:
     """Refuse, before fetching anything, a store whose near-duplicate index was
     built with other dedup settings (every page would fail to commit)."""
+    # Imported here, in the crawl process: the program that starts crawls
+    # needs no dedup.
+    from crawler.ingest.config import dedup_config
     from crawler.ingest.dedup import ensure_compatible
-    from crawler.ingest.ingest import IngestConfig
 
     with Store(job.database_url, job.data_dir) as store:
-        ensure_compatible(store, IngestConfig().dedup)
+        ensure_compatible(store, dedup_config())
 
 
 def _crawl(job: _Job, updates) -> CrawlStats:

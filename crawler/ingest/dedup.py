@@ -138,6 +138,11 @@ class DedupConfig:
     # "Via" line and a sentence to a short story must not make the story
     # look like its excerpt.
     excerpt_ratio: float = 0.6
+    # Jaccard at which a new text counts as the same text as the fullest
+    # member of a cluster it matched: enough to say that two clusters it
+    # matches are one story, and merge them (`_clusters_to_join`). A text
+    # that is only a part of a story (an excerpt) merges none.
+    merge_jaccard: float = 0.8
     seed: int = 1
     scheme: str = "affine32"  # datasketch MinHash permutation scheme
 
@@ -550,11 +555,6 @@ def _verified(new: Shingled, fp: Fingerprint, candidates: list[Document], texts:
     return matches
 
 
-# Jaccard at which a document counts as the same text as a match, enough to
-# say that two clusters it matches are one story and merge them.
-MERGE_JACCARD = 0.8
-
-
 def _headline_overlap(a: str | None, b: str | None) -> float:
     """Jaccard of the words of two headlines (0.0 when either is missing)."""
     wa, wb = set(tokens(a or "")), set(tokens(b or ""))
@@ -595,7 +595,7 @@ def _clusters_to_join(conn: Connection, store: Store, new: Shingled, title: str 
             rel = compare(new, fuller, config.min_numbers)
             if rel.containment < config.containment_threshold:
                 continue  # matched a part of another story
-        if rel is None or rel.jaccard >= MERGE_JACCARD or len(fuller.all) <= len(new.all):
+        if rel is None or rel.jaccard >= config.merge_jaccard or len(fuller.all) <= len(new.all):
             covers.add(cid)
         else:
             parts.append((round(rel.containment, 1), _headline_overlap(title, fullest.title if fullest else None),

@@ -10,36 +10,30 @@ process pool while the reactor keeps downloading:
   transaction decide unchanged / new version / new cluster / copy, write the
   document and its index rows, and record the fetch.
 
-`ingest_page` is the one entry point every path calls: it answers a 304 and
-a body seen before from the fetch history (`crawler.ingest.fetches`), and
-runs the two halves for anything else. What can come of a page is named in
-`crawler.ingest.outcomes`.
+`ingest_page` is the two in a row.
+Every path calls it; it answers a 304 and a body fetched before from the
+fetch history first (`crawler.ingest.fetches`). What can come of a page is
+named in `crawler.ingest.outcomes`.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from crawler.ingest.dedup import DedupConfig, Fingerprint, ensure_compatible, fingerprint, store_document
-from crawler.ingest.extract import ExtractConfig, extract
+from crawler.ingest.config import IngestConfig, ingest_config
+from crawler.ingest.dedup import Fingerprint, ensure_compatible, fingerprint, store_document
+from crawler.ingest.extract import extract
 from crawler.ingest.fetches import (failure_record, not_modified_record, page_hash, page_record,
                                     same_body_record)
-from crawler.ingest.outcomes import COPY, STORED, UNCHANGED, code_of
+from crawler.ingest.outcomes import UNCHANGED, code_of
 from crawler.ingest.records import Article, Page, Rejected
 from crawler.ingest.urls import canonicalize
 from storage.archive import Archive, encode_record
 from storage.records import Document, FetchRecord
 from storage.store import Store
-
-
-@dataclass(frozen=True)
-class IngestConfig:
-    extract: ExtractConfig = field(default_factory=ExtractConfig)
-    dedup: DedupConfig = field(default_factory=DedupConfig)
-    archive_pages: bool = True
 
 
 @dataclass
@@ -79,20 +73,22 @@ class IngestResult:
         return code_of(self.reason)
 
     def line(self) -> str:
-        if self.outcome == STORED:
+        if self.outcome == "stored":
             extra = f", version {self.version}" if self.version and self.version > 1 else ""
             where = "canonical of cluster" if self.joined else "new cluster"
             return f"{self.url}: stored ({where} {self.cluster_id}{extra})"
-        if self.outcome == COPY:
+        if self.outcome == "copy":
             return f"{self.url}: stored as a copy of {self.duplicate_of_url} ({self.similarity:.2f})"
-        if self.outcome == UNCHANGED:
+        if self.outcome == "unchanged":
             return f"{self.url}: unchanged"
         return f"{self.url}: {self.outcome} ({self.reason})"
 
 
-def prepare(page: Page, config: IngestConfig = IngestConfig()) -> Prepared:
-    """Extract and fingerprint a page. Never raises for bad input: a page that
-    cannot become a document comes back with `rejection` set."""
+def prepare(page: Page, config: IngestConfig | None = None) -> Prepared:
+    """Extract and fingerprint a page (with `ingest_config()` unless told
+    otherwise). Never raises for bad input: a page that cannot become a
+    document comes back with `rejection` set."""
+    config = config or ingest_config()
     prepared = Prepared(page=page, page_hash=page_hash(page.body))
     if config.archive_pages and page.body:
         prepared.archive_record = encode_record(page.final_url or page.url, page.status, page.headers,
@@ -124,9 +120,10 @@ def _answered(record: FetchRecord) -> IngestResult:
 
 
 def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
-           config: IngestConfig = IngestConfig(), run_id: int | None = None) -> IngestResult:
+           config: IngestConfig | None = None, run_id: int | None = None) -> IngestResult:
     """Store what `prepare` produced. Transactional: the document, its index
     rows, its cluster decision and its fetch record commit together or not at all."""
+    config = config or ingest_config()
     page = prepared.page
     record = page_record(page, prepared.page_hash, run_id)
     if archive is not None and prepared.archive_record is not None:
@@ -171,7 +168,7 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
         )
         decision = store_document(conn, store, doc, fp, config.dedup)
         joined = decision.size > 1
-        record.outcome = COPY if decision.matched_id is not None else STORED
+        record.outcome = "copy" if decision.matched_id is not None else "stored"
         record.document_id = doc.id
         doc.fetch_id = store.record_fetch(record, conn)
         store.link_fetch(conn, doc.id, doc.fetch_id)
@@ -189,24 +186,16 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
 
 
 def ingest_page(page: Page, store: Store, *, archive: Archive | None = None,
-                config: IngestConfig = IngestConfig(), run_id: int | None = None,
+                config: IngestConfig | None = None, run_id: int | None = None,
                 log: Callable[[FetchRecord], None] | None = None) -> IngestResult:
-    """Turn one fetched page into a stored document, or record why not: the
-    entry point of every path (a crawl's extraction processes, an ad-hoc
-    URL, a saved page).
+    """Turn one fetched page into a stored document (or a recorded rejection),
+    on every path: a crawl's extraction processes, an ad-hoc URL, a saved page.
 
-    - A 304 is `unchanged` when the store holds the document whose
-      validators were sent (`not_modified_record`).
-    - A page whose raw body is the last fetch's is not extracted again
-      (`same_body_record`), unless `page.first_fetch` says the store never
-      fetched its URL.
-    - Anything else is extracted and fingerprinted (`prepare`), then stored
-      in one transaction (`commit`).
-
-    The fetch record of the first two cases goes to `log` when given (a crawl
-    writes them in batches), else to the store at once. Never raises for a
-    bad page: it comes back rejected or failed with its reason. Database
-    errors propagate."""
+    A 304, and a page whose raw body is the last fetch's (unless
+    `page.first_fetch`), are answered from the fetch history without
+    extraction (`crawler.ingest.fetches`); their record goes to `log` when
+    given (a crawl writes them in batches), else to the store. Never raises
+    for a bad page; database errors propagate."""
     if page.status == 304:
         record = not_modified_record(page.url, store.last_fetch(page.url, with_document=True),
                                      fetched_at=page.fetched_at, final_url=page.final_url, source=page.source,

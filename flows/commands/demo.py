@@ -67,10 +67,10 @@ def demo(
 def _reindex_if_older(cfg: "Settings") -> None:
     """The demo owns its data directory: a store left there by a version of
     wirecrawl with other dedup settings is reindexed, not refused."""
-    from crawler.ingest.dedup import DedupConfig
+    from crawler.ingest.config import dedup_config
     from crawler.ingest.reindex import reindex
 
-    config = DedupConfig()
+    config = dedup_config()
     with cfg.open_store() as store:
         recorded = store.get_meta("dedup_config")
         if recorded is not None and recorded != config.fingerprint_id():

@@ -101,9 +101,9 @@ def show(ctx: typer.Context, url: str = typer.Argument(..., help="URL of a store
 def reindex(ctx: typer.Context) -> None:
     """Recompute the near-duplicate index with the current dedup settings
     (needed after changing them; the store refuses to mix two settings)."""
-    from crawler.ingest.dedup import DedupConfig
+    from crawler.ingest.config import dedup_config
     from crawler.ingest.reindex import reindex as run_reindex
 
     with settings(ctx).open_store() as store:
-        n = run_reindex(store, DedupConfig())
+        n = run_reindex(store, dedup_config())
     console.print(f"Reindexed {n} documents.")
