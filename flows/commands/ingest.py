@@ -37,7 +37,7 @@ def ingest(
         with cfg.open_store() as store:
             results = [ingest_html_file(html, url, store, archive=cfg.archive())]
     elif urls:
-        from flows.flows import ingest_urls
+        from flows.runs import ingest_urls
 
         results = ingest_urls(list(urls), cfg, allow_private=allow_private)
     else:
