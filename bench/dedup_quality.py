@@ -7,7 +7,7 @@ setting and for wirecrawl's DedupConfig, measured in the same run.
 Originals: our own sample articles (two same-event triples, Chinese,
 Japanese, Thai) and, when the seed folder is present, the articles of the
 seed pages (all on one topic; read at run time). For every original and every
-kind of `flows.sampleweb.copies`, `--copies` copies are made.
+kind of `tests.sampleweb.copies`, `--copies` copies are made.
 
 Two measurements:
 
@@ -46,8 +46,8 @@ sys.path.insert(0, str(REPO))
 from datasketch import MinHash, MinHashLSH  # noqa: E402
 
 from crawler.ingest.dedup import DedupConfig, Shingled, fingerprint, is_copy, store_document  # noqa: E402
-from flows.sampleweb.articles import ARTICLES  # noqa: E402
-from flows.sampleweb.copies import KINDS, make_copy, seed_articles  # noqa: E402
+from tests.sampleweb.articles import ARTICLES  # noqa: E402
+from tests.sampleweb.copies import KINDS, make_copy, seed_articles  # noqa: E402
 from storage.records import Document  # noqa: E402
 from storage.store import Store  # noqa: E402
 

@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from crawler.ingest.dedup import DedupConfig, ensure_compatible, fingerprint, store_document  # noqa: E402
-from flows.sampleweb.copies import make_copy  # noqa: E402
+from tests.sampleweb.copies import make_copy  # noqa: E402
 from storage.records import Document  # noqa: E402
 from storage.schema import clusters, documents, lsh_bands  # noqa: E402
 from storage.store import Store  # noqa: E402

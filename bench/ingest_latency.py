@@ -25,8 +25,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from flows.sampleweb.articles import ARTICLES  # noqa: E402
-from flows.sampleweb.templates import TEMPLATES, render_article_page  # noqa: E402
+from tests.sampleweb.articles import ARTICLES  # noqa: E402
+from tests.sampleweb.templates import TEMPLATES, render_article_page  # noqa: E402
 from tests.sites import Site  # noqa: E402
 
 TARGET_S = 3.0

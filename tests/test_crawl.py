@@ -26,8 +26,8 @@ from typer.testing import CliRunner
 from crawler.crawl.retry import retry_after_seconds
 from crawler.crawl.run import crawl_source
 from crawler.crawl.sources import Politeness, Source
-from flows.sampleweb.articles import ARTICLES
-from flows.sampleweb.templates import TEMPLATES, render_article_page
+from tests.sampleweb.articles import ARTICLES
+from tests.sampleweb.templates import TEMPLATES, render_article_page
 from storage.schema import documents, fetches, runs
 from storage.store import Store
 from tests.sites import Request, Response, Site

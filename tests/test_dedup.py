@@ -25,8 +25,8 @@ from crawler.ingest.dedup import (
 from crawler.ingest.config import IngestConfig
 from crawler.ingest.ingest import IngestResult, Prepared, commit, page_hash
 from crawler.ingest.records import Article, Page
-from flows.sampleweb.articles import ARTICLES
-from flows.sampleweb.copies import KINDS, make_copy, seed_articles
+from tests.sampleweb.articles import ARTICLES
+from tests.sampleweb.copies import KINDS, make_copy, seed_articles
 from storage.schema import lsh_bands
 from storage.store import Store, StoreConfigError
 
@@ -414,7 +414,7 @@ def test_a_one_paragraph_excerpt_that_names_its_source_joins_even_under_the_mini
     joins the story it was cut from; the same paragraph naming no source is
     rejected as too short."""
     from crawler.ingest.ingest import ingest_page
-    from flows.sampleweb.templates import render_article_page
+    from tests.sampleweb.templates import render_article_page
 
     full = _page("http://kellmouth-tide.example/pilots", render_article_page(
         "newspaper", title="Pilots to board every large ship at Kellmouth", paragraphs=SHORT_STORY,

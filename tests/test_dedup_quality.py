@@ -14,7 +14,7 @@ from bench.dedup_quality import (
     through_store,
 )
 from crawler.ingest.dedup import DedupConfig
-from flows.sampleweb.copies import KINDS
+from tests.sampleweb.copies import KINDS
 
 MIN_RECALL = 0.95  # measured: 1.00 for every kind (bench: 20 copies per original and kind)
 
