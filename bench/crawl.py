@@ -38,9 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crawler.crawl.settings import available_cores  # noqa: E402
 from crawler.crawl.sources import Politeness, Source  # noqa: E402
+from pageweight import dress  # noqa: E402
 from tests.sampleweb.articles import ARTICLES  # noqa: E402
 from tests.sampleweb.templates import TEMPLATES, render_article_page  # noqa: E402
-from pageweight import dress  # noqa: E402
 
 WORDS = sorted({w for a in ARTICLES if a.lang == "en" for p in a.paragraphs for w in re.findall(r"[A-Za-z']+", p)})
 LAST_MODIFIED = "Wed, 01 May 2024 08:00:00 GMT"

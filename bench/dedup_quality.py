@@ -46,10 +46,10 @@ sys.path.insert(0, str(REPO))
 from datasketch import MinHash, MinHashLSH  # noqa: E402
 
 from crawler.ingest.dedup import DedupConfig, Shingled, fingerprint, is_copy, store_document  # noqa: E402
-from tests.sampleweb.articles import ARTICLES  # noqa: E402
-from tests.sampleweb.copies import KINDS, make_copy, seed_articles  # noqa: E402
 from storage.records import Document  # noqa: E402
 from storage.store import Store  # noqa: E402
+from tests.sampleweb.articles import ARTICLES  # noqa: E402
+from tests.sampleweb.copies import KINDS, make_copy, seed_articles  # noqa: E402
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 

@@ -39,10 +39,10 @@ import numpy as np  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from crawler.ingest.dedup import DedupConfig, ensure_compatible, fingerprint, store_document  # noqa: E402
-from tests.sampleweb.copies import make_copy  # noqa: E402
 from storage.records import Document  # noqa: E402
 from storage.schema import clusters, documents, lsh_bands  # noqa: E402
 from storage.store import Store  # noqa: E402
+from tests.sampleweb.copies import make_copy  # noqa: E402
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 _SYLLABLES = [c + v for c in "bcdfghklmnprstvz" for v in ("a", "e", "i", "o", "u", "ai", "ou")]

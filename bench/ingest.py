@@ -36,12 +36,12 @@ import trafilatura  # noqa: E402
 from crawler.ingest.config import IngestConfig  # noqa: E402
 from crawler.ingest.ingest import ingest_page  # noqa: E402
 from crawler.ingest.records import Page  # noqa: E402
-from tests.sampleweb.articles import ARTICLES  # noqa: E402
-from tests.sampleweb.copies import make_copy  # noqa: E402
-from tests.sampleweb.templates import TEMPLATES, render_article_page  # noqa: E402
 from pageweight import dress, leaked  # noqa: E402
 from storage.archive import Archive  # noqa: E402
 from storage.store import Store  # noqa: E402
+from tests.sampleweb.articles import ARTICLES  # noqa: E402
+from tests.sampleweb.copies import make_copy  # noqa: E402
+from tests.sampleweb.templates import TEMPLATES, render_article_page  # noqa: E402
 
 KINDS = ("wire", "trimmed", "excerpt")
 

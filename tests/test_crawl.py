@@ -26,10 +26,10 @@ from typer.testing import CliRunner
 from crawler.crawl.retry import retry_after_seconds
 from crawler.crawl.run import crawl_source
 from crawler.crawl.sources import Politeness, Source
-from tests.sampleweb.articles import ARTICLES
-from tests.sampleweb.templates import TEMPLATES, render_article_page
 from storage.schema import documents, fetches, runs
 from storage.store import Store
+from tests.sampleweb.articles import ARTICLES
+from tests.sampleweb.templates import TEMPLATES, render_article_page
 from tests.sites import Request, Response, Site
 
 REPO = Path(__file__).resolve().parents[1]

@@ -25,10 +25,10 @@ from crawler.ingest.dedup import (
 from crawler.ingest.config import IngestConfig
 from crawler.ingest.ingest import IngestResult, Prepared, commit, page_hash
 from crawler.ingest.records import Article, Page
-from tests.sampleweb.articles import ARTICLES
-from tests.sampleweb.copies import KINDS, make_copy, seed_articles
 from storage.schema import lsh_bands
 from storage.store import Store, StoreConfigError
+from tests.sampleweb.articles import ARTICLES
+from tests.sampleweb.copies import KINDS, make_copy, seed_articles
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
 BY_SLUG = {a.slug: a for a in ARTICLES}

@@ -24,9 +24,9 @@ from crawler.crawl.sources import load_sources
 from crawler.ingest.urls import canonicalize
 from flows.app import app
 from flows.cli import _load_commands
+from storage.archive import Archive
 from tests.sampleweb.articles import ARTICLES
 from tests.sampleweb.web import SITES, SampleWeb
-from storage.archive import Archive
 
 _load_commands()
 

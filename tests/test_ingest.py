@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from flows.app import app
 from flows.cli import _load_commands
+from storage.store import Store
 from tests.sampleweb.articles import ARTICLES
 from tests.sampleweb.templates import render_article_page
-from storage.store import Store
 from tests.sites import Response
 
 _load_commands()

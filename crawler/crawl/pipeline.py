@@ -39,8 +39,8 @@ from crawler.crawl.meta import LAST_FETCH, requested_url
 from crawler.crawl.settings import available_cores
 from crawler.crawl.stats import stat_key
 from crawler.crawl.workers import WorkerDied, WorkerPool
-from crawler.ingest.fetches import failure_record, not_modified_record
 from crawler.ingest.config import ingest_config
+from crawler.ingest.fetches import failure_record, not_modified_record
 from crawler.ingest.outcomes import FAILED, code_of
 from crawler.ingest.records import Page, Rejected, Skipped
 from storage.records import FetchRecord
