@@ -70,11 +70,11 @@ def main() -> None:
             prefect.append(_wall([sys.executable, "-c", "import prefect"], env))
 
     base_s, ingest_s, prefect_s = (statistics.median(x) for x in (baseline, ingest, prefect))
-    print(f"baseline  python -c 'import crawler.ingest.ingest'   median {base_s:.2f} s  "
+    print(f"baseline  python -c 'import crawler.ingest.ingest' median {base_s:.2f} s  "
           f"({', '.join(f'{x:.2f}' for x in baseline)})")
-    print(f"ingest    wirecrawl ingest URL (cold)         median {ingest_s:.2f} s  "
+    print(f"ingest    wirecrawl ingest URL (cold)                median {ingest_s:.2f} s  "
           f"({', '.join(f'{x:.2f}' for x in ingest)})")
-    print(f"for scale python -c 'import prefect'          median {prefect_s:.2f} s  (avoided)")
+    print(f"for scale python -c 'import prefect'                 median {prefect_s:.2f} s  (avoided)")
     print(f"ratio     ingest / baseline = {ingest_s / base_s:.2f}")
     print(f"target    ingest median <= {TARGET_S:.1f} s: {'met' if ingest_s <= TARGET_S else 'NOT met'}")
 
