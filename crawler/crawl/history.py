@@ -36,8 +36,8 @@ class FetchHistoryMiddleware:
     """Looks each article page up in the fetch history before it is requested.
 
     Stored and confirmed within WIRECRAWL_RECRAWL_INTERVAL_HOURS: not
-    requested (counted as skipped: recently_fetched). Otherwise the stored validators are
-    sent, so an unchanged page costs a 304 and nothing else.
+    requested (counted as skipped, recently_fetched). Otherwise the stored
+    validators are sent, so an unchanged page costs a 304 and nothing else.
 
     The source's own history (up to WIRECRAWL_HISTORY_PRELOAD_MAX URLs) is
     read once when the crawl opens, so a recrawl decides at scheduling time,
