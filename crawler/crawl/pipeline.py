@@ -2,8 +2,8 @@
 every Skipped and failed request into the fetch history, everything counted.
 
 Where the work runs, so the reactor only downloads:
-- a page's whole ingest (the unchanged check, `crawler.ingest.ingest.prepare`, which
-  is CPU-bound, and `commit`) in extraction processes, one a core, forked
+- a page's whole ingest (the same-body check, `prepare`, which is
+  CPU-bound, and `commit`) in extraction processes, one a core, forked
   before Scrapy starts (`crawler.crawl.extraction`) and fed over sockets
   from the event loop (`crawler.crawl.workers`). Each process opens its
   own store connection and archive file on its first page; the store's
