@@ -3,10 +3,10 @@
     flows -> crawler.crawl -> crawler.ingest -> storage
 
 An import against that direction, a circle of imports anywhere in our
-code, or SQL outside storage/ fails here with the module and the line. Imports inside functions
-count too (one placed there only to dodge a circle would hide the circle);
-imports under `if TYPE_CHECKING:` count for the direction, not for circles,
-since they never run."""
+code, or SQL outside storage/ fails here with the module and the line.
+Imports inside functions count too (one placed there only to dodge a circle
+would hide the circle); imports under `if TYPE_CHECKING:` count for the
+direction, not for circles, since they never run."""
 
 from __future__ import annotations
 
