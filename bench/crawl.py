@@ -36,11 +36,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crawler.settings import available_cores  # noqa: E402
-from crawler.sources import Politeness, Source  # noqa: E402
-from flows.sampleweb.articles import ARTICLES  # noqa: E402
-from flows.sampleweb.templates import TEMPLATES, render_article_page  # noqa: E402
+from crawler.crawl.settings import available_cores  # noqa: E402
+from crawler.crawl.sources import Politeness, Source  # noqa: E402
 from pageweight import dress  # noqa: E402
+from tests.sampleweb.articles import ARTICLES  # noqa: E402
+from tests.sampleweb.templates import TEMPLATES, render_article_page  # noqa: E402
 
 WORDS = sorted({w for a in ARTICLES if a.lang == "en" for p in a.paragraphs for w in re.findall(r"[A-Za-z']+", p)})
 LAST_MODIFIED = "Wed, 01 May 2024 08:00:00 GMT"
@@ -146,8 +146,8 @@ def ingest_rate(pages: list[tuple[str, bytes]], data_dir: Path) -> float:
     into a fresh store) in one process: what one core does without the crawl."""
     from datetime import datetime, timezone
 
-    from crawler.ingest import commit, prepare
-    from crawler.records import Page
+    from crawler.ingest.ingest import commit, prepare
+    from crawler.ingest.records import Page
     from storage.archive import Archive
     from storage.store import Store
 
@@ -163,7 +163,7 @@ def ingest_rate(pages: list[tuple[str, bytes]], data_dir: Path) -> float:
 
 
 def timed_crawl(source: Source, data_dir: Path, **overrides):
-    from crawler.run import crawl_source
+    from crawler.crawl.run import crawl_source
 
     start = time.perf_counter()
     stats = crawl_source(source, database_url=None, data_dir=data_dir, settings_overrides={**FAST, **overrides})
@@ -191,7 +191,7 @@ def main() -> None:
             cpu_extract.append(stats.cpu_extract_s / stats.fetched * 1000)
             print(f"  repeat {repeat + 1}: crawl {stats.fetched} pages in {seconds:.1f} s "
                   f"(stored {stats.stored}, copies {stats.copies}, rejected {stats.rejected}, "
-                  f"errors {stats.errors}); bare {bare_rates[-1]:.1f} pages/s; "
+                  f"failed {stats.failed}); bare {bare_rates[-1]:.1f} pages/s; "
                   f"ingest {ingest_rates[-1]:.1f} pages/s", flush=True)
     crawl, bare, ingest = (statistics.median(r) for r in (crawl_rates, bare_rates, ingest_rates))
     print(f"site: {args.pages} article pages, {size / 1024:.0f} kB each on average; {available_cores()} cores")

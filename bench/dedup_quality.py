@@ -7,7 +7,7 @@ setting and for wirecrawl's DedupConfig, measured in the same run.
 Originals: our own sample articles (two same-event triples, Chinese,
 Japanese, Thai) and, when the seed folder is present, the articles of the
 seed pages (all on one topic; read at run time). For every original and every
-kind of `flows.sampleweb.copies`, `--copies` copies are made.
+kind of `tests.sampleweb.copies`, `--copies` copies are made.
 
 Two measurements:
 
@@ -17,11 +17,11 @@ Two measurements:
    right one; false merges = pairs of different originals found as copies.
    - baseline: datasketch MinHashLSH(threshold=0.8) over word
      5-gram shingles, an LSH hit taken as a copy (what the defaults give);
-   - wirecrawl: `crawler.dedup` fingerprints (whole text + lead bands), the
+   - wirecrawl: `crawler.ingest.dedup` fingerprints (whole text + lead bands), the
      same candidates-then-verify rule as `store_document` (text hash, bands,
      `is_copy`).
 2. Through the store: every original and copy is stored with
-   `crawler.dedup.store_document` into a fresh SQLite store, in a shuffled
+   `crawler.ingest.dedup.store_document` into a fresh SQLite store, in a shuffled
    arrival order. Recall per kind = share of copies in their original's
    cluster; false merges = clusters holding more than one original's texts;
    canonical = share of clusters whose canonical member is the original.
@@ -45,11 +45,11 @@ sys.path.insert(0, str(REPO))
 
 from datasketch import MinHash, MinHashLSH  # noqa: E402
 
-from crawler.dedup import DedupConfig, Shingled, fingerprint, is_copy, store_document  # noqa: E402
-from flows.sampleweb.articles import ARTICLES  # noqa: E402
-from flows.sampleweb.copies import KINDS, make_copy, seed_articles  # noqa: E402
+from crawler.ingest.dedup import DedupConfig, Shingled, fingerprint, is_copy, store_document  # noqa: E402
 from storage.records import Document  # noqa: E402
 from storage.store import Store  # noqa: E402
+from tests.sampleweb.articles import ARTICLES  # noqa: E402
+from tests.sampleweb.copies import KINDS, make_copy, seed_articles  # noqa: E402
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
@@ -260,7 +260,7 @@ class Baseline:
 
 
 class Wirecrawl:
-    """crawler.dedup: text hash + LSH bands for candidates, `is_copy` to verify."""
+    """crawler.ingest.dedup: text hash + LSH bands for candidates, `is_copy` to verify."""
 
     def __init__(self, config: DedupConfig) -> None:
         self.config = config

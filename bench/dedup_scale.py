@@ -38,11 +38,11 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from crawler.dedup import DedupConfig, ensure_compatible, fingerprint, store_document  # noqa: E402
-from flows.sampleweb.copies import make_copy  # noqa: E402
+from crawler.ingest.dedup import DedupConfig, ensure_compatible, fingerprint, store_document  # noqa: E402
 from storage.records import Document  # noqa: E402
 from storage.schema import clusters, documents, lsh_bands  # noqa: E402
 from storage.store import Store  # noqa: E402
+from tests.sampleweb.copies import make_copy  # noqa: E402
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 _SYLLABLES = [c + v for c in "bcdfghklmnprstvz" for v in ("a", "e", "i", "o", "u", "ai", "ou")]
@@ -161,7 +161,7 @@ _STARTUP = textwrap.dedent("""
     import sys, time
     began = time.perf_counter()
     sys.path.insert(0, sys.argv[1])
-    from crawler.dedup import DedupConfig, ensure_compatible, fingerprint, store_document
+    from crawler.ingest.dedup import DedupConfig, ensure_compatible, fingerprint, store_document
     from storage.records import Document
     from storage.store import Store
     from datetime import datetime, timezone

@@ -3,8 +3,8 @@ pages/s, per setting, in one run.
 
     .venv/bin/python bench/extract_options.py [--repeats 5] [--seeds ../shared/seeds]
 
-Pages: every sample article of flows/sampleweb/articles.py rendered in every
-template of flows/sampleweb/templates.py (half of them with two more posts
+Pages: every sample article of tests/sampleweb/articles.py rendered in every
+template of tests/sampleweb/templates.py (half of them with two more posts
 below, as infinite scroll adds them, and an attribution line), plus, when the
 seeds folder is there, each seed page's first article in every template and
 the seed pages themselves (semantic and flat). The known text of a page is its
@@ -12,7 +12,7 @@ first article's paragraphs.
 
 F1 is over word tokens (characters for CJK and Thai) of the extracted text
 against the known text, averaged over pages. Speed is pages/s through
-`crawler.extract.extract` (decode, metadata, cleaning, trafilatura) in CPU
+`crawler.ingest.extract.extract` (decode, metadata, cleaning, trafilatura) in CPU
 time of this process, median of the repeats; the settings take turns page by
 page, and speed× is the median of the per-repeat ratios to the baseline. Each trafilatura option set runs twice: with our page and line
 cleaning (what extraction does) and without it ("no cleaning": how the option
@@ -39,11 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import trafilatura  # noqa: E402
 
-from crawler.extract import ExtractConfig, extract  # noqa: E402
-from crawler.records import Page, Rejected  # noqa: E402
-from flows.sampleweb.articles import ARTICLES  # noqa: E402
-from flows.sampleweb.seeds import load_seeds, render_seed  # noqa: E402
-from flows.sampleweb.templates import TEMPLATES, render_article_page  # noqa: E402
+from crawler.ingest.extract import ExtractConfig, extract  # noqa: E402
+from crawler.ingest.records import Page, Rejected  # noqa: E402
+from tests.sampleweb.articles import ARTICLES  # noqa: E402
+from tests.sampleweb.seeds import load_seeds, render_seed  # noqa: E402
+from tests.sampleweb.templates import TEMPLATES, render_article_page  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 ATTRIBUTIONS = (None, "Via Coastline Wire", "(AFP) —", "Read more at Northline News",

@@ -43,8 +43,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 import trafilatura  # noqa: E402
 
 import holdout_pages as hp  # noqa: E402
-from crawler.ingest import IngestConfig, Prepared, commit, ingest_page, page_hash  # noqa: E402
-from crawler.records import Article, Page  # noqa: E402
+from crawler.ingest.config import IngestConfig  # noqa: E402
+from crawler.ingest.ingest import Prepared, commit, ingest_page, page_hash  # noqa: E402
+from crawler.ingest.records import Article, Page  # noqa: E402
 from storage.store import Store  # noqa: E402
 
 FETCHED = datetime(2024, 12, 1, 12, 0, tzinfo=timezone.utc)
@@ -244,9 +245,9 @@ def report_copy_pages(corpus: list[hp.CorpusPage], run: DedupRun, failures: int)
 
 
 def _similarity(a: str, b: str, config: IngestConfig) -> str:
-    """Jaccard/containment/lead from crawler.dedup when it exposes them."""
+    """Jaccard/containment/lead from crawler.ingest.dedup when it exposes them."""
     try:
-        from crawler.dedup import Shingled, compare
+        from crawler.ingest.dedup import Shingled, compare
         sim = compare(Shingled.of(a, config.dedup), Shingled.of(b, config.dedup))
         return f"J={sim.jaccard:.2f} C={sim.containment:.2f} lead={sim.lead:.2f}"
     except Exception as exc:  # the module changes under us; say why there is no figure
@@ -260,7 +261,7 @@ def clean_text(blocks: list[tuple[str, str]]) -> str:
 
 
 def _prepared_clean(cp: hp.CorpusPage, config: IngestConfig) -> Prepared:
-    from crawler.dedup import fingerprint
+    from crawler.ingest.dedup import fingerprint
     page = to_page(cp.page.url, cp.page.html)
     text = clean_text(cp.page.body)
     article = Article(url=cp.page.url, text=text, final_url=cp.page.url, title=cp.page.title,
@@ -355,10 +356,10 @@ def score_dedup(corpus: list[hp.CorpusPage], negatives, run: DedupRun, config: I
 
 
 def _bridge_hint(corpus, run: DedupRun, cluster: int, config: IngestConfig) -> str:
-    """The cross-story pairs in `cluster` that crawler.dedup.is_copy accepts:
+    """The cross-story pairs in `cluster` that crawler.ingest.dedup.is_copy accepts:
     the edges that linked two different stories."""
     try:
-        from crawler.dedup import Shingled, is_copy
+        from crawler.ingest.dedup import Shingled, is_copy
     except ImportError as exc:
         return f"(no is_copy: {exc})"
     members = [i for i in range(len(corpus)) if run.docs[i][0] == cluster]

@@ -1,6 +1,6 @@
 """The held-out page set of `bench/holdout.py`: article texts, CMS page
 templates and syndicated copies, all written for this benchmark and kept apart
-from the sample web (flows/sampleweb) the product is tuned on.
+from the sample web (tests/sampleweb) the product is tuned on.
 
 - Texts: people, places and events are invented. Besides the sample web's
   straight news stories (used as bodies), an opinion column with long block
@@ -1458,7 +1458,7 @@ def make_copy(kind: str, story: Story, rng: random.Random) -> tuple[str, list[tu
 
 def sample_stories() -> list[Story]:
     """The sample web's articles as Stories (their topic is the group)."""
-    from flows.sampleweb.articles import ARTICLES
+    from tests.sampleweb.articles import ARTICLES
     return [Story(a.slug, a.title, a.author, a.published + "T09:00:00+00:00", a.lang, a.topic,
                   tuple(("p", p) for p in a.paragraphs)) for a in ARTICLES]
 

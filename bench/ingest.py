@@ -33,14 +33,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import trafilatura  # noqa: E402
 
-from crawler.ingest import IngestConfig, ingest_page  # noqa: E402
-from crawler.records import Page  # noqa: E402
-from flows.sampleweb.articles import ARTICLES  # noqa: E402
-from flows.sampleweb.copies import make_copy  # noqa: E402
-from flows.sampleweb.templates import TEMPLATES, render_article_page  # noqa: E402
+from crawler.ingest.config import IngestConfig  # noqa: E402
+from crawler.ingest.ingest import ingest_page  # noqa: E402
+from crawler.ingest.records import Page  # noqa: E402
 from pageweight import dress, leaked  # noqa: E402
 from storage.archive import Archive  # noqa: E402
 from storage.store import Store  # noqa: E402
+from tests.sampleweb.articles import ARTICLES  # noqa: E402
+from tests.sampleweb.copies import make_copy  # noqa: E402
+from tests.sampleweb.templates import TEMPLATES, render_article_page  # noqa: E402
 
 KINDS = ("wire", "trimmed", "excerpt")
 
@@ -103,7 +104,7 @@ def bare(pages) -> tuple[float, int]:
 def extraction_only(pages) -> tuple[float, int]:
     """Our extraction + fingerprint (`prepare`), no store: the CPU half of
     ingest. Seconds, and the pages whose text leaked furniture."""
-    from crawler.ingest import prepare
+    from crawler.ingest.ingest import prepare
 
     config = IngestConfig()
     now = datetime.now(timezone.utc)

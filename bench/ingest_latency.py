@@ -5,7 +5,7 @@ Prefect server configured, on an article page served on 127.0.0.1.
 
 Each repeat runs the command as a fresh process with a fresh data directory.
 Baseline, measured in the same run: a fresh interpreter importing the ingest
-path (`python -c "import crawler.ingest"`), i.e. what any ingest must pay
+path (`python -c "import crawler.ingest.ingest"`), i.e. what any ingest must pay
 before its first byte. Also shown, for scale: `python -c "import prefect"`,
 which the command avoids when no Prefect server is configured.
 Prints medians and the ratio; target: the ingest median <= 3 s wall.
@@ -25,8 +25,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from flows.sampleweb.articles import ARTICLES  # noqa: E402
-from flows.sampleweb.templates import TEMPLATES, render_article_page  # noqa: E402
+from tests.sampleweb.articles import ARTICLES  # noqa: E402
+from tests.sampleweb.templates import TEMPLATES, render_article_page  # noqa: E402
 from tests.sites import Site  # noqa: E402
 
 TARGET_S = 3.0
@@ -64,17 +64,17 @@ def main() -> None:
         url = site.add("/a.html", html)
         baseline, ingest, prefect = [], [], []
         for i in range(args.repeats):
-            baseline.append(_wall([sys.executable, "-c", "import crawler.ingest"], env))
+            baseline.append(_wall([sys.executable, "-c", "import crawler.ingest.ingest"], env))
             ingest.append(_wall([wirecrawl, "--data-dir", str(tmp_path / f"data-{i}"), "ingest", "--allow-private",
                                  url], env))
             prefect.append(_wall([sys.executable, "-c", "import prefect"], env))
 
     base_s, ingest_s, prefect_s = (statistics.median(x) for x in (baseline, ingest, prefect))
-    print(f"baseline  python -c 'import crawler.ingest'   median {base_s:.2f} s  "
+    print(f"baseline  python -c 'import crawler.ingest.ingest' median {base_s:.2f} s  "
           f"({', '.join(f'{x:.2f}' for x in baseline)})")
-    print(f"ingest    wirecrawl ingest URL (cold)         median {ingest_s:.2f} s  "
+    print(f"ingest    wirecrawl ingest URL (cold)                median {ingest_s:.2f} s  "
           f"({', '.join(f'{x:.2f}' for x in ingest)})")
-    print(f"for scale python -c 'import prefect'          median {prefect_s:.2f} s  (avoided)")
+    print(f"for scale python -c 'import prefect'                 median {prefect_s:.2f} s  (avoided)")
     print(f"ratio     ingest / baseline = {ingest_s / base_s:.2f}")
     print(f"target    ingest median <= {TARGET_S:.1f} s: {'met' if ingest_s <= TARGET_S else 'NOT met'}")
 

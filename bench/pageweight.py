@@ -2,7 +2,7 @@
 pages, so that per-page costs (decoding, parsing, cleaning, extraction) are
 measured on pages like the ones the crawler meets.
 
-The sample-web templates (flows/sampleweb/templates.py) render an article into
+The sample-web templates (tests/sampleweb/templates.py) render an article into
 a page of about 5 KB. A real news article page is 80-300 KB of HTML, and most
 of it is not the article: inline CSS, inline script blobs (site config,
 analytics, ad setup), hydration JSON, SVG icon sprites, a mega-menu with

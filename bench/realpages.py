@@ -43,8 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import trafilatura  # noqa: E402
 
-from crawler.extract import ExtractConfig, extract, text_length  # noqa: E402
-from crawler.records import Page, Rejected  # noqa: E402
+from crawler.ingest.extract import ExtractConfig, extract, text_length  # noqa: E402
+from crawler.ingest.records import Page, Rejected  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO.parent / "shared" / "realpages"

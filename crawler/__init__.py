@@ -1,2 +1,4 @@
-"""wirecrawl crawler: fetching (Scrapy spiders and the single-URL fetch),
-extraction (trafilatura) and deduplication (datasketch MinHash + LSH)."""
+"""wirecrawl crawler, in two rooms: `crawler.ingest` turns a fetched page
+into a stored document (decode, extract, clean, dedup, store), and
+`crawler.crawl` runs crawls (Scrapy spider and components, the extraction
+processes, the ad-hoc fetch) and hands every page to it."""

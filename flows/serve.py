@@ -18,8 +18,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.sources import Source, load_sources
-from flows.flows import prefect_server_answers
+from crawler.crawl.sources import Source, load_sources
+from flows.runs import prefect_server_answers
 from flows.settings import Settings
 
 DEFAULT_SNAPSHOT_CRON = "0 3 * * *"  # daily, 03:00 UTC
@@ -61,33 +61,30 @@ def require_prefect_server() -> str:
 def build_deployments(sources: dict[str, Source], plan: ServePlan) -> list:
     """The RunnerDeployments to serve: one crawl-source per source (with its
     schedule), ingest-url/adhoc, and snapshot/daily."""
-    import flows.flows as wf
+    from flows.prefect_flows import crawl_source_flow, ingest_url_flow, snapshot_flow
 
     sources_path = str(plan.sources_path.resolve())
     deployments = [
-        _deployment(wf.crawl_source_flow, "crawl_source_flow", name, cron=source.schedule,
+        _deployment(crawl_source_flow, name, cron=source.schedule,
                     parameters={"source": name, "sources": sources_path},
                     description=f"Crawl {name} ({'cron ' + source.schedule if source.schedule else 'on demand'}).")
         for name, source in sources.items()
     ]
-    deployments.append(_deployment(wf.ingest_url_flow, "ingest_url_flow", "adhoc",
+    deployments.append(_deployment(ingest_url_flow, "adhoc",
                                    description="Fetch and ingest ad-hoc URLs: --param url=… or urls=[…]."))
-    deployments.append(_deployment(wf.snapshot_flow, "snapshot_flow", "daily", cron=plan.snapshot_cron,
+    deployments.append(_deployment(snapshot_flow, "daily", cron=plan.snapshot_cron,
                                    parameters={"out_dir": str(plan.snapshot_dir.resolve())},
                                    description="Write a full snapshot of the store."))
     return deployments
 
 
-def _deployment(flow, attr: str, name: str, *, cron: str | None = None, parameters: dict | None = None,
-                description: str):
+def _deployment(flow, name: str, *, cron: str | None = None, parameters: dict | None = None, description: str):
     from prefect.types.entrypoint import EntrypointType
 
-    deployment = flow.to_deployment(name=name, cron=cron, parameters=parameters or {}, tags=TAGS,
-                                    description=description, entrypoint_type=EntrypointType.MODULE_PATH)
-    # The flow object is built on first access of `flows.flows.<attr>`; that
-    # attribute, not the body function, is what a flow run must load.
-    deployment.entrypoint = f"flows.flows.{attr}"
-    return deployment
+    # MODULE_PATH: flow runs load `flows.prefect_flows.<flow>` from the
+    # installed package, wherever they start.
+    return flow.to_deployment(name=name, cron=cron, parameters=parameters or {}, tags=TAGS,
+                              description=description, entrypoint_type=EntrypointType.MODULE_PATH)
 
 
 def serve(plan: ServePlan, settings: Settings) -> None:

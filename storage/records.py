@@ -17,14 +17,31 @@ class FetchRecord:
     etag: str | None = None
     last_modified: str | None = None
     content_hash: str | None = None  # sha256 of the raw body
-    outcome: str = "error"  # stored | copy | unchanged | not_modified | rejected | error
-    reason: str | None = None  # why it was rejected or failed
+    # stored | copy | unchanged | rejected | failed (crawler.ingest.outcomes);
+    # stores written by earlier releases also hold not_modified and error.
+    outcome: str = "failed"
+    reason: str | None = None  # "code: detail", why it was unchanged, rejected or failed
     document_id: int | None = None
     source: str | None = None
     run_id: int | None = None
     warc_file: str | None = None
     warc_offset: int | None = None
     id: int | None = None
+
+
+@dataclass
+class SourceHistory:
+    """What the fetch history holds for one crawl source, read in one
+    transaction (see `Store.source_history`)."""
+
+    # Per URL, the newest fetch by this source that stored or matched a document.
+    newest: list[FetchRecord]
+    # The store holds a fetch that stored or matched a document for someone
+    # else (another source, an ad-hoc ingest).
+    others_have_documents: bool
+    # Every URL this source ever fetched, whatever came of it, when the store
+    # holds no fetch at all by anyone else; None when it does.
+    urls: list[str] | None
 
 
 @dataclass

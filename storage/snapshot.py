@@ -40,7 +40,7 @@ import shutil
 import socket
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -50,6 +50,7 @@ from sqlalchemy import Connection, func, select
 
 from storage.schema import documents, meta
 from storage.store import Store
+from storage.utc import as_utc, utc_now
 
 FORMAT = 1  # bumped when the layout or a column's meaning changes
 PARQUET = "documents.parquet"
@@ -106,10 +107,6 @@ class SnapshotInfo:
     rows: dict[str, int]  # all, latest, canonical, copies, superseded
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
 
-    @property
-    def manifest_path(self) -> Path:
-        return self.path / MANIFEST
-
 
 # -- reading what is there ----------------------------------------------------
 
@@ -161,7 +158,7 @@ def write_snapshot(store: Store, out_dir: str | Path, *, canonical_only: bool = 
     _remove_abandoned_partials(out)
     since_manifest = read_manifest(out, since) if since else None
     previous = latest_version(out)
-    now = datetime.now(timezone.utc)
+    now = utc_now()
     version = _next_version(previous, now)
     partial = out / f"{PARTIAL_PREFIX}{version}-{socket.gethostname()}-{os.getpid()}"
     partial.mkdir()
@@ -251,7 +248,7 @@ def _export(store: Store, partial: Path, *, canonical_only: bool,
     counts = dict.fromkeys(("all", "latest", "canonical", "copies", "superseded"), 0)
     seen_clusters: set[int] = set()
     with _consistent_read(store) as conn:
-        mark = _aware(conn.execute(select(func.max(documents.c.updated_at))).scalar())
+        mark = as_utc(conn.execute(select(func.max(documents.c.updated_at))).scalar())
         store_meta = {k: _maybe_json(v) for k, v in conn.execute(select(meta.c.key, meta.c.value))}
         with pq.ParquetWriter(partial / PARQUET, SCHEMA, compression="zstd") as parquet, \
                 _jsonl_writer(partial / JSONL) as jsonl:
@@ -298,10 +295,10 @@ def _row(m) -> dict[str, Any]:
         "source": m["source"], "title": m["title"], "author": m["author"],
         "published": _iso_or_none(m["published"]), "language": m["language"], "sitename": m["sitename"],
         "tags": json.loads(m["tags"]) if m["tags"] else [], "attribution": m["attribution"],
-        "text": m["text"], "fetched_at": _aware(m["fetched_at"]), "content_hash": m["text_hash"],
+        "text": m["text"], "fetched_at": as_utc(m["fetched_at"]), "content_hash": m["text_hash"],
         "cluster_id": m["cluster_id"], "is_canonical": bool(m["is_canonical"]),
         "duplicate_of": m["duplicate_of"], "similarity": m["similarity"],
-        "version": m["version"], "is_latest": bool(m["is_latest"]), "updated_at": _aware(m["updated_at"]),
+        "version": m["version"], "is_latest": bool(m["is_latest"]), "updated_at": as_utc(m["updated_at"]),
     }
 
 
@@ -373,15 +370,8 @@ def _dedup_entries(store_meta: dict) -> dict | None:
 
 # -- small conversions and file-system care -----------------------------------
 
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
-
-
 def _parse_time(value: str | None) -> datetime | None:
-    return _aware(datetime.fromisoformat(value)) if value else None
+    return as_utc(datetime.fromisoformat(value)) if value else None
 
 
 def _iso_or_none(value: str | None) -> str | None:

@@ -16,7 +16,6 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import fields
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -29,15 +28,16 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    or_,
     select,
-    text,
     union,
     update,
 )
 from sqlalchemy.engine import make_url
 
-from storage.records import Document, FetchRecord
+from storage.records import Document, FetchRecord, SourceHistory
 from storage.schema import clusters, documents, fetches, lsh_bands, meta, metadata, runs
+from storage.utc import as_utc, utc_now
 
 # Any constant works; it names the wirecrawl writer lock among advisory locks.
 _PG_WRITER_LOCK = 0x77637261776C
@@ -53,19 +53,6 @@ _LATEST_FOR_URL = (
     .where(documents.c.url_key == bindparam("key"), documents.c.is_latest.is_(True))
     .order_by(documents.c.id.desc())
     .limit(1)
-)
-_LATEST_WITH_TEXT_HASH = (
-    select(documents)
-    .where(documents.c.text_hash == bindparam("h"), documents.c.is_latest.is_(True))
-    .order_by(documents.c.id)
-)
-_LATEST_WITH_CANONICAL_URL = (
-    select(documents)
-    .where(
-        documents.c.is_latest.is_(True),
-        (documents.c.canonical_url == bindparam("u")) | (documents.c.url_key == bindparam("u")),
-    )
-    .order_by(documents.c.id)
 )
 _DOCUMENTS_BY_ID = select(documents).where(documents.c.id.in_(bindparam("ids", expanding=True))).order_by(
     documents.c.id
@@ -92,6 +79,12 @@ _LAST_FETCH = (
 _LAST_FETCH_WITH_DOCUMENT = (
     select(fetches).where(fetches.c.url == bindparam("url"), fetches.c.document_id.is_not(None))
     .order_by(fetches.c.fetched_at.desc(), fetches.c.id.desc()).limit(1)
+)
+_PREVIOUS_VERSION = (
+    select(documents)
+    .where(documents.c.url_key == bindparam("key"), documents.c.is_latest.is_(False))
+    .order_by(documents.c.id.desc())
+    .limit(1)
 )
 _LINK_FETCH = update(documents).where(documents.c.id == bindparam("doc_id")).values(fetch_id=bindparam("fid"))
 _MEMBERS_LATEST = (
@@ -132,17 +125,6 @@ _SET_CLUSTER = (
     .values(canonical_id=bindparam("canonical"), size=bindparam("size"), updated_at=bindparam("now"))
 )
 _NEW_CLUSTER = insert(clusters)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
 
 
 class StoreConfigError(RuntimeError):
@@ -214,7 +196,7 @@ def _row_to_document(row) -> Document:
     names = {f.name for f in fields(Document)}
     values = {k: m[k] for k in m.keys() if k in names}
     values["tags"] = json.loads(m["tags"]) if m["tags"] else []
-    values["fetched_at"] = _aware(m["fetched_at"])
+    values["fetched_at"] = as_utc(m["fetched_at"])
     values["is_latest"] = bool(m["is_latest"])
     values["is_canonical"] = bool(m["is_canonical"])
     return Document(**values)
@@ -222,7 +204,7 @@ def _row_to_document(row) -> Document:
 
 def _row_to_fetch(row) -> FetchRecord:
     m = dict(row._mapping)
-    m["fetched_at"] = _aware(m["fetched_at"])
+    m["fetched_at"] = as_utc(m["fetched_at"])
     return FetchRecord(**m)
 
 
@@ -307,7 +289,7 @@ class Store:
     def start_run(self, kind: str, source: str | None = None) -> int:
         with self.write() as conn:
             return conn.execute(
-                insert(runs).values(kind=kind, source=source, started_at=utcnow(), status="running")
+                insert(runs).values(kind=kind, source=source, started_at=utc_now(), status="running")
             ).inserted_primary_key[0]
 
     def finish_run(self, run_id: int, stats: dict, status: str = "finished") -> None:
@@ -315,7 +297,7 @@ class Store:
             conn.execute(
                 update(runs)
                 .where(runs.c.id == run_id)
-                .values(finished_at=utcnow(), status=status, stats=json.dumps(stats, default=str))
+                .values(finished_at=utc_now(), status=status, stats=json.dumps(stats, default=str))
             )
 
     # -- fetch history --------------------------------------------------------
@@ -336,6 +318,23 @@ class Store:
             row = conn.execute(q, {"url": url}).first()
         return _row_to_fetch(row) if row else None
 
+    def source_history(self, source: str | None, limit: int) -> SourceHistory:
+        """What the fetch history holds for `source` (see `SourceHistory`), in
+        one transaction; `newest` and `urls` hold at most `limit` entries
+        (more exist when they are full)."""
+        newest = (select(fetches.c.url, func.max(fetches.c.id).label("id"))
+                  .where(fetches.c.source == source, fetches.c.document_id.is_not(None))
+                  .group_by(fetches.c.url).subquery())
+        not_ours = or_(fetches.c.source != source, fetches.c.source.is_(None))
+        with self.read() as conn:
+            rows = conn.execute(select(fetches).join(newest, fetches.c.id == newest.c.id).limit(limit)).all()
+            others_documents = conn.execute(
+                select(fetches.c.id).where(not_ours, fetches.c.document_id.is_not(None)).limit(1)).first()
+            others_at_all = conn.execute(select(fetches.c.id).where(not_ours).limit(1)).first()
+            urls = None if others_at_all is not None else list(conn.execute(
+                select(fetches.c.url).where(fetches.c.source == source).distinct().limit(limit)).scalars())
+        return SourceHistory([_row_to_fetch(r) for r in rows], others_documents is not None, urls)
+
     def fetch_history(self, url: str) -> list[FetchRecord]:
         q = select(fetches).where(fetches.c.url == url).order_by(fetches.c.id)
         with self.read() as conn:
@@ -355,7 +354,7 @@ class Store:
     def insert_document(self, conn: Connection, doc: Document) -> int:
         values = {f.name: getattr(doc, f.name) for f in fields(Document) if f.name != "id"}
         values["tags"] = json.dumps(doc.tags or [])
-        values["updated_at"] = utcnow()
+        values["updated_at"] = utc_now()
         doc.id = conn.execute(_INSERT_DOCUMENT, values).inserted_primary_key[0]
         return doc.id
 
@@ -375,6 +374,11 @@ class Store:
             return []
         rows = conn.execute(_DOCUMENTS_BY_ID, {"ids": ids})
         return [_row_to_document(r) for r in rows]
+
+    def previous_version(self, conn: Connection, url_key: str) -> Document | None:
+        """The newest superseded version stored for this URL identity, or None."""
+        row = conn.execute(_PREVIOUS_VERSION, {"key": url_key}).first()
+        return _row_to_document(row) if row else None
 
     def latest_for_url(self, url_key: str, conn: Connection | None = None) -> Document | None:
         """The newest version stored for this URL identity, or None."""
@@ -398,14 +402,6 @@ class Store:
                     return _row_to_document(row)
         return None
 
-    def latest_with_text_hash(self, text_hash: str, conn: Connection) -> list[Document]:
-        rows = conn.execute(_LATEST_WITH_TEXT_HASH, {"h": text_hash})
-        return [_row_to_document(r) for r in rows]
-
-    def latest_with_canonical_url(self, canonical_url: str, conn: Connection) -> list[Document]:
-        rows = conn.execute(_LATEST_WITH_CANONICAL_URL, {"u": canonical_url})
-        return [_row_to_document(r) for r in rows]
-
     def candidate_ids(self, conn: Connection, text_hash: str, names: Iterable[str], keys: Iterable[int]) -> set[int]:
         """Ids of latest documents with this text hash, or whose canonical URL
         or URL identity is one of `names`, or that share one of the LSH band
@@ -418,7 +414,7 @@ class Store:
         """Mark an old version as no longer the latest and drop it from the index;
         the row itself is kept."""
         conn.execute(
-            update(documents).where(documents.c.id == doc_id).values(is_latest=False, updated_at=utcnow())
+            update(documents).where(documents.c.id == doc_id).values(is_latest=False, updated_at=utc_now())
         )
         conn.execute(delete(lsh_bands).where(lsh_bands.c.doc_id == doc_id))
 
@@ -432,13 +428,13 @@ class Store:
     # -- clusters -------------------------------------------------------------
 
     def new_cluster(self, conn: Connection) -> int:
-        now = utcnow()
+        now = utc_now()
         return conn.execute(_NEW_CLUSTER, {"size": 0, "created_at": now, "updated_at": now}).inserted_primary_key[0]
 
     def set_cluster_canonical(self, conn: Connection, cluster_id: int, canonical_id: int, size: int) -> None:
         """Name a cluster's canonical member and its size (members whose own
         rows already say so: a new document in a new cluster)."""
-        conn.execute(_SET_CLUSTER, {"cid": cluster_id, "canonical": canonical_id, "size": size, "now": utcnow()})
+        conn.execute(_SET_CLUSTER, {"cid": cluster_id, "canonical": canonical_id, "size": size, "now": utc_now()})
 
     def cluster_members(self, conn: Connection, cluster_id: int, *, latest_only: bool = True) -> list[Document]:
         q = _MEMBERS_LATEST if latest_only else _MEMBERS_ALL
@@ -449,16 +445,12 @@ class Store:
         row = conn.execute(_FULLEST_MEMBER, {"cid": cluster_id}).first()
         return _row_to_document(row) if row is not None else None
 
-    def cluster_size(self, conn: Connection, cluster_id: int) -> int:
-        """Latest-version members of the cluster."""
-        return conn.execute(_CLUSTER_SIZE, {"cid": cluster_id}).scalar_one()
-
     def move_members(self, conn: Connection, from_cluster: int, to_cluster: int) -> None:
         """Merge: every document of `from_cluster` joins `to_cluster`."""
         conn.execute(
             update(documents)
             .where(documents.c.cluster_id == from_cluster)
-            .values(cluster_id=to_cluster, updated_at=utcnow())
+            .values(cluster_id=to_cluster, updated_at=utc_now())
         )
         conn.execute(delete(clusters).where(clusters.c.id == from_cluster))
 
@@ -473,7 +465,7 @@ class Store:
         returns the cluster's size (latest members).
 
         Only rows whose decision actually changes get a new `updated_at`."""
-        now = utcnow()
+        now = utc_now()
         current = {r.id: r for r in conn.execute(_DECISION_ROWS, {"ids": list(similarities)})}
         changes = []
         for doc_id, sim in similarities.items():
@@ -543,7 +535,3 @@ class Store:
             for r in rows:
                 yield _row_to_document(r)
             last = rows[-1].id
-
-    def ping(self) -> None:
-        with self.read() as conn:
-            conn.execute(text("SELECT 1"))

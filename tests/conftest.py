@@ -68,13 +68,6 @@ def postgres_url(postgres_admin_url):
     admin.dispose()
 
 
-@pytest.fixture
-def redis_url():
-    if not _answers("127.0.0.1", 6379):
-        _service_missing("Redis")
-    return "redis://127.0.0.1:6379/0"
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request, data_dir):
     """Run a test once against SQLite and once against PostgreSQL."""

@@ -20,9 +20,9 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 
-from crawler.records import Page, Skipped
-from crawler.sources import load_sources
-from crawler.spiders.site import SiteSpider
+from crawler.crawl.sources import load_sources
+from crawler.crawl.spider import SiteSpider
+from crawler.ingest.records import Page, Skipped
 
 # Quick and quiet: no politeness delays against our own test server.
 TEST_SETTINGS = {

@@ -1,7 +1,7 @@
 """Crawls of sites served on 127.0.0.1: politeness, failures recorded with
 their reasons, incremental recrawl, resume after SIGKILL, repeated crawls.
 
-Every crawl runs in its own process (crawler.run.crawl_source); delays and
+Every crawl runs in its own process (crawler.crawl.run.crawl_source); delays and
 AutoThrottle are switched off through settings overrides so each test takes
 seconds."""
 
@@ -23,13 +23,13 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from crawler.middlewares import retry_after_seconds
-from crawler.run import crawl_source
-from crawler.sources import Politeness, Source
-from flows.sampleweb.articles import ARTICLES
-from flows.sampleweb.templates import TEMPLATES, render_article_page
+from crawler.crawl.retry import retry_after_seconds
+from crawler.crawl.run import crawl_source
+from crawler.crawl.sources import Politeness, Source
 from storage.schema import documents, fetches, runs
 from storage.store import Store
+from tests.sampleweb.articles import ARTICLES
+from tests.sampleweb.templates import TEMPLATES, render_article_page
 from tests.sites import Request, Response, Site
 
 REPO = Path(__file__).resolve().parents[1]
@@ -167,8 +167,8 @@ def test_every_request_names_wirecrawl_and_the_contact_url(troubled):
 def test_robots_disallowed_path_is_never_requested(troubled):
     site, _, stats, store = troubled
     assert "/private/secret.html" not in site.paths_requested()
-    assert last_fetch(store, site.url("/private/secret.html")).reason.startswith("robots")
-    assert stats.rejected.get("robots") == 1
+    assert last_fetch(store, site.url("/private/secret.html")).reason.startswith("robots_disallowed")
+    assert stats.rejected.get("robots_disallowed") == 1
 
 
 def test_good_articles_are_stored(troubled):
@@ -182,13 +182,13 @@ def test_good_articles_are_stored(troubled):
 def test_404_is_recorded_with_its_status(troubled):
     site, _, stats, store = troubled
     record = last_fetch(store, site.url("/gone.html"))
-    assert (record.outcome, record.status) == ("error", 404)
-    assert record.reason.startswith("http_404")
+    assert (record.outcome, record.status) == ("failed", 404)
+    assert record.reason.startswith("http_status: HTTP 404")
     # Our templates link to pages this site does not have: each is a 404 too.
     with store.read() as conn:
         recorded = conn.execute(select(func.count()).select_from(fetches).where(
-            fetches.c.run_id == stats.run_id, fetches.c.status == 404)).scalar_one()
-    assert stats.errors["http_404"] == recorded
+            fetches.c.run_id == stats.run_id, fetches.c.reason.like("http_status%"))).scalar_one()
+    assert stats.failed["http_status"] == recorded
 
 
 def test_server_error_is_retried_then_stored(troubled):
@@ -200,9 +200,9 @@ def test_server_error_is_retried_then_stored(troubled):
 def test_slow_response_past_the_timeout_is_recorded(troubled):
     site, _, stats, store = troubled
     record = last_fetch(store, site.url("/slow.html"))
-    assert record.outcome == "error" and record.reason.startswith("timeout")
+    assert record.outcome == "failed" and record.reason.startswith("timeout")
     assert get_count(site, "/slow.html") >= 2  # retried (a try may time out before the server logs it)
-    assert stats.errors.get("timeout") == 1
+    assert stats.failed.get("timeout") == 1
 
 
 def test_429_is_retried_no_earlier_than_retry_after(troubled):
@@ -216,7 +216,8 @@ def test_retry_after_longer_than_a_crawl_waits_is_recorded_not_waited_for(troubl
     site, _, _, store = troubled
     assert get_count(site, "/closed.html") == 1
     record = last_fetch(store, site.url("/closed.html"))
-    assert record.reason.startswith("http_429") and "Retry-After 86400 s" in record.reason
+    assert (record.outcome, record.status) == ("failed", 429)
+    assert record.reason.startswith("http_status") and "Retry-After 86400 s" in record.reason
 
 
 def test_retry_after_reads_seconds_and_http_dates():
@@ -267,7 +268,7 @@ def test_every_outcome_is_counted_and_recorded(troubled):
     for outcome, _ in rows:
         by_outcome[outcome] = by_outcome.get(outcome, 0) + 1
     assert by_outcome.get("stored", 0) + by_outcome.get("copy", 0) == stats.stored + stats.copies
-    assert by_outcome.get("error", 0) == sum(stats.errors.values())
+    assert by_outcome.get("failed", 0) == sum(stats.failed.values())
     assert by_outcome.get("rejected", 0) == sum(stats.rejected.values())
     assert stats.stored + stats.copies == 6  # 3 articles, flaky, busy, redirected
     with store.read() as conn:
@@ -338,7 +339,8 @@ def test_conditional_recrawl_costs_304s_and_stores_nothing_new(site, data_dir, d
     assert (second.not_modified, second.stored, second.copies, second.extracted) == (4, 0, 0, 0)
     with Store(database_url, data_dir) as store:
         assert store.count_documents() == first.stored + first.copies
-        assert last_fetch(store, site.url(paths[0])).outcome == "not_modified"
+        record = last_fetch(store, site.url(paths[0]))
+        assert (record.outcome, record.reason, record.status) == ("unchanged", "not_modified", 304)
 
 
 def test_a_page_stored_by_another_source_is_asked_conditionally(site, data_dir):
@@ -440,9 +442,9 @@ def test_three_crawls_in_a_row_in_one_process(site, data_dir):
 _CRAWL_SCRIPT = """
 import json, sys
 from pathlib import Path
-from crawler.middlewares import retry_after_seconds
-from crawler.run import crawl_source
-from crawler.sources import Politeness, Source
+from crawler.crawl.retry import retry_after_seconds
+from crawler.crawl.run import crawl_source
+from crawler.crawl.sources import Politeness, Source
 args = json.loads(sys.argv[1])
 source = Source(name="resume", start_urls=(args["start"],), allowed_domains=("127.0.0.1",),
                 robots_sitemaps=False, politeness=Politeness(concurrency_per_host=2))

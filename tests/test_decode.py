@@ -7,10 +7,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from crawler.decode import decode_html
-from crawler.extract import extract
-from crawler.records import Page, Rejected
-from flows.sampleweb.templates import render_article_page
+from crawler.ingest.decode import decode_html
+from crawler.ingest.extract import extract
+from crawler.ingest.records import Page, Rejected
+from tests.sampleweb.templates import render_article_page
 
 FRENCH_CAFE = [
     "The café on the quay reopened on Saturday after a winter of repairs, and its owner, Amélie Roussel, "

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from crawler.dedup import (
+from crawler.ingest.dedup import (
     DedupConfig,
     Shingled,
     compare,
@@ -22,12 +22,13 @@ from crawler.dedup import (
     normalise,
     tokens,
 )
-from crawler.ingest import IngestConfig, IngestResult, Prepared, commit, page_hash
-from crawler.records import Article, Page
-from flows.sampleweb.articles import ARTICLES
-from flows.sampleweb.copies import KINDS, make_copy, seed_articles
+from crawler.ingest.config import IngestConfig
+from crawler.ingest.ingest import IngestResult, Prepared, commit, page_hash
+from crawler.ingest.records import Article, Page
 from storage.schema import lsh_bands
 from storage.store import Store, StoreConfigError
+from tests.sampleweb.articles import ARTICLES
+from tests.sampleweb.copies import KINDS, make_copy, seed_articles
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
 BY_SLUG = {a.slug: a for a in ARTICLES}
@@ -413,8 +414,8 @@ def test_a_one_paragraph_excerpt_that_names_its_source_joins_even_under_the_mini
     joins the story it was cut from; the same paragraph naming no source,
     on a page where trafilatura too reads less than 250 characters, is
     rejected as too short."""
-    from crawler.ingest import ingest_page
-    from flows.sampleweb.templates import render_article_page
+    from crawler.ingest.ingest import ingest_page
+    from tests.sampleweb.templates import render_article_page
 
     full = _page("http://kellmouth-tide.example/pilots", render_article_page(
         "newspaper", title="Pilots to board every large ship at Kellmouth", paragraphs=SHORT_STORY,
@@ -452,6 +453,17 @@ _STORED_KEY_TEXTS = [
               f"du port après la tempête de l’hiver {1990 + i}." for i in range(30)),
      "4e2e103eb134740d", "2b531eeb3c93730f"),
 ]
+
+
+def test_the_settings_name_a_store_records_is_the_earlier_releases():
+    """A store records `fingerprint_id()` and refuses band keys made under
+    another: it must stay what earlier releases recorded, and thresholds
+    applied to stored texts (which change no band key) must not enter it."""
+    assert DedupConfig().fingerprint_id() == (
+        "v1;shingle=3;chargram=2;ids=crc32-mix64;full=16x3;lead=60:20x3;min=20;seed=1;"
+        "minhash=datasketch-affine32;bandkey=blake2b64;opening=10")
+    thresholds = replace(DedupConfig(), merge_jaccard=0.9, jaccard_threshold=0.6, excerpt_ratio=0.5)
+    assert thresholds.fingerprint_id() == DedupConfig().fingerprint_id()
 
 
 @pytest.mark.parametrize("text,text_hash,keys_digest", _STORED_KEY_TEXTS, ids=["digits", "japanese", "french"])

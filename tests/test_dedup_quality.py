@@ -13,8 +13,8 @@ from bench.dedup_quality import (
     originals,
     through_store,
 )
-from crawler.dedup import DedupConfig
-from flows.sampleweb.copies import KINDS
+from crawler.ingest.dedup import DedupConfig
+from tests.sampleweb.copies import KINDS
 
 MIN_RECALL = 0.95  # measured: 1.00 for every kind (bench: 20 copies per original and kind)
 

@@ -11,10 +11,10 @@ from datetime import datetime, timezone
 import pytest
 from trafilatura.utils import INVALID_XML_CHARS, repair_faulty_html
 
-from crawler.extract import _XML_FORBIDDEN, ExtractConfig, _needs_repair, extract
-from crawler.records import Page, Rejected
-from flows.sampleweb.seeds import load_seeds, render_seed
-from flows.sampleweb.templates import TEMPLATES, render_article_page
+from crawler.ingest.extract import _XML_FORBIDDEN, ExtractConfig, _needs_repair, extract
+from crawler.ingest.records import Page, Rejected
+from tests.sampleweb.seeds import load_seeds, render_seed
+from tests.sampleweb.templates import TEMPLATES, render_article_page
 
 URL = "https://harbour.example/2024/03/pier-closure.html"
 TITLE = "Council votes to close the eastern pier for repairs"

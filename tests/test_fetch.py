@@ -12,9 +12,9 @@ from datetime import timezone
 
 import pytest
 
-import crawler.fetch as fetch_module
-from crawler.fetch import FetchConfig, check_address, fetch, forget_robots
-from crawler.records import Rejected
+import crawler.crawl.fetch as fetch_module
+from crawler.crawl.fetch import FetchConfig, check_address, fetch, forget_robots
+from crawler.ingest.records import Rejected
 from tests.sites import Response, Site
 
 HTML = "<html><head><title>Harbour news</title></head><body><p>The ferry left at dawn.</p></body></html>"
@@ -50,8 +50,9 @@ def test_page_comes_back_with_our_user_agent_lowercased_headers_and_utc_time(sit
     assert page.headers["x-edition"] == "Morning" and "content-type" in page.headers
     assert page.fetched_at.tzinfo == timezone.utc
     agents = {r.path: r.headers["user-agent"] for r in site.requests}
-    assert agents == {"/robots.txt": "wirecrawl/0.1 (+https://ops.test/crawler)",
-                      "/a.html": "wirecrawl/0.1 (+https://ops.test/crawler)"}
+    # the crawl's own User-Agent (crawler.crawl.agent), naming the contact URL
+    agent = "wirecrawl/0.1.0 (news article crawler; +https://ops.test/crawler)"
+    assert agents == {"/robots.txt": agent, "/a.html": agent}
 
 
 def test_robots_disallowed_path_is_never_requested(site):
@@ -247,11 +248,12 @@ def test_public_addresses_pass(address):
     assert check_address(address, 443) == [address]
 
 
-def test_connection_refused_is_a_fetch_error():
+def test_connection_refused_is_named_as_a_crawl_names_it():
     with Site() as gone:
         url = gone.url("/a.html")
     error = rejected(url)
-    assert error.reason == "fetch_error" and url.rsplit("/", 1)[0] in error.detail
+    assert error.reason == "connection_refused" and url.rsplit("/", 1)[0] in error.detail
+    assert error.outcome == "failed"
 
 
 def test_conditional_request_gets_304_as_an_empty_page(site):

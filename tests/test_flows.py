@@ -120,7 +120,7 @@ def _run_logs(flow_run_id) -> list:
 # -- crawl-source -------------------------------------------------------------
 
 def test_crawl_source_flow_crawls_and_leaves_a_table_of_counts(prefect_api, site, data_dir, tmp_path):
-    import flows.flows as wf
+    import flows.prefect_flows as wf
 
     _news_site(site)
     sources = _sources(tmp_path, site, ("town", None))
@@ -132,7 +132,7 @@ def test_crawl_source_flow_crawls_and_leaves_a_table_of_counts(prefect_api, site
 
     table = _table(_artifacts(state.state_details.flow_run_id)["crawl-town"])
     assert table == counts
-    for key in ("fetched", "stored", "copies", "unchanged", "rejected", "errors", "duration (s)", "pages/s"):
+    for key in ("fetched", "stored", "copies", "unchanged", "rejected", "failed", "duration (s)", "pages/s"):
         assert key in table
     logs = _run_logs(state.state_details.flow_run_id)
     assert any("crawl of town done: fetched" in entry.message for entry in logs)
@@ -140,7 +140,7 @@ def test_crawl_source_flow_crawls_and_leaves_a_table_of_counts(prefect_api, site
 
 
 def test_unknown_source_fails_at_once_with_the_reason(prefect_api, site, data_dir, tmp_path):
-    import flows.flows as wf
+    import flows.prefect_flows as wf
 
     sources = _sources(tmp_path, site, ("town", None))
     started = time.monotonic()
@@ -155,7 +155,7 @@ def test_two_triggers_of_one_source_never_crawl_at_once(prefect_api, site, data_
     """The first crawl is held on its start page until the second trigger has
     been refused a slot by the server; then both must have run one after the
     other (the store's run history has the times)."""
-    import flows.flows as wf
+    import flows.prefect_flows as wf
     from prefect.client.orchestration import PrefectClient
     from storage.store import Store
 
@@ -217,26 +217,26 @@ def test_two_triggers_of_one_source_never_crawl_at_once(prefect_api, site, data_
 # -- ingest-url ---------------------------------------------------------------
 
 def test_ingest_urls_runs_the_flow_when_prefect_is_configured(use_prefect, site, data_dir):
-    from flows.flows import ingest_urls
+    from flows.runs import ingest_urls
     from flows.settings import Settings
 
     _news_site(site)
     urls = [site.url("/a.html"), site.url("/missing.html")]
     results = ingest_urls(urls, Settings.resolve(data_dir), allow_private=True)
     assert [r.url for r in results] == urls
-    assert results[1].outcome in ("rejected", "error") and results[1].reason
+    assert results[1].outcome in ("rejected", "failed") and results[1].reason
 
     run = _newest_run("ingest-url")
     assert run is not None and run.state.is_completed()
     assert run.parameters["urls"] == urls and run.parameters["allow_private"] is True
     table = _table(_artifacts(run.id)["ingest-url"])
     assert table["urls"] == 2
-    assert sum(table[o] for o in ("stored", "copy", "unchanged", "rejected", "error")) == 2
+    assert sum(table[o] for o in ("stored", "copy", "unchanged", "rejected", "failed")) == 2
     assert any(line.message == results[1].line() for line in _run_logs(run.id))
 
 
 def test_adhoc_ingest_refuses_private_addresses_unless_allowed(use_prefect, site, data_dir):
-    from flows.flows import ingest_urls
+    from flows.runs import ingest_urls
     from flows.settings import Settings
 
     _news_site(site)
@@ -246,7 +246,7 @@ def test_adhoc_ingest_refuses_private_addresses_unless_allowed(use_prefect, site
 
 
 def test_ingest_urls_skips_prefect_when_none_is_configured(prefect_api, site, data_dir, tmp_path, monkeypatch):
-    from flows.flows import ingest_urls
+    from flows.runs import ingest_urls
     from flows.settings import Settings
 
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
@@ -262,7 +262,7 @@ def test_ingest_urls_skips_prefect_when_none_is_configured(prefect_api, site, da
 def test_ingest_urls_runs_without_prefect_when_its_server_is_down(site, data_dir, monkeypatch, caplog):
     import socket
 
-    from flows.flows import ingest_urls
+    from flows.runs import ingest_urls
     from flows.settings import Settings
 
     with socket.socket() as s:  # a port nothing listens on
@@ -280,7 +280,7 @@ def test_the_command_line_fast_path_never_imports_prefect(site, data_dir, tmp_pa
     script = textwrap.dedent(f"""
         import sys
         from flows.cli import _load_commands
-        from flows.flows import ingest_urls
+        from flows.runs import ingest_urls
         from flows.settings import Settings
         _load_commands()
         [r] = ingest_urls([{site.url('/a.html')!r}], Settings.resolve({str(data_dir)!r}), allow_private=True)
@@ -297,7 +297,7 @@ def test_the_command_line_fast_path_never_imports_prefect(site, data_dir, tmp_pa
 # -- snapshot -----------------------------------------------------------------
 
 def test_snapshot_flow_leaves_its_path_and_row_counts(use_prefect, data_dir, tmp_path):
-    from flows.flows import take_snapshot
+    from flows.runs import take_snapshot
     from flows.settings import Settings
     from storage.snapshot import list_versions
 
@@ -346,7 +346,7 @@ def test_serve_registers_every_deployment_with_its_schedule(prefect_api, site, d
     assert crons["snapshot/daily"] == ["0 3 * * *"]
     north = by_name["crawl-source/north"]
     assert north.parameters == {"source": "north", "sources": str(sources.resolve())}
-    assert north.entrypoint == "flows.flows.crawl_source_flow"
+    assert north.entrypoint == "flows.prefect_flows.crawl_source_flow"
     assert by_name["snapshot/daily"].parameters["out_dir"] == str((tmp_path / "snaps").resolve())
 
 

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from flows.app import app
 from flows.cli import _load_commands
-from flows.sampleweb.articles import ARTICLES
-from flows.sampleweb.templates import render_article_page
 from storage.store import Store
+from tests.sampleweb.articles import ARTICLES
+from tests.sampleweb.templates import render_article_page
 from tests.sites import Response
 
 _load_commands()
@@ -128,8 +128,8 @@ def test_ingest_a_saved_html_file(tmp_path, data_dir):
 _WORKER = textwrap.dedent("""
     import json, sys
     from datetime import datetime, timezone
-    from crawler.ingest import ingest_page
-    from crawler.records import Page
+    from crawler.ingest.ingest import ingest_page
+    from crawler.ingest.records import Page
     from storage.archive import Archive
     from storage.store import Store
     database_url, data_dir, pages_file = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -223,3 +223,88 @@ def test_a_kill_during_ingest_leaves_a_consistent_store_and_the_next_run_continu
     assert store.count_documents() == 16  # every page once, none twice
     assert len(store.clusters()) == 8
     store.close()
+
+
+# -- one way in: a crawl and an ad-hoc ingest answer a page alike ----------------
+
+def _short_note() -> str:
+    return ("<!DOCTYPE html><html><head><title>Notice</title></head><body><article><h1>Notice</h1>"
+            "<p>The reading room closes early on Friday.</p></article></body></html>")
+
+
+def _adhoc(store: Store, data_dir: Path, url: str):
+    from crawler.crawl.adhoc import ingest_url
+    from crawler.crawl.fetch import FetchConfig
+    from storage.archive import Archive
+
+    return ingest_url(url, store, archive=Archive(data_dir / "archive"), fetch_config=FetchConfig(allow_private=True))
+
+
+def test_adhoc_ingest_repeats_a_rejection_for_an_unchanged_body_as_a_crawl_does(site, data_dir):
+    """The same bytes get the same answer, without extraction, whichever way
+    they come in: ad hoc, then by a crawl, then ad hoc again."""
+    from crawler.crawl.run import crawl_source
+    from crawler.crawl.sources import Politeness, Source
+
+    url = site.add("/note.html", _short_note())
+    source = Source(name="notes", start_urls=(url,), follow_links=False, robots_sitemaps=False,
+                    politeness=Politeness(download_delay=0, autothrottle=False, obey_robots=False))
+    with Store(None, data_dir) as store:
+        first = _adhoc(store, data_dir, url)
+        assert (first.outcome, first.reason_code, first.extracted) == ("rejected", "too_short", True)
+
+        crawled = crawl_source(source, database_url=None, data_dir=data_dir,
+                               settings_overrides={"WIRECRAWL_EXTRACT_WORKERS": 1})
+        assert (crawled.rejected, crawled.extracted) == ({"too_short": 1}, 0)
+
+        again = _adhoc(store, data_dir, url)
+        assert (again.outcome, again.reason, again.extracted) == ("rejected", first.reason, False)
+        history = store.fetch_history(url)
+        assert [(f.outcome, f.reason) for f in history] == [("rejected", first.reason)] * 3
+
+
+def test_after_a_failed_fetch_the_same_body_is_compared_with_the_last_good_one(site, data_dir):
+    url = site.add("/a.html", page_html(ENGLISH[0]))
+    with Store(None, data_dir) as store:
+        assert _adhoc(store, data_dir, url).outcome == "stored"
+        site.add("/a.html", Response(503, "<html><body>busy</body></html>"))
+        busy = _adhoc(store, data_dir, url)
+        assert (busy.outcome, busy.reason_code) == ("failed", "http_status")
+        site.add("/a.html", page_html(ENGLISH[0]))
+        back = _adhoc(store, data_dir, url)
+        assert (back.outcome, back.reason_code, back.extracted) == ("unchanged", "same_body", False)
+
+
+def test_a_fetch_history_written_by_an_earlier_release_is_read_under_todays_names(data_dir):
+    """Outcomes `error` and `not_modified` and reason codes such as
+    `http_503` are what earlier releases recorded: the same-body check still
+    reads them (an old failure sends it to the last good fetch, an old
+    rejection is repeated)."""
+    from datetime import datetime, timedelta, timezone
+
+    from crawler.ingest.fetches import page_hash
+    from crawler.ingest.ingest import ingest_page
+    from crawler.ingest.records import Page
+    from storage.records import FetchRecord
+
+    t0 = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
+    good, short = page_html(ENGLISH[1]).encode(), _short_note().encode()
+
+    def page(url: str, body: bytes, minutes: int) -> Page:
+        return Page(url=url, status=200, headers={"content-type": "text/html"}, body=body,
+                    fetched_at=t0 + timedelta(minutes=minutes))
+
+    with Store(None, data_dir) as store:
+        stored = ingest_page(page("http://old.example/a", good, 0), store)
+        assert stored.outcome == "stored"
+        store.record_fetch(FetchRecord(url="http://old.example/a", fetched_at=t0 + timedelta(minutes=1),
+                                       status=503, outcome="error", reason="http_503: HTTP 503"))
+        again = ingest_page(page("http://old.example/a", good, 2), store)
+        assert (again.outcome, again.reason, again.document_id, again.extracted) == (
+            "unchanged", "same_body", stored.document_id, False)
+
+        store.record_fetch(FetchRecord(url="http://old.example/n", fetched_at=t0, status=200, outcome="rejected",
+                                       reason="too_short: 41 characters of text", content_hash=page_hash(short)))
+        repeated = ingest_page(page("http://old.example/n", short, 1), store)
+        assert (repeated.outcome, repeated.reason, repeated.extracted) == (
+            "rejected", "too_short: 41 characters of text", False)

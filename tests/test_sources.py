@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.sources import Politeness, Source, SourcesError, load_sources
+from crawler.crawl.sources import Politeness, Source, SourcesError, load_sources
 
 REPO = Path(__file__).resolve().parents[1]
 

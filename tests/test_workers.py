@@ -1,4 +1,4 @@
-"""The crawl's extraction processes (crawler.workers): results come back to
+"""The crawl's extraction processes (crawler.crawl.workers): results come back to
 the right caller, a process that dies fails only what it held and is
 replaced, an error in a call is reported with its traceback, and closing
 ends every process."""
@@ -12,7 +12,7 @@ import signal
 
 import pytest
 
-from crawler.workers import WorkerDied, WorkerError, WorkerPool
+from crawler.crawl.workers import WorkerDied, WorkerError, WorkerPool
 
 
 def _echo(value: bytes, tag: int) -> tuple[int, int, bytes]:

@@ -17,13 +17,13 @@ from rich.table import Table
 from flows.app import app, settings
 
 if TYPE_CHECKING:
-    from crawler.run import CrawlStats
-    from crawler.sources import Source
+    from crawler.crawl.stats import CrawlStats
+    from crawler.crawl.sources import Source
 
 console = Console()
 err = Console(stderr=True)
 
-_COLUMNS = ("fetched", "stored", "copies", "unchanged", "rejected", "errors", "pages/s")
+_COLUMNS = ("fetched", "stored", "copies", "unchanged", "rejected", "failed", "pages/s")
 
 
 class Board:
@@ -50,7 +50,7 @@ class Board:
                 continue
             unchanged = s.unchanged + s.not_modified + s.skipped_recent
             table.add_row(name, state, str(s.fetched), str(s.stored), str(s.copies), str(unchanged),
-                          str(sum(s.rejected.values())), str(sum(s.errors.values())), f"{s.pages_per_s:.1f}")
+                          str(sum(s.rejected.values())), str(sum(s.failed.values())), f"{s.pages_per_s:.1f}")
         return table
 
 
@@ -61,12 +61,12 @@ def _reasons(counts: dict[str, int]) -> str:
 def _summary(results: list["CrawlStats"]) -> Table:
     table = Table(title="Summary")
     for name in ("source", "run", "fetched", "stored", "copies", "unchanged", "not modified",
-                 "skipped (recent)", "rejected (reason)", "errors (reason)", "seconds"):
-        table.add_column(name, justify="left" if name in ("source", "rejected (reason)", "errors (reason)")
+                 "skipped (recent)", "rejected (reason)", "failed (reason)", "seconds"):
+        table.add_column(name, justify="left" if name in ("source", "rejected (reason)", "failed (reason)")
                          else "right")
     for s in results:
         table.add_row(s.source, str(s.run_id), str(s.fetched), str(s.stored), str(s.copies), str(s.unchanged),
-                      str(s.not_modified), str(s.skipped_recent), _reasons(s.rejected), _reasons(s.errors),
+                      str(s.not_modified), str(s.skipped_recent), _reasons(s.rejected), _reasons(s.failed),
                       f"{s.duration_s:.1f}")
     return table
 
@@ -93,8 +93,8 @@ def crawl(
     one after the other. Exits 0 when the crawls ran (pages that failed are
     counted, not fatal), 2 with a one-line reason when the configuration is
     wrong, 1 when a crawl process died."""
-    from crawler.run import CrawlFailed, crawl_source
-    from crawler.sources import SourcesError, load_sources
+    from crawler.crawl.run import CrawlFailed, crawl_source
+    from crawler.crawl.sources import SourcesError, load_sources
     from storage.store import StoreConfigError
 
     cfg = settings(ctx)

@@ -1,10 +1,17 @@
-"""`wirecrawl demo`: serve the bundled sample news web on 127.0.0.1, crawl it
-into the configured store, and show the clusters found. No internet needed;
-safe to run twice (the second run finds everything unchanged)."""
+"""`wirecrawl demo`: serve the sample news web on 127.0.0.1, crawl it into
+the configured store, and show the clusters found. No internet needed; safe
+to run twice (the second run finds everything unchanged).
+
+The sample web is test material, kept in the checkout's `tests/sampleweb/`
+(the tests and the benchmarks use it too), not in the installed packages:
+the demo runs from a checkout (`make demo`), whose editable install this
+module is part of."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -14,15 +21,34 @@ from rich.table import Table
 from flows.app import app, settings
 
 if TYPE_CHECKING:
-    from flows.sampleweb.web import SampleWeb
     from flows.settings import Settings
     from storage.store import Store
+    from tests.sampleweb.web import SampleWeb
 
 console = Console()
 err = Console(stderr=True)
 
 # Fixed by default so that a second run serves the same URLs and finds them unchanged.
 DEFAULT_PORT = 8470
+CHECKOUT = Path(__file__).resolve().parents[2]  # this file is <checkout>/flows/commands/demo.py
+
+
+class NoSampleWeb(RuntimeError):
+    """This wirecrawl does not run from a checkout: there is no sample web to serve."""
+
+
+def sample_web_class() -> type[SampleWeb]:
+    """The SampleWeb of the checkout's `tests/sampleweb/`. NoSampleWeb, naming
+    the folder, when this wirecrawl was installed without its checkout."""
+    folder = CHECKOUT / "tests" / "sampleweb"
+    if not (folder / "web.py").is_file():
+        raise NoSampleWeb(f"the sample web of the demo is not at {folder}: the demo runs from a wirecrawl "
+                          "checkout (`make demo` there)")
+    if str(CHECKOUT) not in sys.path:
+        sys.path.append(str(CHECKOUT))  # last: installed packages keep their precedence
+    from tests.sampleweb.web import SampleWeb
+
+    return SampleWeb
 
 
 @app.command()
@@ -36,13 +62,17 @@ def demo(
     """Serve a small news web on 127.0.0.1 (several sites, their own templates,
     syndicated copies, the seed pages if present), ingest it, and print the
     clusters found and where the data went. Exits 1 if the web cannot be
-    served (a port taken: try --port) or a crawl process dies."""
-    from flows.sampleweb.web import SampleWeb
-
+    served (a port taken: try --port) or a crawl process dies, 2 when there
+    is no sample web (not a checkout)."""
+    try:
+        sample_web = sample_web_class()
+    except NoSampleWeb as exc:
+        err.print(f"wirecrawl demo: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2)
     cfg = settings(ctx)
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        web = SampleWeb(port)
+        web = sample_web(port)
     except OSError as exc:
         err.print(f"wirecrawl demo: {exc.strerror or exc} (choose other ports with --port)",
                   markup=False, highlight=False)
@@ -67,10 +97,10 @@ def demo(
 def _reindex_if_older(cfg: "Settings") -> None:
     """The demo owns its data directory: a store left there by a version of
     wirecrawl with other dedup settings is reindexed, not refused."""
-    from crawler.dedup import DedupConfig
-    from crawler.reindex import reindex
+    from crawler.ingest.config import dedup_config
+    from crawler.ingest.reindex import reindex
 
-    config = DedupConfig()
+    config = dedup_config()
     with cfg.open_store() as store:
         recorded = store.get_meta("dedup_config")
         if recorded is not None and recorded != config.fingerprint_id():
@@ -92,8 +122,8 @@ def _print_web(web: "SampleWeb") -> None:
 
 def ingest_by_url(web: "SampleWeb", cfg: "Settings") -> None:
     """Fetch and ingest every article page of the web, one line per URL."""
-    from crawler.adhoc import ingest_url
-    from crawler.fetch import FetchConfig
+    from crawler.crawl.adhoc import ingest_url
+    from crawler.crawl.fetch import FetchConfig
 
     archive = cfg.archive()
     # Our own pages on 127.0.0.1: a loopback address is expected here.
@@ -116,8 +146,8 @@ def crawl_sites(sources_file, cfg: "Settings") -> None:
 
     from rich.live import Live
 
-    from crawler.run import CrawlFailed, crawl_source
-    from crawler.sources import load_sources
+    from crawler.crawl.run import CrawlFailed, crawl_source
+    from crawler.crawl.sources import load_sources
     from flows.commands.crawl import Board
 
     sources = load_sources(sources_file)
@@ -171,7 +201,7 @@ class Report:
 def compare(web: "SampleWeb", store: "Store") -> Report:
     """Where each article page of `web` ended up in `store`: every copy
     should share its original's cluster, no two stories one cluster."""
-    from crawler.urls import canonicalize
+    from crawler.ingest.urls import canonicalize
 
     report = Report()
     story_clusters: dict[str, set[int]] = {}

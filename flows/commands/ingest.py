@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from crawler.ingest.outcomes import FAILED, REJECTED
 from flows.app import app, settings
 
 console = Console()
@@ -31,19 +32,19 @@ def ingest(
     if html is not None:
         if not url:
             raise typer.BadParameter("--html needs --url (where the page came from)")
-        from crawler.adhoc import ingest_html_file
+        from crawler.crawl.adhoc import ingest_html_file
 
         with cfg.open_store() as store:
             results = [ingest_html_file(html, url, store, archive=cfg.archive())]
     elif urls:
-        from flows.flows import ingest_urls
+        from flows.runs import ingest_urls
 
         results = ingest_urls(list(urls), cfg, allow_private=allow_private)
     else:
         raise typer.BadParameter("give one or more URLs, or --html FILE --url URL")
     for result in results:
         console.print(result.line(), markup=False, highlight=False, soft_wrap=True)
-    if any(r.outcome in ("rejected", "error") for r in results):
+    if any(r.outcome in (REJECTED, FAILED) for r in results):
         raise typer.Exit(1)
 
 
@@ -100,9 +101,9 @@ def show(ctx: typer.Context, url: str = typer.Argument(..., help="URL of a store
 def reindex(ctx: typer.Context) -> None:
     """Recompute the near-duplicate index with the current dedup settings
     (needed after changing them; the store refuses to mix two settings)."""
-    from crawler.dedup import DedupConfig
-    from crawler.reindex import reindex as run_reindex
+    from crawler.ingest.config import dedup_config
+    from crawler.ingest.reindex import reindex as run_reindex
 
     with settings(ctx).open_store() as store:
-        n = run_reindex(store, DedupConfig())
+        n = run_reindex(store, dedup_config())
     console.print(f"Reindexed {n} documents.")

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from flows.app import app, settings
+from flows.serve import DEFAULT_SNAPSHOT_CRON
 
 console = Console()
 err = Console(stderr=True)
@@ -24,12 +25,13 @@ def serve(
     ctx: typer.Context,
     sources: Path = typer.Option(..., "--sources", help="The sources file (TOML)."),
     snapshots: Path = typer.Option(Path("snapshots"), "--snapshots", help="Where the daily snapshot is written."),
-    snapshot_cron: str = typer.Option("0 3 * * *", "--snapshot-cron", help="When the snapshot runs (cron, UTC)."),
+    snapshot_cron: str = typer.Option(DEFAULT_SNAPSHOT_CRON, "--snapshot-cron",
+                                      help="When the snapshot runs (cron, UTC)."),
 ) -> None:
     """Register one crawl-source deployment per source (on its cron schedule),
     ingest-url/adhoc and a daily snapshot with the Prefect server, and run
     them until interrupted. Needs a running Prefect server (PREFECT_API_URL)."""
-    from crawler.sources import SourcesError
+    from crawler.crawl.sources import SourcesError
     from flows.serve import NoPrefectServer, ServePlan
     from flows.serve import serve as serve_deployments
 
@@ -65,7 +67,7 @@ def snapshot(
 ) -> None:
     """Write a new versioned snapshot (Parquet + JSON lines + manifest) of the
     store under --out, and point --out/latest at it."""
-    from flows.flows import take_snapshot
+    from flows.runs import take_snapshot
     from storage.snapshot import SnapshotError
 
     try:

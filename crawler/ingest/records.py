@@ -1,10 +1,13 @@
-"""The records that travel between stages: Page (fetched) and Article
-(extracted). Document, the stored record, lives in storage."""
+"""The records that travel between stages: Page (fetched), Article
+(extracted), and why a URL made no document (Rejected, Skipped). Document,
+the stored record, lives in storage."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from crawler.ingest.outcomes import outcome_of
 
 
 @dataclass
@@ -43,8 +46,10 @@ class Article:
 
 
 class Rejected(Exception):
-    """A page that will not become a document. `reason` is a short stable code
-    (counted per run), `detail` a human sentence; both are recorded with the URL."""
+    """A URL or a page that will not become a document. `reason` is a code of
+    `crawler.ingest.outcomes` (counted per run; it says whether the URL was
+    rejected or failed), `detail` a human sentence; both are recorded with
+    the URL, as "reason: detail"."""
 
     def __init__(self, reason: str, detail: str = "", status: int | None = None):
         super().__init__(f"{reason}: {detail}" if detail else reason)
@@ -55,14 +60,20 @@ class Rejected(Exception):
     def __str__(self) -> str:
         return f"{self.reason}: {self.detail}" if self.detail else self.reason
 
+    @property
+    def outcome(self) -> str:
+        """`rejected` or `failed`: the outcome of the reason code."""
+        return outcome_of(self.reason)
+
 
 @dataclass
 class Skipped:
     """A URL a spider or middleware gave up on before it became a Page
-    (malformed sitemap, trap, robots, timeout…): recorded with its reason."""
+    (malformed sitemap, trap, robots, timeout…): recorded with its reason,
+    whose outcome (rejected or failed) is the code's."""
 
     url: str
-    reason: str  # short stable code, as in Rejected.reason
+    reason: str  # a code of crawler.ingest.outcomes, as in Rejected.reason
     detail: str = ""
     status: int | None = None
     source: str | None = None

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from lxml.html import HtmlElement
 
-from crawler.boilerplate import Removals
+from crawler.ingest.boilerplate import Removals
 
 # The elements whose text trafilatura may give as one line.
 _BLOCKS = ("p", "div", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "dd", "dt",

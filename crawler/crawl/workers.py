@@ -29,6 +29,8 @@ import traceback
 from collections import deque
 from typing import Any, Callable
 
+from crawler.crawl.process import exit_with_parent
+
 logger = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!Q")
@@ -62,8 +64,6 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
 def _serve(sock: socket.socket, inherited: list[socket.socket]) -> None:
     """A worker's life: answer calls in order until the crawl process closes
     its end of the socket (or dies: `exit_with_parent`)."""
-    from crawler.run import exit_with_parent
-
     for other in inherited:  # the crawl's ends of earlier workers' sockets, copied by fork
         other.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle

@@ -19,7 +19,7 @@ import re
 import struct
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import feedparser
@@ -27,7 +27,8 @@ import lxml.etree
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
-from crawler.sources import Source
+from crawler.crawl.sources import Source
+from storage.utc import utc_now
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,7 @@ class TrapGuard:
 
     def __init__(self, limits: Limits = Limits(), now: datetime | None = None):
         self.limits = limits
-        now = now or datetime.now(timezone.utc)
+        now = now or utc_now()
         self.years = range(limits.earliest_year, now.year + limits.future_years + 1)
         self._accepted: set[str] = set()
         self._query_variants: Counter[str] = Counter()

@@ -16,7 +16,7 @@ Our own settings and their defaults:
   is looked up when requested).
 - WIRECRAWL_EXTRACT_WORKERS (0 = one per available core): processes that
   extract pages while the reactor keeps downloading.
-- WIRECRAWL_SPIDER ("crawler.spiders.site.SiteSpider"): the spider class.
+- WIRECRAWL_SPIDER ("crawler.crawl.spider.SiteSpider"): the spider class.
 - WIRECRAWL_RETRY_BACKOFF_BASE (1.0 s), WIRECRAWL_RETRY_BACKOFF_MAX (60 s):
   the n-th retry of a 5xx or a timeout waits base * 2**(n-1), capped.
 - WIRECRAWL_RETRY_AFTER_MAX (300 s): a 429/503 `Retry-After` up to this long is
@@ -31,21 +31,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from crawler.sources import Politeness, Source
+from crawler.crawl.agent import ROBOTS_TOKEN, user_agent
+from crawler.crawl.sources import Source
 
-VERSION = "0.1.0"
-# The product token robots.txt groups are matched against ("User-agent: wirecrawl").
-ROBOTS_TOKEN = "wirecrawl"
-DEFAULT_SPIDER = "crawler.spiders.site.SiteSpider"
-
-
-def user_agent(politeness: Politeness) -> str:
-    """The User-Agent header: the configured one, else wirecrawl's own naming
-    the contact URL so a site owner knows whom to ask."""
-    if politeness.user_agent:
-        return politeness.user_agent
-    contact = f"; +{politeness.contact_url}" if politeness.contact_url else ""
-    return f"wirecrawl/{VERSION} (news article crawler{contact})"
+DEFAULT_SPIDER = "crawler.crawl.spider.SiteSpider"
 
 
 def available_cores() -> int:
@@ -73,7 +62,7 @@ def crawl_settings(source: Source, *, database_url: str | None, data_dir: str | 
             "scrapy.extensions.remote_control.RemoteControl": None,
         },
         # Politeness.
-        "USER_AGENT": user_agent(p),
+        "USER_AGENT": user_agent(p.contact_url, p.user_agent),
         "ROBOTSTXT_OBEY": p.obey_robots,
         "ROBOTSTXT_PARSER": "scrapy.robotstxt.ProtegoRobotParser",
         "ROBOTSTXT_USER_AGENT": ROBOTS_TOKEN if not p.user_agent else None,
@@ -98,15 +87,15 @@ def crawl_settings(source: Source, *, database_url: str | None, data_dir: str | 
         # Components.
         "DOWNLOADER_MIDDLEWARES": {
             # Before robots.txt: a page skipped as recently fetched needs no robots lookup.
-            "crawler.middlewares.FetchHistoryMiddleware": 90,
-            "crawler.middlewares.CrawlDelayMiddleware": 110,
+            "crawler.crawl.history.FetchHistoryMiddleware": 90,
+            "crawler.crawl.crawl_delay.CrawlDelayMiddleware": 110,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-            "crawler.middlewares.BackoffRetryMiddleware": 550,
+            "crawler.crawl.retry.BackoffRetryMiddleware": 550,
         },
-        "SPIDER_MIDDLEWARES": {"crawler.middlewares.OutcomeMiddleware": 950},
-        "DOWNLOAD_HANDLERS": {"http": "crawler.middlewares.KeepAliveDownloadHandler",
-                              "https": "crawler.middlewares.KeepAliveDownloadHandler"},
-        "ITEM_PIPELINES": {"crawler.pipelines.IngestPipeline": 300},
+        "SPIDER_MIDDLEWARES": {"crawler.crawl.failed_requests.OutcomeMiddleware": 950},
+        "DOWNLOAD_HANDLERS": {"http": "crawler.crawl.download_handler.KeepAliveDownloadHandler",
+                              "https": "crawler.crawl.download_handler.KeepAliveDownloadHandler"},
+        "ITEM_PIPELINES": {"crawler.crawl.pipeline.IngestPipeline": 300},
         # Logging: progress goes to the caller through counts, not log lines.
         "LOG_LEVEL": "INFO",
         "LOG_FILE": str(log_file) if log_file else None,

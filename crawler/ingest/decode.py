@@ -32,7 +32,7 @@ from w3lib.encoding import (
     resolve_encoding,
 )
 
-from crawler.records import Rejected
+from crawler.ingest.records import Rejected
 
 # Encodings where one byte is one character: any byte string "decodes", so a
 # declaration of one of these proves nothing about non-ASCII bytes.

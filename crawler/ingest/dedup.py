@@ -25,15 +25,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from datasketch import MinHash
-from sqlalchemy import Connection, select
 
-from crawler.urls import canonicalize
+from crawler.ingest.urls import canonicalize
 from storage.records import Document
-from storage.schema import documents
 from storage.store import Store
+from storage.utc import as_utc
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,11 @@ class DedupConfig:
     # "Via" line and a sentence to a short story must not make the story
     # look like its excerpt.
     excerpt_ratio: float = 0.6
+    # Jaccard at which a new text counts as the same text as the fullest
+    # member of a cluster it matched: enough to say that two clusters it
+    # matches are one story, and merge them (`_clusters_to_join`). A text
+    # that is only a part of a story (an excerpt) merges none.
+    merge_jaccard: float = 0.8
     seed: int = 1
     scheme: str = "affine32"  # datasketch MinHash permutation scheme
 
@@ -272,13 +280,6 @@ def _shingle_ids(toks: list[str], k: int) -> np.ndarray:
         h = (h ^ t[j:j + n]) * _GOLDEN
         h ^= h >> np.uint64(29)
     return (h >> np.uint64(32)).astype(np.uint32)
-
-
-def shingle_ids(text: str, config: "DedupConfig") -> np.ndarray:
-    """32-bit ids of the text's shingles (`shingle_size` consecutive tokens),
-    in reading order, repeats kept: the lead is a prefix. A text shorter than
-    one shingle is one shingle; an empty text has none."""
-    return _shingle_ids(tokens(text, config.char_gram), config.shingle_size)
 
 
 # -- fingerprint -----------------------------------------------------------------
@@ -447,19 +448,13 @@ def ensure_compatible(store: Store, config: DedupConfig) -> None:
     store.ensure_meta("dedup_config", config.fingerprint_id())
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
-
-
 def _published(doc: Document) -> datetime | None:
     """`published` as a UTC datetime; None when missing or unreadable (then
     the fetch time decides)."""
     if not doc.published:
         return None
     try:
-        return _utc(datetime.fromisoformat(doc.published.strip()))
+        return as_utc(datetime.fromisoformat(doc.published.strip()))
     except ValueError:
         return None
 
@@ -509,7 +504,7 @@ def choose_canonical(members: list[Document], texts: _Texts, config: DedupConfig
         return compare(texts(m), texts(longest)).containment >= config.containment_threshold
 
     def order(m: Document) -> tuple:
-        return (m.attribution is not None, _published(m) or _NEVER, _utc(m.fetched_at), m.id)
+        return (m.attribution is not None, _published(m) or _NEVER, as_utc(m.fetched_at), m.id)
 
     ranked = sorted(members, key=order)
     first_group = [m for m in ranked if (m.attribution is not None) == (ranked[0].attribution is not None)]
@@ -520,13 +515,7 @@ def _previous_version(conn: Connection, store: Store, doc: Document) -> Document
     # The version this document supersedes (ingest marks it not-latest first).
     if doc.version <= 1:
         return None
-    row_id = conn.execute(
-        select(documents.c.id)
-        .where(documents.c.url_key == doc.url_key, documents.c.is_latest.is_(False))
-        .order_by(documents.c.id.desc())
-        .limit(1)
-    ).scalar()
-    return store.get_document(row_id, conn) if row_id is not None else None
+    return store.previous_version(conn, doc.url_key)
 
 
 def _candidates(conn: Connection, store: Store, doc: Document, fp: Fingerprint) -> list[Document]:
@@ -564,11 +553,6 @@ def _verified(new: Shingled, fp: Fingerprint, candidates: list[Document], texts:
                 matches.append((cand, sim))
                 break
     return matches
-
-
-# Jaccard at which a document counts as the same text as a match, enough to
-# say that two clusters it matches are one story and merge them.
-MERGE_JACCARD = 0.8
 
 
 def _headline_overlap(a: str | None, b: str | None) -> float:
@@ -611,7 +595,7 @@ def _clusters_to_join(conn: Connection, store: Store, new: Shingled, title: str 
             rel = compare(new, fuller, config.min_numbers)
             if rel.containment < config.containment_threshold:
                 continue  # matched a part of another story
-        if rel is None or rel.jaccard >= MERGE_JACCARD or len(fuller.all) <= len(new.all):
+        if rel is None or rel.jaccard >= config.merge_jaccard or len(fuller.all) <= len(new.all):
             covers.add(cid)
         else:
             parts.append((round(rel.containment, 1), _headline_overlap(title, fullest.title if fullest else None),

@@ -13,26 +13,23 @@ skips or conditionally re-asks what the fetch history already holds.
 
 from __future__ import annotations
 
-import gc
 import logging
 import multiprocessing
-import multiprocessing.connection
-import os
 import queue
 import resource
-import threading
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from crawler.settings import crawl_settings
-from crawler.sources import Source
+from crawler.crawl.process import exit_with_parent, process_context, quiet_garbage_collector
+from crawler.crawl.settings import available_cores, crawl_settings
+from crawler.crawl.sources import Source
+from crawler.crawl.stats import CrawlStats
 from storage.store import Store, StoreConfigError
 
 logger = logging.getLogger(__name__)
-
 
 
 def crawl_preload() -> list[str]:
@@ -47,60 +44,7 @@ def crawl_preload() -> list[str]:
                                             "SCHEDULER_MEMORY_QUEUE", "STATS_CLASS", "LOG_FORMATTER",
                                             "ROBOTSTXT_PARSER", "DOWNLOADER", "TWISTED_REACTOR")]
     scrapy_modules = sorted({p.rsplit(".", 1)[0] for p in paths if isinstance(p, str)})
-    return ["scrapy.crawler", *scrapy_modules, "crawler.pipelines", "crawler.spiders.site"]
-
-
-@dataclass
-class CrawlStats:
-    """What one crawl of one source did. `fetched` counts article pages that
-    came back (304s included); `stored` new documents or versions; `copies`
-    documents stored as copies in an existing cluster; `unchanged` pages whose
-    body or text matched what is stored; `not_modified` 304 answers;
-    `skipped_recent` pages not requested because they were confirmed within
-    the recrawl interval; `rejected` and `errors` count reasons;
-    `extracted` pages that went through extraction; `cpu_crawl_s` and
-    `cpu_extract_s` the CPU seconds of the crawl process and of its
-    extraction processes (where the time of a crawl went)."""
-
-    source: str
-    fetched: int = 0
-    stored: int = 0
-    copies: int = 0
-    unchanged: int = 0
-    not_modified: int = 0
-    skipped_recent: int = 0
-    rejected: dict[str, int] = field(default_factory=dict)
-    errors: dict[str, int] = field(default_factory=dict)
-    duration_s: float = 0.0
-    pages_per_s: float = 0.0
-    run_id: int | None = None
-    extracted: int = 0
-    cpu_crawl_s: float = 0.0
-    cpu_extract_s: float = 0.0
-
-    @classmethod
-    def from_scrapy(cls, stats: dict[str, Any], *, source: str, run_id: int | None,
-                    duration_s: float) -> "CrawlStats":
-        """Read the `wirecrawl/…` counters of a Scrapy stats dict."""
-        def reasons(prefix: str) -> dict[str, int]:
-            return {k[len(prefix):]: v for k, v in sorted(stats.items()) if k.startswith(prefix)}
-
-        out = cls(source=source, run_id=run_id, rejected=reasons("wirecrawl/rejected/"),
-                  errors=reasons("wirecrawl/errors/"))
-        for name in ("fetched", "stored", "copies", "unchanged", "not_modified", "skipped_recent", "extracted"):
-            setattr(out, name, int(stats.get(f"wirecrawl/{name}", 0)))
-        out.cpu_crawl_s = float(stats.get("wirecrawl/seconds/crawl_process_cpu", 0.0))
-        out.cpu_extract_s = float(stats.get("wirecrawl/seconds/extract_processes_cpu", 0.0))
-        out.timed(duration_s)
-        return out
-
-    def timed(self, duration_s: float) -> "CrawlStats":
-        self.duration_s = round(duration_s, 3)
-        self.pages_per_s = round(self.fetched / duration_s, 2) if duration_s > 0 else 0.0
-        return self
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    return ["scrapy.crawler", *scrapy_modules, "crawler.crawl.pipeline", "crawler.crawl.spider"]
 
 
 class CrawlFailed(RuntimeError):
@@ -187,37 +131,11 @@ def _run_child(job: _Job, on_progress: Callable[[CrawlStats], None] | None) -> C
             child.join()
 
 
-def exit_with_parent() -> None:
-    """End this process as soon as the process that started it is gone
-    (SIGKILL included), so no crawl or extraction process outlives the
-    program that asked for it. No-op in a process not started by multiprocessing."""
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-
-    def watch() -> None:
-        multiprocessing.connection.wait([parent.sentinel])
-        os._exit(70)
-
-    threading.Thread(target=watch, name="wirecrawl-parent-watch", daemon=True).start()
-
-
-def process_context(preload: list[str]) -> multiprocessing.context.BaseContext:
-    """Where crawl and extraction processes come from: a fork server that has
-    imported `preload` once (Scrapy, trafilatura, datasketch take seconds to
-    import), so each new process starts in milliseconds from a clean,
-    single-threaded parent. "spawn" where there is no fork server."""
-    try:
-        ctx = multiprocessing.get_context("forkserver")
-    except ValueError:
-        return multiprocessing.get_context("spawn")
-    ctx.set_forkserver_preload(preload)
-    return ctx
-
 
 def _crawl_in_child(job: _Job, updates) -> None:
-    from crawler.pipelines import prestart_extraction_pool
-    from crawler.settings import available_cores
+    # Imported here, in the crawl process: the program that starts crawls
+    # needs neither Scrapy nor extraction.
+    from crawler.crawl.extraction import prestart_extraction_pool
 
     # First, while this process has a single thread: fork the extraction workers.
     workers = int(job.overrides.get("WIRECRAWL_EXTRACT_WORKERS") or 0) or available_cores()
@@ -245,34 +163,16 @@ def _crawl_in_child(job: _Job, updates) -> None:
             worker.terminate()
 
 
-# The crawl process allocates container objects fast (requests, responses,
-# Deferreds) and keeps few of them: with Python's default thresholds (700,
-# 10, 10) a 2,000-page crawl ran 510 young collections and 4 full ones, each
-# full one walking every object of Scrapy, Twisted, lxml and trafilatura
-# imported before the crawl (65 ms each); 11 % of the crawl process's CPU.
-_GC_THRESHOLDS = (10_000, 20, 20)
-
-
-def quiet_garbage_collector() -> None:
-    """Fewer, cheaper cyclic collections in the crawl process: what is loaded
-    by now (imported modules, the fork server's preload) lives as long as the
-    process, so it moves out of the collector's sight (`gc.freeze`), and young
-    collections run at 10,000 new containers instead of 700. Reference
-    counting frees a page's response and request as before; only garbage in
-    cycles waits longer (the crawl process's peak memory was the same, 164 MB
-    against 163, on `bench/crawl.py`'s 2,000 pages)."""
-    gc.freeze()
-    gc.set_threshold(*_GC_THRESHOLDS)
-
-
 def _check_store(job: _Job) -> None:
     """Refuse, before fetching anything, a store whose near-duplicate index was
     built with other dedup settings (every page would fail to commit)."""
-    from crawler.dedup import ensure_compatible
-    from crawler.ingest import IngestConfig
+    # Imported here, in the crawl process: the program that starts crawls
+    # needs no dedup.
+    from crawler.ingest.config import dedup_config
+    from crawler.ingest.dedup import ensure_compatible
 
     with Store(job.database_url, job.data_dir) as store:
-        ensure_compatible(store, IngestConfig().dedup)
+        ensure_compatible(store, dedup_config())
 
 
 def _crawl(job: _Job, updates) -> CrawlStats:

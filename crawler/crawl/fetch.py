@@ -3,7 +3,7 @@
 `fetch(url, config)` returns a `Page` (headers lower-cased, body decompressed,
 `final_url` after redirects, `fetched_at` in UTC) or raises
 `Rejected(reason, detail)`; it raises nothing else, whatever the input. The
-reasons are stable codes, counted per run:
+reasons are codes of `crawler.ingest.outcomes`, the same a crawl records:
 
 - `bad_url`: not an absolute http/https URL (the input, or a redirect target).
 - `private_address`: the host resolves to a private, loopback, link-local,
@@ -24,8 +24,9 @@ reasons are stable codes, counted per run:
 - `too_many_redirects`, `redirect_loop`: as named; limit `max_redirects`.
 - `http_status`: a 4xx/5xx answer, or a 3xx without a Location; the detail
   starts with "HTTP <status>".
-- `fetch_error`: the host does not resolve, refuses the connection, or breaks
-  the protocol; the detail carries the underlying message.
+- `dns_error`, `connection_refused`, `connection_error`: the host does not
+  resolve, refuses the connection, or the connection breaks (or the server
+  breaks the protocol); the detail carries the underlying message.
 
 A 304 to a conditional request (`etag` / `last_modified`) comes back as a Page
 with status 304 and an empty body.
@@ -39,15 +40,16 @@ import socket
 import time
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import httpcore
 import httpx
 from protego import Protego
 
-from crawler.records import Page, Rejected
+from crawler.crawl.agent import ROBOTS_TOKEN, user_agent
+from crawler.ingest.outcomes import FAILED
+from crawler.ingest.records import Page, Rejected
+from storage.utc import utc_now
 
-AGENT = "wirecrawl/0.1"
 # Operators should set contact_url to a page where site owners can reach them.
 DEFAULT_CONTACT_URL = "https://wirecrawl.invalid/contact"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -65,8 +67,8 @@ class FetchConfig:
     """How a page is fetched. Defaults are the polite, safe ones."""
 
     contact_url: str = DEFAULT_CONTACT_URL  # where a site owner can reach the operator
-    user_agent: str | None = None  # None: "wirecrawl/0.1 (+contact_url)"
-    robots_agent: str = "wirecrawl"  # the product token matched against robots.txt User-agent lines
+    user_agent: str | None = None  # None: wirecrawl's own, naming contact_url (crawler.crawl.agent)
+    robots_agent: str = ROBOTS_TOKEN  # the product token matched against robots.txt User-agent lines
     timeout: float = 20.0  # seconds for the whole fetch, robots.txt and redirects included
     max_bytes: int = 10 * 1024 * 1024  # on the wire and again after decompression
     max_redirects: int = 10
@@ -75,7 +77,7 @@ class FetchConfig:
 
     def __post_init__(self):
         if self.user_agent is None:
-            object.__setattr__(self, "user_agent", f"{AGENT} (+{self.contact_url})")
+            object.__setattr__(self, "user_agent", user_agent(self.contact_url))
 
 
 def fetch(url: str, config: FetchConfig = FetchConfig(), *, etag: str | None = None,
@@ -104,11 +106,11 @@ def check_address(host: str, port: int) -> list[str]:
 
     Raises Rejected("private_address") naming the first address that is
     private, loopback, link-local, reserved, multicast or unspecified, and
-    Rejected("fetch_error") if the name does not resolve."""
+    Rejected("dns_error") if the name does not resolve."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise Rejected("fetch_error", f"{host} does not resolve: {exc}") from exc
+        raise Rejected("dns_error", f"{host} does not resolve: {exc}") from exc
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     for address in addresses:
         kind = _non_public_kind(ipaddress.ip_address(address))
@@ -222,7 +224,7 @@ def _request(client: httpx.Client, url: httpx.URL, deadline: float, headers: dic
         try:
             page = Page(url=str(url), status=response.status_code, final_url=str(url), body=b"",
                         headers={k.lower(): v for k, v in response.headers.items()},
-                        fetched_at=datetime.now(timezone.utc))
+                        fetched_at=utc_now())
             location = response.headers.get("location")
             if response.status_code in REDIRECT_STATUSES and location:
                 return page, location
@@ -233,8 +235,20 @@ def _request(client: httpx.Client, url: httpx.URL, deadline: float, headers: dic
             response.close()
     except httpx.TimeoutException as exc:
         raise Rejected("timeout", f"{url}: {type(exc).__name__} {exc}") from exc
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise Rejected("fetch_error", f"{url}: {type(exc).__name__}: {exc}") from exc
+    except httpx.InvalidURL as exc:
+        raise Rejected("bad_url", f"{url}: {exc}") from exc
+    except httpx.HTTPError as exc:
+        raise Rejected(_failure_reason(exc), f"{url}: {type(exc).__name__}: {exc}") from exc
+
+
+def _failure_reason(exc: httpx.HTTPError) -> str:
+    """The reason code of a transport failure: refused, or broken."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection_refused"
+        cause = cause.__cause__ or cause.__context__
+    return "connection_error" if isinstance(exc, httpx.TransportError) else "download_error"
 
 
 def _status_detail(page: Page) -> str:
@@ -338,7 +352,7 @@ def _fetch_robots(client: httpx.Client, origin: str, config: FetchConfig, deadli
     except Rejected as exc:
         # Not an answer about robots.txt but about reaching it: the page's own
         # fetch fails the same way, and nothing is cached.
-        if exc.reason in ("timeout", "fetch_error", "private_address"):
+        if exc.outcome == FAILED or exc.reason == "private_address":
             raise Rejected(exc.reason, f"robots.txt: {exc.detail}") from exc
         if exc.reason == "too_large":  # larger than any page we would take: not a robots.txt
             return _Robots(Protego.parse(_DISALLOW_ALL), now + ROBOTS_ERROR_TTL, f"{robots_url} is too large")

@@ -9,20 +9,15 @@ feeds and its start URLs, follows links inside the source's scope, and yields:
   that could not be fetched), and goes on.
 
 It never touches the store: item pipelines do. Every request is canonicalised
-(`crawler.urls.canonicalize`) and left to Scrapy's dupefilter; its
-`meta["wirecrawl_kind"]` says what it fetches, for the middlewares:
-
-- "page": an article URL found in a sitemap, a feed or a link; also carries
-  `depth` and, when listed, `wirecrawl_sitemap` / `wirecrawl_feed` (what the
-  list said about it: lastmod, news title and publication date, feed title…).
-- "start": a start URL. It may be an article too, but it is where new links
-  appear, so (like feeds and sitemaps) it is re-read on every run.
-- "sitemap", "feed", "robots": the lists themselves.
+(`crawler.ingest.urls.canonicalize`) and left to Scrapy's dupefilter; its
+`meta[KIND]` says what it fetches, for the middlewares (`crawler.crawl.meta`).
+A listed page also carries `depth` and what the list said about it (lastmod,
+news title and publication date, feed title…) in `meta[SITEMAP_INFO]` or
+`meta[FEED_INFO]`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Iterator
 from urllib.parse import urlsplit
 
@@ -32,11 +27,14 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawler.discovery import (Limits, Listing, Scope, TrapGuard, Unreadable, read_feed, read_sitemap,
-                               sitemaps_in_robots)
-from crawler.records import Page, Skipped
-from crawler.sources import Source
-from crawler.urls import canonicalize
+from crawler.crawl.discovery import (Limits, Listing, Scope, TrapGuard, Unreadable, read_feed, read_sitemap,
+                                     sitemaps_in_robots)
+from crawler.crawl.failures import classify
+from crawler.crawl.meta import FEED, FEED_INFO, FIRST_FETCH, KIND, PAGE, ROBOTS, SITEMAP, SITEMAP_INFO, START
+from crawler.crawl.sources import Source
+from crawler.ingest.records import Page, Skipped
+from crawler.ingest.urls import canonicalize
+from storage.utc import utc_now
 
 # Lists are read before the pages they list, so a crawl capped by max_pages
 # spends its pages on listed articles rather than on whatever was linked first.
@@ -76,16 +74,16 @@ class SiteSpider(scrapy.Spider):
         if self.source.robots_sitemaps:
             hosts = dict.fromkeys(urlsplit(u)[:2] for u in self.source.start_urls)
             for scheme, netloc in hosts:
-                yield self._list_request(f"{scheme}://{netloc}/robots.txt", "robots", self.parse_robots,
+                yield self._list_request(f"{scheme}://{netloc}/robots.txt", ROBOTS, self.parse_robots,
                                          dont_obey_robotstxt=True)
         # Source URLs are canonical already (Source.__post_init__): no None here.
         for url in self.source.sitemaps:
             yield self._sitemap_request(url)
         for url in self.source.feeds:
-            yield self._list_request(url, "feed", self.parse_feed)
+            yield self._list_request(url, FEED, self.parse_feed)
         for url in self.source.start_urls:
             yield scrapy.Request(canonicalize(url), callback=self.parse_page, errback=self.on_error,
-                                 meta={"wirecrawl_kind": "start", "depth": 0})
+                                 meta={KIND: START, "depth": 0})
 
     # -- lists ---------------------------------------------------------------
 
@@ -99,9 +97,9 @@ class SiteSpider(scrapy.Spider):
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         """Sitemaps of an index, or pages of a urlset (with lastmod and news
-        fields in `meta["wirecrawl_sitemap"]`). An unreadable or partly
+        fields in `meta[SITEMAP_INFO]`). An unreadable or partly
         malformed sitemap yields a Skipped; what could be read is used."""
-        listing = yield from self._read(response, "sitemap", lambda: read_sitemap(
+        listing = yield from self._read(response, SITEMAP, lambda: read_sitemap(
             response.body, response.url, self.limits, self.source.politeness.max_bytes))
         if listing is None:
             return
@@ -109,20 +107,20 @@ class SiteSpider(scrapy.Spider):
             if listing.kind == "sitemapindex":
                 yield from self._maybe_sitemap(entry.url, found_in=response.url)
             else:
-                meta = {"wirecrawl_sitemap": {"sitemap": response.url, **entry.info}}
+                meta = {SITEMAP_INFO: {"sitemap": response.url, **entry.info}}
                 yield from self._listed_page(entry.url, meta, found_in=response.url)
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
         """Pages of an RSS or Atom feed (title and date in
-        `meta["wirecrawl_feed"]`). A malformed feed yields a Skipped with
+        `meta[FEED_INFO]`). A malformed feed yields a Skipped with
         feedparser's complaint; the entries read before it are used."""
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
-        listing = yield from self._read(response, "feed", lambda: read_feed(
+        listing = yield from self._read(response, FEED, lambda: read_feed(
             response.body, response.url, content_type))
         if listing is None:
             return
         for entry in listing.entries:
-            meta = {"wirecrawl_feed": {"feed": response.url, **entry.info}}
+            meta = {FEED_INFO: {"feed": response.url, **entry.info}}
             yield from self._listed_page(entry.url, meta, found_in=response.url)
 
     def _read(self, response: Response, kind: str, read) -> Iterator[Any]:
@@ -157,7 +155,7 @@ class SiteSpider(scrapy.Spider):
 
     def _sitemap_request(self, url: str) -> scrapy.Request | None:
         self.sitemaps_requested += 1
-        return self._list_request(url, "sitemap", self.parse_sitemap)
+        return self._list_request(url, SITEMAP, self.parse_sitemap)
 
     def _list_request(self, url: str, kind: str, callback, **meta: Any) -> scrapy.Request | None:
         try:
@@ -166,7 +164,7 @@ class SiteSpider(scrapy.Spider):
             return None
         # Lists may live on another host (a CDN, a feed service); depth
         # restarts at every list so max_depth counts link hops only.
-        meta = {"wirecrawl_kind": kind, "allow_offsite": True, "depth_reset": True, **meta}
+        meta = {KIND: kind, "allow_offsite": True, "depth_reset": True, **meta}
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta,
                               priority=LIST_PRIORITY)
 
@@ -205,9 +203,9 @@ class SiteSpider(scrapy.Spider):
         headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1")
                    for k, v in response.headers.items()}
         return Page(url=canonicalize(asked), status=response.status, headers=headers,
-                    body=response.body, fetched_at=datetime.now(timezone.utc),
+                    body=response.body, fetched_at=utc_now(),
                     final_url=response.url, source=self.source.name,
-                    first_fetch=bool(response.meta.get("wirecrawl_first_fetch")))
+                    first_fetch=bool(response.meta.get(FIRST_FETCH)))
 
     def _follow(self, response: HtmlResponse) -> Iterator[Any]:
         depth = response.meta.get("depth", 0)
@@ -230,32 +228,30 @@ class SiteSpider(scrapy.Spider):
 
     def _page_request(self, url: str, depth: int, **meta: Any) -> scrapy.Request:
         return scrapy.Request(url, callback=self.parse_page, errback=self.on_error,
-                              meta={"wirecrawl_kind": "page", "depth": depth, **meta})
+                              meta={KIND: PAGE, "depth": depth, **meta})
 
     # -- failures ------------------------------------------------------------
 
     def on_error(self, failure) -> Iterator[Any]:
-        """A request that failed becomes a Skipped: an HTTP error status
-        (when Scrapy's HttpErrorMiddleware filters it), a download error, or
-        robots.txt forbidding it. Any other IgnoreRequest is only counted:
-        the middleware that raised it (recrawl interval, offsite filter)
-        decided on purpose and records its own reason."""
+        """A request that failed becomes a Skipped, with the reason
+        `classify` names (the one the crawl's errback records): an HTTP error
+        status (when Scrapy's HttpErrorMiddleware filters it), a download
+        error, or robots.txt forbidding it. A robots.txt that answers 4xx is
+        no failure: the site has none. Any other IgnoreRequest is only
+        counted: the middleware that raised it (recrawl interval, offsite
+        filter) decided on purpose and records its own reason."""
         request = failure.request
-        kind = request.meta.get("wirecrawl_kind")
-        if failure.check(HttpError):
-            status = failure.value.response.status
-            if kind == "robots" and status < 500:
-                self._count("robots_missing")
-                return
-            yield self._skipped(request.url, "http_status", f"{kind} answered HTTP {status}", status)
-        elif failure.check(IgnoreRequest) and str(failure.value).startswith(ROBOTS_FORBIDDEN):
-            yield self._skipped(request.url, "robots_disallowed", f"{kind}: {failure.value}")
-        elif failure.check(IgnoreRequest):
+        kind = request.meta.get(KIND)
+        if failure.check(HttpError) and kind == ROBOTS and failure.value.response.status < 500:
+            self._count("robots_missing")
+            return
+        ignored = failure.check(IgnoreRequest) and not failure.check(HttpError)  # HttpError is one too
+        if ignored and not str(failure.value).startswith(ROBOTS_FORBIDDEN):
             self._count("ignored_requests")
             self.logger.debug("%s ignored: %s", request.url, failure.value)
-        else:
-            yield self._skipped(request.url, "fetch_error",
-                                f"{kind}: {type(failure.value).__name__}: {failure.value}")
+            return
+        why = classify(failure, request, self.source.politeness.max_bytes)
+        yield self._skipped(request.url, why.reason, f"{why.detail} ({kind})", why.status)
 
     def _once(self, url: str, reason: str, detail: str, found_in: str) -> Iterator[Skipped]:
         # A trap is linked from many pages; record it once per crawl.

@@ -3,26 +3,26 @@ crawl. Used by `wirecrawl ingest`, the `ingest-url` flow and the demo."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 
-from crawler.fetch import FetchConfig, fetch
-from crawler.ingest import IngestConfig, IngestResult, ingest_page, record_failure
-from crawler.records import Page, Rejected
-from crawler.urls import canonicalize
+from crawler.crawl.fetch import FetchConfig, fetch
+from crawler.ingest.config import IngestConfig
+from crawler.ingest.ingest import IngestResult, ingest_page, record_failure
+from crawler.ingest.records import Page, Rejected
+from crawler.ingest.urls import canonicalize
 from storage.archive import Archive
-from storage.records import FetchRecord
 from storage.store import Store
+from storage.utc import utc_now
 
 
 def ingest_url(url: str, store: Store, *, archive: Archive | None = None,
-               fetch_config: FetchConfig = FetchConfig(), config: IngestConfig = IngestConfig(),
+               fetch_config: FetchConfig = FetchConfig(), config: IngestConfig | None = None,
                run_id: int | None = None, source: str | None = None) -> IngestResult:
     """Fetch `url` politely and ingest it. Never raises for a bad URL or a bad
     page: the outcome and its reason are recorded in the fetch history and
     returned. Ad-hoc URLs are refused private addresses unless
     `fetch_config.allow_private`."""
-    now = datetime.now(timezone.utc)
+    now = utc_now()
     try:
         key = canonicalize(url)
     except ValueError as exc:
@@ -35,31 +35,28 @@ def ingest_url(url: str, store: Store, *, archive: Archive | None = None,
                      last_modified=last.last_modified if last else None,
                      source=source)
     except Rejected as exc:
-        return record_failure(store, key, exc, fetched_at=now, status=exc.status, source=source,
-                              run_id=run_id)
+        return record_failure(store, key, exc, fetched_at=now, source=source, run_id=run_id)
     except Exception as exc:  # an unexpected fetch failure: record it, go on
-        return record_failure(store, key, Rejected("fetch_error", f"{type(exc).__name__}: {exc}"),
-                              fetched_at=now, source=source, run_id=run_id, outcome="error")
-    if page.status == 304 and last is not None:
-        store.record_fetch(FetchRecord(url=key, fetched_at=page.fetched_at, status=304,
-                                       final_url=page.final_url, etag=last.etag,
-                                       last_modified=last.last_modified,
-                                       content_hash=last.content_hash, outcome="unchanged",
-                                       reason="not modified (304)", document_id=last.document_id,
-                                       source=source, run_id=run_id))
-        return IngestResult(url=key, outcome="unchanged", document_id=last.document_id)
+        return record_failure(store, key, Rejected("download_error", f"{type(exc).__name__}: {exc}"),
+                              fetched_at=now, source=source, run_id=run_id)
     return ingest_page(page, store, archive=archive, config=config, run_id=run_id)
 
 
 def ingest_html_file(path: str | Path, url: str, store: Store, *, archive: Archive | None = None,
-                     config: IngestConfig = IngestConfig(), run_id: int | None = None) -> IngestResult:
-    """Ingest a saved HTML page as if it had been fetched from `url` now."""
-    now = datetime.now(timezone.utc)
+                     config: IngestConfig | None = None, run_id: int | None = None) -> IngestResult:
+    """Ingest a saved HTML page as if it had been fetched from `url` now.
+    Never raises for a bad URL (bad_url) or a file that cannot be read
+    (unreadable_file): the outcome is recorded and returned."""
+    now = utc_now()
     try:
         key = canonicalize(url)
+    except ValueError as exc:
+        return record_failure(store, url, Rejected("bad_url", str(exc)), fetched_at=now, run_id=run_id)
+    try:
         body = Path(path).read_bytes()
-    except (ValueError, OSError) as exc:
-        return record_failure(store, url, Rejected("bad_input", str(exc)), fetched_at=now, run_id=run_id)
+    except OSError as exc:
+        return record_failure(store, key, Rejected("unreadable_file", f"{path}: {exc}"), fetched_at=now,
+                              run_id=run_id)
     page = Page(url=key, status=200, headers={"content-type": "text/html"}, body=body,
                 fetched_at=now, final_url=url)
     return ingest_page(page, store, archive=archive, config=config, run_id=run_id)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
-from crawler.urls import canonicalize
+from crawler.ingest.urls import canonicalize
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Politeness:
 
 @dataclass(frozen=True)
 class Source:
-    """One site to crawl. URLs are kept canonical (`crawler.urls.canonicalize`)
+    """One site to crawl. URLs are kept canonical (`crawler.ingest.urls.canonicalize`)
     and `allowed_domains` filled in, however the Source is built; a URL that
     is not absolute http(s) raises ValueError (`load_sources` reports it as a
     SourcesError first)."""

@@ -7,7 +7,7 @@ clusters are kept; only the index is rebuilt."""
 
 from __future__ import annotations
 
-from crawler.dedup import DedupConfig, fingerprint
+from crawler.ingest.dedup import DedupConfig, fingerprint
 from storage.store import Store
 
 

@@ -11,28 +11,29 @@ process pool while the reactor keeps downloading:
   document and its index rows, and record the fetch.
 
 `ingest_page` is the two in a row.
+Every path calls it; it answers a 304 and a body fetched before from the
+fetch history first (`crawler.ingest.fetches`). What can come of a page is
+named in `crawler.ingest.outcomes`.
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
-from crawler.dedup import DedupConfig, Fingerprint, ensure_compatible, fingerprint, store_document
-from crawler.extract import ExtractConfig, extract
-from crawler.records import Article, Page, Rejected
-from crawler.urls import canonicalize
+from crawler.ingest.config import IngestConfig, ingest_config
+from crawler.ingest.dedup import Fingerprint, ensure_compatible, fingerprint, store_document
+from crawler.ingest.extract import extract
+from crawler.ingest.fetches import (failure_record, not_modified_record, page_hash, page_record,
+                                    same_body_record)
+from crawler.ingest.outcomes import UNCHANGED, code_of
+from crawler.ingest.records import Article, Page, Rejected
+from crawler.ingest.urls import canonicalize
 from storage.archive import Archive, encode_record
 from storage.records import Document, FetchRecord
 from storage.store import Store
-
-
-@dataclass(frozen=True)
-class IngestConfig:
-    extract: ExtractConfig = field(default_factory=ExtractConfig)
-    dedup: DedupConfig = field(default_factory=DedupConfig)
-    archive_pages: bool = True
 
 
 @dataclass
@@ -52,14 +53,24 @@ class IngestResult:
     """What happened to one URL; `line()` is what the CLI prints."""
 
     url: str
-    outcome: str  # stored | copy | unchanged | rejected | error
-    reason: str | None = None
+    outcome: str  # one of crawler.ingest.outcomes.OUTCOMES
+    reason: str | None = None  # "code: detail", the code one of crawler.ingest.outcomes.REASONS
     document_id: int | None = None
     cluster_id: int | None = None
     duplicate_of_url: str | None = None
     similarity: float | None = None
     version: int | None = None
     joined: bool = False  # stored into a cluster that already had members
+    fetch: FetchRecord | None = None  # the fetch record of this URL
+    extracted: bool = False  # the page went through extraction
+    # Where the time went, for the crawl log's stats.
+    extract_seconds: float = 0.0
+    commit_seconds: float = 0.0
+
+    @property
+    def reason_code(self) -> str | None:
+        """The code of `reason` ("not_html: content type …" -> "not_html")."""
+        return code_of(self.reason)
 
     def line(self) -> str:
         if self.outcome == "stored":
@@ -73,13 +84,11 @@ class IngestResult:
         return f"{self.url}: {self.outcome} ({self.reason})"
 
 
-def page_hash(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
-
-
-def prepare(page: Page, config: IngestConfig = IngestConfig()) -> Prepared:
-    """Extract and fingerprint a page. Never raises for bad input: a page that
-    cannot become a document comes back with `rejection` set."""
+def prepare(page: Page, config: IngestConfig | None = None) -> Prepared:
+    """Extract and fingerprint a page (with `ingest_config()` unless told
+    otherwise). Never raises for bad input: a page that cannot become a
+    document comes back with `rejection` set."""
+    config = config or ingest_config()
     prepared = Prepared(page=page, page_hash=page_hash(page.body))
     if config.archive_pages and page.body:
         prepared.archive_record = encode_record(page.final_url or page.url, page.status, page.headers,
@@ -95,51 +104,35 @@ def prepare(page: Page, config: IngestConfig = IngestConfig()) -> Prepared:
     return prepared
 
 
-def _fetch_record(page: Page, prepared_hash: str | None, run_id: int | None) -> FetchRecord:
-    return FetchRecord(
-        url=page.url,
-        final_url=page.final_url,
-        status=page.status,
-        etag=page.headers.get("etag"),
-        last_modified=page.headers.get("last-modified"),
-        content_hash=prepared_hash,
-        fetched_at=page.fetched_at,
-        source=page.source,
-        run_id=run_id,
-    )
-
-
 def record_failure(store: Store, url: str, reason: Rejected, *, fetched_at: datetime,
-                   status: int | None = None, source: str | None = None, run_id: int | None = None,
-                   outcome: str = "rejected") -> IngestResult:
-    """Record a URL that produced no page at all (robots, timeout, bad address…)."""
-    store.record_fetch(FetchRecord(url=url, fetched_at=fetched_at, status=status, outcome=outcome,
-                                   reason=str(reason), source=source, run_id=run_id))
-    return IngestResult(url=url, outcome=outcome, reason=str(reason))
+                   source: str | None = None, run_id: int | None = None) -> IngestResult:
+    """Record a URL that produced no page at all (robots, timeout, bad
+    address…): rejected or failed as the code of `reason` says."""
+    record = failure_record(url, reason, fetched_at=fetched_at, source=source, run_id=run_id)
+    store.record_fetch(record)
+    return _answered(record)
 
 
-def unchanged_since_last_fetch(store: Store, page: Page) -> FetchRecord | None:
-    """The previous fetch of this URL if it had the same raw body and made a
-    document: then nothing needs extracting."""
-    last = store.last_fetch(page.url, with_document=True)
-    if last is not None and last.content_hash == page_hash(page.body):
-        return last
-    return None
+def _answered(record: FetchRecord) -> IngestResult:
+    # What the fetch history answered, without extraction.
+    return IngestResult(url=record.url, outcome=record.outcome, reason=record.reason,
+                        document_id=record.document_id, fetch=record)
 
 
 def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
-           config: IngestConfig = IngestConfig(), run_id: int | None = None) -> IngestResult:
+           config: IngestConfig | None = None, run_id: int | None = None) -> IngestResult:
     """Store what `prepare` produced. Transactional: the document, its index
     rows, its cluster decision and its fetch record commit together or not at all."""
+    config = config or ingest_config()
     page = prepared.page
-    record = _fetch_record(page, prepared.page_hash, run_id)
+    record = page_record(page, prepared.page_hash, run_id)
     if archive is not None and prepared.archive_record is not None:
         record.warc_file, record.warc_offset = archive.append(prepared.archive_record, page.fetched_at)
 
     if prepared.rejection is not None:
-        record.outcome, record.reason = "rejected", str(prepared.rejection)
+        record.outcome, record.reason = prepared.rejection.outcome, str(prepared.rejection)
         store.record_fetch(record)
-        return IngestResult(url=page.url, outcome="rejected", reason=str(prepared.rejection))
+        return IngestResult(url=page.url, outcome=record.outcome, reason=record.reason, fetch=record)
 
     article, fp = prepared.article, prepared.fingerprint
     assert article is not None and fp is not None
@@ -148,10 +141,10 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
     with store.write() as conn:
         previous = store.latest_for_url(url_key, conn)
         if previous is not None and previous.text_hash == fp.text_hash:
-            record.outcome, record.document_id = "unchanged", previous.id
+            record.outcome, record.reason, record.document_id = UNCHANGED, "same_text", previous.id
             store.record_fetch(record, conn)
-            return IngestResult(url=page.url, outcome="unchanged", document_id=previous.id,
-                                cluster_id=previous.cluster_id)
+            return IngestResult(url=page.url, outcome=UNCHANGED, reason=record.reason, document_id=previous.id,
+                                cluster_id=previous.cluster_id, fetch=record)
         if previous is not None:
             store.supersede(conn, previous.id)
         doc = Document(
@@ -188,19 +181,34 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
         similarity=decision.similarity,
         version=doc.version,
         joined=joined,
+        fetch=record,
     )
 
 
 def ingest_page(page: Page, store: Store, *, archive: Archive | None = None,
-                config: IngestConfig = IngestConfig(), run_id: int | None = None) -> IngestResult:
-    """Turn one fetched page into a stored document (or a recorded rejection).
+                config: IngestConfig | None = None, run_id: int | None = None,
+                log: Callable[[FetchRecord], None] | None = None) -> IngestResult:
+    """Turn one fetched page into a stored document (or a recorded rejection),
+    on every path: a crawl's extraction processes, an ad-hoc URL, a saved page.
 
-    A page whose raw body is byte-identical to the last stored fetch of the
-    same URL is `unchanged` without extraction."""
-    last = unchanged_since_last_fetch(store, page)
-    if last is not None:
-        record = _fetch_record(page, last.content_hash, run_id)
-        record.outcome, record.document_id = "unchanged", last.document_id
-        store.record_fetch(record)
-        return IngestResult(url=page.url, outcome="unchanged", document_id=last.document_id)
-    return commit(prepare(page, config), store, archive=archive, config=config, run_id=run_id)
+    A 304, and a page whose raw body is the last fetch's (unless
+    `page.first_fetch`), are answered from the fetch history without
+    extraction (`crawler.ingest.fetches`); their record goes to `log` when
+    given (a crawl writes them in batches), else to the store. Never raises
+    for a bad page; database errors propagate."""
+    if page.status == 304:
+        record = not_modified_record(page.url, store.last_fetch(page.url, with_document=True),
+                                     fetched_at=page.fetched_at, final_url=page.final_url, source=page.source,
+                                     run_id=run_id)
+    else:
+        record = None if page.first_fetch else same_body_record(store, page, run_id)
+    if record is not None:
+        (log or store.record_fetch)(record)
+        return _answered(record)
+    started = time.perf_counter()
+    prepared = prepare(page, config)
+    extracted = time.perf_counter()
+    result = commit(prepared, store, archive=archive, config=config, run_id=run_id)
+    result.extracted = True
+    result.extract_seconds, result.commit_seconds = extracted - started, time.perf_counter() - extracted
+    return result

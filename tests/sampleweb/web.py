@@ -28,9 +28,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from flows.sampleweb.articles import ARTICLES, SampleArticle
-from flows.sampleweb.copies import make_copy
-from flows.sampleweb.templates import render_article_page, render_index_page
+from tests.sampleweb.articles import ARTICLES, SampleArticle
+from tests.sampleweb.copies import make_copy
+from tests.sampleweb.templates import render_article_page, render_index_page
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -101,7 +101,7 @@ class SamplePage:
     url: str
     site: str
     story: str  # the original's slug, or "seed-<name>"
-    kind: str  # "original", a copy kind of flows.sampleweb.copies, or "seed"
+    kind: str  # "original", a copy kind of tests.sampleweb.copies, or "seed"
     title: str
     published: str | None  # ISO 8601; None when the page shows no date
 
@@ -291,7 +291,7 @@ class SampleWeb:
             self.skipped.append(f"seed pages left out: no seeds folder at {folder} "
                                 "(set WIRECRAWL_SEEDS to add them)")
             return []
-        from flows.sampleweb.seeds import load_seeds
+        from tests.sampleweb.seeds import load_seeds
 
         try:
             found = load_seeds(folder)
@@ -305,7 +305,7 @@ class SampleWeb:
     def _seed(self, seed) -> SamplePage:
         """The seed page as it was scraped: infinite-scroll pages carry
         several articles, only the first is the document."""
-        from flows.sampleweb.seeds import render_seed
+        from tests.sampleweb.seeds import render_seed
 
         path = f"/news/seed-{seed.name}/"
         html = render_seed(seed)
@@ -319,7 +319,7 @@ class SampleWeb:
         """Write a sources file (crawler/sources.py format) with one source
         per site: its home page, feed and sitemap, article pages only under
         its own address, no delays (the sites are ours, on this machine)."""
-        lines = ["# The demo's sample web, written by flows/sampleweb/web.py.",
+        lines = ["# The demo's sample web, written by tests/sampleweb/web.py.",
                  "[defaults]", "download_delay = 0.0", "autothrottle = false", "concurrency_per_host = 8", ""]
         for name, base in self.sites.items():
             spec = self.specs[name]

@@ -40,11 +40,11 @@ from trafilatura.metadata import (
 from trafilatura.settings import DEFAULT_CONFIG, Document as PageMetadata, set_date_params
 from trafilatura.utils import DOCTYPE_TAG, is_dubious_html, repair_faulty_html
 
-from crawler.boilerplate import (Removals, clean_text, clean_tree, is_label, marked_attributions, normalize_line,
-                                 prepare_tree)
-from crawler.floor import MAX_RULE_SHARE, STRUCTURAL_RULES, agrees, apply_floor
-from crawler.decode import decode_html
-from crawler.records import Article, Page, Rejected
+from crawler.ingest.boilerplate import (Removals, clean_text, clean_tree, is_label, marked_attributions,
+                                        normalize_line, prepare_tree)
+from crawler.ingest.decode import decode_html
+from crawler.ingest.floor import MAX_RULE_SHARE, STRUCTURAL_RULES, agrees, apply_floor
+from crawler.ingest.records import Article, Page, Rejected
 
 logger = logging.getLogger(__name__)
 

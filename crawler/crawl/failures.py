@@ -1,0 +1,73 @@
+"""Why a request produced no page: a Scrapy failure named by a reason code of
+`crawler.ingest.outcomes`, the same the ad-hoc fetch gives. Used by the
+spider and by the errback that records every failure, so both name it alike."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.response import response_status_message
+from twisted.internet.error import ConnectError, ConnectionLost, DNSLookupError, TimeoutError as TxTimeoutError
+
+from crawler.crawl.meta import NOTE
+from crawler.ingest.records import Rejected
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from twisted.python.failure import Failure
+
+
+# Exception classes of download failures and the reason code recorded for them.
+_ERRORS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
+    ((DownloadTimeoutError, TxTimeoutError), "timeout"),
+    ((CannotResolveHostError, DNSLookupError), "dns_error"),
+    ((DownloadConnectionRefusedError,), "connection_refused"),
+    ((ResponseDataLossError,), "data_loss"),
+    ((ConnectError, ConnectionLost, DownloadFailedError), "connection_error"),
+)
+
+
+def classify(failure: Failure, request: Request, max_bytes: int | None = None) -> Rejected:
+    """Name the reason a request failed; never raises. Scrapy reports several
+    of these only as an IgnoreRequest with a message, so the messages are
+    matched here (pinned by tests/test_crawl.py); an exception nobody named
+    is a download_error."""
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        status = exc.response.status
+        note = request.meta.get(NOTE)
+        detail = note or f"HTTP {response_status_message(status)}"
+        if request.meta.get("retry_times"):
+            detail += f" after {request.meta['retry_times']} retries"
+        return Rejected("http_status", detail, status)
+    message = str(exc)
+    if isinstance(exc, DownloadCancelledError) or "exceeded DOWNLOAD_MAXSIZE" in message:
+        limit = f" (limit {max_bytes} bytes, compressed or decompressed)" if max_bytes else ""
+        return Rejected("too_large", message.split(" in request ")[0] + limit)
+    if isinstance(exc, IgnoreRequest):
+        if message == "Forbidden by robots.txt":
+            return Rejected("robots_disallowed", "disallowed by the site's robots.txt")
+        if message == "max redirections reached":
+            chain = [*request.meta.get("redirect_urls", []), request.url]
+            looped = len(set(chain)) < len(chain)
+            return Rejected("redirect_loop" if looped else "too_many_redirects",
+                            f"{len(chain) - 1} redirects: " + " -> ".join(chain[:6])
+                            + (" ..." if len(chain) > 6 else ""))
+        if message.startswith("Filtered offsite request"):
+            return Rejected("offsite", message)
+        return Rejected("ignored", message or type(exc).__name__)
+    for classes, reason in _ERRORS:
+        if isinstance(exc, classes):
+            return Rejected(reason, message or type(exc).__name__)
+    return Rejected("download_error", f"{type(exc).__name__}: {message}")
+

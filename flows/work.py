@@ -1,0 +1,106 @@
+"""The work of each flow, as plain functions: crawl one source, ingest URLs,
+write a snapshot, and the counts each run reports.
+
+No Prefect here. The Prefect tasks (`flows.prefect_flows`) call these, and so
+does the command line directly when no Prefect server is configured
+(`flows.runs`). The crawl, ingest and snapshot machinery is imported inside
+each function: every `wirecrawl` call loads this module.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from crawler.ingest.outcomes import COPY, FAILED, REJECTED, STORED, UNCHANGED
+from flows.settings import Settings
+
+if TYPE_CHECKING:
+    from crawler.crawl.stats import CrawlStats
+    from crawler.ingest.ingest import IngestResult
+    from storage.snapshot import SnapshotInfo
+
+
+def crawl(source_name: str, sources_path: str, settings: Settings,
+          on_progress: Callable[..., None] | None = None) -> CrawlStats:
+    """Crawl one source of the sources file once. SourcesError if the file is
+    wrong or names no such source."""
+    from crawler.crawl.run import crawl_source
+    from crawler.crawl.sources import SourcesError, load_sources
+
+    sources = load_sources(sources_path)
+    if source_name not in sources:
+        raise SourcesError(sources_path, f"no such source; the file names {', '.join(sources)}",
+                           source=source_name)
+    # INFO keeps Scrapy's per-item debug lines out of the run log.
+    return crawl_source(sources[source_name], database_url=settings.database_url, data_dir=settings.data_dir,
+                        on_progress=on_progress, settings_overrides={"LOG_LEVEL": "INFO"})
+
+
+def ingest(urls: list[str], settings: Settings, allow_private: bool = False) -> list[IngestResult]:
+    """Ingest URLs in this process, as one run in the store's run history;
+    the same path as a crawl (`crawler.crawl.adhoc.ingest_url`)."""
+    from crawler.crawl.adhoc import ingest_url
+    from crawler.crawl.fetch import FetchConfig
+
+    fetch_config = FetchConfig(allow_private=allow_private)
+    archive = settings.archive()
+    with settings.open_store() as store:
+        run_id = store.start_run("ingest")
+        results = [ingest_url(u, store, archive=archive, fetch_config=fetch_config, run_id=run_id) for u in urls]
+        store.finish_run(run_id, ingest_counts(results))
+    return results
+
+
+def snapshot(settings: Settings, out_dir: str, canonical_only: bool = False,
+             since: str | None = None) -> SnapshotInfo:
+    """Write one snapshot of the store under `out_dir` (made absolute, so
+    artifacts and logs name it wherever they are read). The manifest records
+    this process's dedup configuration; its `fingerprint_id` equals the store's
+    `store_meta.dedup_config` when the clusters were made with it."""
+    from crawler.ingest.config import dedup_config
+    from storage.snapshot import write_snapshot
+
+    config = dedup_config()
+    with settings.open_store() as store:
+        return write_snapshot(store, Path(out_dir).resolve(), canonical_only=canonical_only, since=since,
+                              dedup_config={**asdict(config), "fingerprint_id": config.fingerprint_id()})
+
+
+# -- counts, for artifacts and logs ----------------------------------------------
+
+def crawl_counts(stats: CrawlStats) -> dict[str, Any]:
+    """The counts of one crawl, in the order a reader wants them."""
+    counts: dict[str, Any] = {
+        "fetched": stats.fetched, "stored": stats.stored, "copies": stats.copies,
+        "unchanged": stats.unchanged, "not modified (304)": stats.not_modified,
+        "skipped (fetched recently)": stats.skipped_recent,
+        "rejected": sum(stats.rejected.values()),
+    }
+    counts.update({f"rejected: {reason}": n for reason, n in sorted(stats.rejected.items())})
+    counts["failed"] = sum(stats.failed.values())
+    counts.update({f"failed: {reason}": n for reason, n in sorted(stats.failed.items())})
+    counts["duration (s)"] = round(stats.duration_s, 1)
+    counts["pages/s"] = round(stats.pages_per_s, 1)
+    return counts
+
+
+def ingest_counts(results: list[IngestResult]) -> dict[str, Any]:
+    """Outcomes of an ad-hoc ingest, plus rejections and failures by reason."""
+    outcomes = Counter(r.outcome for r in results)
+    counts: dict[str, Any] = {"urls": len(results)}
+    counts.update({o: outcomes.get(o, 0) for o in (STORED, COPY, UNCHANGED, REJECTED, FAILED)})
+    for r in results:
+        if r.outcome in (REJECTED, FAILED):
+            key = f"{r.outcome}: {r.reason_code or 'unknown'}"
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def snapshot_counts(info: SnapshotInfo) -> dict[str, Any]:
+    """Where a snapshot went and how many rows of each kind it holds."""
+    return {"version": info.version, "path": str(info.path),
+            "incremental since": info.since or "-", "canonical only": info.canonical_only,
+            **{f"rows: {k}": v for k, v in info.rows.items()}}
