@@ -22,37 +22,69 @@ err = Console(stderr=True)
 def ingest(
     ctx: typer.Context,
     urls: List[str] = typer.Argument(None, metavar="[URL]...", help="URLs to fetch and ingest.", show_default=False),
-    html: Optional[Path] = typer.Option(None, "--html", metavar="FILE",
-                                        help="A saved HTML page to ingest instead of fetching."),
-    url: Optional[str] = typer.Option(None, "--url", metavar="URL", help="The URL the --html page was saved from."),
+    html: Optional[List[Path]] = typer.Option(
+        None, "--html", metavar="PATH",
+        help="A saved HTML page, or a folder of them (.html, .htm, .xhtml, subfolders too), to ingest "
+             "instead of fetching; repeatable."),
+    url: Optional[str] = typer.Option(
+        None, "--url", metavar="URL",
+        help="Where the one --html page was published (default: the page's own rel=canonical or og:url)."),
     allow_private: bool = typer.Option(False, "--allow-private",
                                        help="Allow loopback, private and link-local addresses."),
 ) -> None:
-    """Fetch URLs, or read a saved page, into the store.
+    """Fetch URLs, or read saved pages, into the store.
 
-    One line per URL: stored / stored as a copy / unchanged / rejected
-    (reason). Exits 1 if any URL was rejected or failed, 2 for arguments that
-    name nothing to ingest."""
+    One line per URL: stored / stored as a copy / unchanged / rejected (reason).
+
+    A saved page (--html) is stored under --url, else under the URL it names
+    itself (rel=canonical, og:url); a page naming none is recorded as
+    rejected (no_url) and the others go on. Exits 1 if any URL or page was
+    rejected or failed, 2 for arguments that name nothing to ingest."""
     cfg = settings(ctx)
-    if html is not None:
-        if not url:
-            raise CommandError("--html needs --url (where the page came from)")
-        if not html.is_file():
-            raise CommandError(f"no such file: {html}")
-        from crawler.adhoc import ingest_html_file
-
-        with cfg.open_store() as store:
-            results = [ingest_html_file(html, url, store, archive=cfg.archive())]
+    if html:
+        if urls:
+            raise CommandError("give URLs to fetch or --html pages, not both")
+        results = _ingest_saved(cfg, list(html), url)
+    elif url:
+        raise CommandError("--url names where an --html page was published; to fetch a URL, give it "
+                           "without --url")
     elif urls:
         from flows.flows import ingest_urls
 
         results = ingest_urls(list(urls), cfg, allow_private=allow_private)
+        for result in results:
+            console.print(result.line(), markup=False, highlight=False, soft_wrap=True)
     else:
-        raise CommandError("nothing to ingest: give one or more URLs, or --html FILE --url URL")
-    for result in results:
-        console.print(result.line(), markup=False, highlight=False, soft_wrap=True)
+        raise CommandError("nothing to ingest: give one or more URLs, or --html PATH")
     if any(r.outcome in ("rejected", "error") for r in results):
         raise typer.Exit(1)
+
+
+def _ingest_saved(cfg, paths: list[Path], url: str | None) -> list:
+    """Ingest saved pages as one run, a line for each as it is done."""
+    from flows.flows import ingest_counts
+    from flows.savedpages import SavedPagesError, ingest_saved_page, saved_page_files, saved_pages
+
+    try:
+        files = saved_page_files(paths)
+    except SavedPagesError as exc:
+        raise CommandError(str(exc)) from exc
+    if url is not None and len(files) > 1:
+        raise CommandError(f"--url names the address of one saved page, and --html names {len(files)}; "
+                           "leave --url out to use each page's own canonical URL")
+    archive = cfg.archive()
+    results = []
+    with cfg.open_store() as store:
+        run_id = store.start_run("ingest")
+        try:
+            for page in saved_pages(files, url):
+                result = ingest_saved_page(page, store, archive=archive, run_id=run_id)
+                results.append(result)
+                console.print(f"{page.path} -> {result.line()}", markup=False, highlight=False, soft_wrap=True)
+        finally:
+            store.finish_run(run_id, ingest_counts(results),
+                             status="finished" if len(results) == len(files) else "failed")
+    return results
 
 
 @app.command()
