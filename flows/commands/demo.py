@@ -114,17 +114,14 @@ def crawl_sites(sources_file, cfg: "Settings") -> None:
     table of `wirecrawl crawl`. Raises typer.Exit(1) when a crawl process dies."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from rich.live import Live
-
     from crawler.run import CrawlFailed, crawl_source
     from crawler.sources import load_sources
-    from flows.commands.crawl import Board
+    from flows.commands.crawl import Board, shown
 
     sources = load_sources(sources_file)
     with cfg.open_store():
         pass  # create the schema once: concurrent first opens of a new SQLite file collide
-    board = Board(list(sources))
-    title = "Crawling the sample web"
+    board = Board(list(sources), title="Crawling the sample web")
     # The crawls run side by side: one extraction process each is plenty for
     # a few dozen pages, and spares the start-up of one per core per crawl.
     overrides = {"WIRECRAWL_EXTRACT_WORKERS": 1}
@@ -134,16 +131,15 @@ def crawl_sites(sources_file, cfg: "Settings") -> None:
             stats = crawl_source(source, database_url=cfg.database_url, data_dir=cfg.data_dir,
                                  on_progress=lambda s: board.update(s), settings_overrides=overrides)
         except CrawlFailed as exc:
-            board.state[source.name] = "failed"
+            board.set_state(source.name, "failed")
             return str(exc)
         except Exception as exc:  # the other crawls go on; the failure is reported below
-            board.state[source.name] = "failed"
+            board.set_state(source.name, "failed")
             return f"crawl of source {source.name!r} failed: {type(exc).__name__}: {exc}"
         board.update(stats, "done")
         return None
 
-    with Live(board.table(title), console=console, refresh_per_second=4,
-              get_renderable=lambda: board.table(title)):
+    with shown(board, console):
         with ThreadPoolExecutor(max_workers=len(sources), thread_name_prefix="demo-crawl") as pool:
             failures = [f for f in pool.map(crawl, sources.values()) if f]
     console.print()
