@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows.app import app, settings
+from flows.app import CommandError, app, settings
 
 if TYPE_CHECKING:
     from flows.sampleweb.web import SampleWeb
@@ -28,25 +28,30 @@ DEFAULT_PORT = 8470
 @app.command()
 def demo(
     ctx: typer.Context,
-    port: int = typer.Option(DEFAULT_PORT, "--port", envvar="WIRECRAWL_DEMO_PORT",
+    port: int = typer.Option(DEFAULT_PORT, "--port", envvar="WIRECRAWL_DEMO_PORT", min=1, max=65535,
+                             metavar="PORT",
                              help="First port of the sample web; its other sites take the next ones."),
     by_url: bool = typer.Option(False, "--by-url",
                                 help="Fetch the article URLs one by one instead of crawling the sites."),
+    serve: bool = typer.Option(False, "--serve",
+                               help="Keep serving the sample web afterwards (until Ctrl-C), so that its "
+                                    "sources file can be crawled again."),
 ) -> None:
-    """Serve a small news web on 127.0.0.1 (several sites, their own templates,
-    syndicated copies, the seed pages if present), ingest it, and print the
-    clusters found and where the data went. Exits 1 if the web cannot be
-    served (a port taken: try --port) or a crawl process dies."""
+    """Crawl a small sample news web served on 127.0.0.1, offline.
+
+    The web has several sites with their own templates, syndicated copies,
+    and the seed pages if present (WIRECRAWL_SEEDS). Prints the
+    clusters found, where the data went and the commands to try next. Exits
+    1 if the web cannot be served (a port taken: try --port) or a crawl
+    process dies."""
     from flows.sampleweb.web import SampleWeb
 
     cfg = settings(ctx)
-    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    cfg.ensure_data_dir()
     try:
         web = SampleWeb(port)
     except OSError as exc:
-        err.print(f"wirecrawl demo: {exc.strerror or exc} (choose other ports with --port)",
-                  markup=False, highlight=False)
-        raise typer.Exit(1)
+        raise CommandError(f"{exc.strerror or exc} (choose other ports with --port)", code=1) from exc
     _reindex_if_older(cfg)
     with web:
         _print_web(web)
@@ -55,13 +60,50 @@ def demo(
             ingest_by_url(web, cfg)
         else:
             crawl_sites(sources_file, cfg)
-    with cfg.open_store() as store:
-        report = compare(web, store)
-        console.print(clusters_table(report, store))
-        _print_verdict(report)
-    console.print(f"Data: {cfg.describe()}\nRaw pages (WARC): {cfg.data_dir / 'archive'}\n"
-                  f"Sources file of the sample web: {sources_file}\nCrawl logs: {cfg.data_dir / 'logs'}",
-                  markup=False, highlight=False)
+        with cfg.open_store() as store:
+            report = compare(web, store)
+            console.print(clusters_table(report, store))
+            _print_verdict(report)
+        console.print(f"Data: {cfg.describe()}\nRaw pages (WARC): {cfg.data_dir / 'archive'}\n"
+                      f"Sources file of the sample web: {sources_file}\nCrawl logs: {cfg.data_dir / 'logs'}",
+                      markup=False, highlight=False)
+        _print_next(cfg, web, sources_file, serving=serve)
+        if serve:
+            _serve_until_interrupted(web)
+
+
+def _print_next(cfg: "Settings", web: "SampleWeb", sources_file, *, serving: bool) -> None:
+    """The commands to try next, written so that they work as printed."""
+    from flows.settings import Settings
+
+    default = Settings.resolve(None, None)
+    where = "" if cfg == default else f" --data-dir {cfg.data_dir}" + (
+        "" if cfg.database_url == Settings.resolve(cfg.data_dir).database_url
+        else f" --database-url {cfg.store_name()}")
+    lines = [
+        ("wirecrawl clusters" + where, "the clusters with copies, biggest first"),
+        (f"wirecrawl show {web.article_urls()[0]}" + where, "one document, its text and its cluster"),
+        ("wirecrawl snapshot --out snapshots/" + where, "a versioned dataset: Parquet, JSON lines, manifest"),
+        ("wirecrawl runs" + where, "what each run did"),
+    ]
+    if serving:
+        lines.append((f"wirecrawl crawl --sources {sources_file}" + where, "crawl the sample web again"))
+    else:
+        lines.append(("wirecrawl demo --serve", f"keep the sample web up, so {sources_file.name} can be crawled"))
+    console.print("\nNext, try:", highlight=False)
+    for command, what in lines:
+        console.print(f"  {command}\n      {what}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _serve_until_interrupted(web: "SampleWeb") -> None:
+    import threading
+
+    first = next(iter(web.sites.values()))
+    console.print(f"\nServing the sample web ({first} and the next ports) until Ctrl-C.", highlight=False)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        console.print("Stopped serving the sample web.", highlight=False)
 
 
 def _reindex_if_older(cfg: "Settings") -> None:
