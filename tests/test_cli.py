@@ -1,6 +1,7 @@
-"""The command line as a user meets it: the global options anywhere,
---version, read commands that never create a store, honest cluster counts,
-`show` by any spelling of a URL, `runs`, and --json for scripts."""
+"""The command line as a user meets it: one line for every bad argument, the
+global options anywhere, --version, help without type placeholders, read
+commands that never create a store, honest cluster counts, `show` by any
+spelling of a URL, `runs`, and --json for scripts."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def _clusters_of_two(store: Store, n: int) -> None:
             store.set_cluster_decision(conn, story.cluster_id, story.id, {story.id: None, copy.id: 0.9})
 
 
-# -- the global options and --version --------------------------------------------------
+# -- the global options, --version, help ------------------------------------------------
 
 def test_version_names_the_installed_release():
     from importlib.metadata import version
@@ -75,7 +76,105 @@ def test_global_options_work_before_and_after_the_command(data_dir, tmp_path):
     assert hoist_global_options(["show", "--", "--data-dir"]) == ["show", "--", "--data-dir"]
 
 
-# -- serve checks what it can before Prefect ---------------------------------------------
+def _every_command() -> list[list[str]]:
+    from typer.main import get_command
+
+    def walk(group, path):
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                yield from walk(command, path + [name])
+            else:
+                yield path + [name]
+
+    return [[]] + [p for p in walk(get_command(app), [])] + [["sources"]]
+
+
+def test_help_of_every_command_names_values_without_type_placeholders():
+    commands = _every_command()
+    assert ["sources", "check"] in commands and ["runs"] in commands
+    for command in commands:
+        result = wirecrawl(*command, "--help", env={"COLUMNS": "80"})
+        assert result.exit_code == 0, (command, result.output)
+        placeholders = re.findall(r"<[a-z]+(?:\[[a-z]+\])?>|\{[A-Z]+\}", result.output)
+        assert not placeholders, (command, placeholders, result.output)
+        assert max(len(line) for line in result.output.splitlines()) <= 80, command
+    assert "--data-dir DIR" in wirecrawl("--help").output
+    assert "--sources FILE" in wirecrawl("crawl", "--help").output
+
+
+# -- one line for every bad argument ------------------------------------------------------
+
+def _bad_arguments(tmp_path: Path, store_dir: Path) -> list[tuple[list[str], str]]:
+    """(arguments, what the one line must say) for each command."""
+    a_file = tmp_path / "hostname"
+    a_file.write_text("box\n")
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[[source]]\nname = "one"\nstart_urls = ["http://127.0.0.1:9/"]\n')
+    bad_sources = tmp_path / "bad.toml"
+    bad_sources.write_text('[[source]]\nname = "bad"\nstart_urls = ["http://127.0.0.1:9/"]\nmax_pages = "many"\n')
+    missing = str(tmp_path / "missing")
+    d = ["--data-dir", str(store_dir)]
+    return [
+        (["bogus"], "no such command 'bogus'"),
+        (["--bogus"], "no such option: --bogus"),
+        (["--data-dir"], "'--data-dir' requires an argument"),
+        (["--data-dir", str(a_file), "ingest", "http://example.org/a.html"], "is a file, not a folder"),
+        (["--database-url", "nonsense://", "clusters"], "cannot open the store"),
+        (["--database-url", "postgresql+psycopg://u:secret@127.0.0.1:9/x", "clusters"], "cannot open the store"),
+        (["ingest"], "nothing to ingest"),
+        (["ingest", "--url", "http://example.org/a.html"], "--url names where an --html page"),
+        (["ingest", "--html", missing], "no such file or folder"),
+        (["ingest", "--html", str(tmp_path), "http://example.org/a.html"], "not both"),
+        (["ingest", "--html", str(tmp_path)], "no .html, .htm, .xhtml files"),
+        (["clusters", *d, "--limit", "0"], "invalid value for '--limit'"),
+        (["clusters", *d, "--limit", "many"], "invalid value for '--limit'"),
+        (["show", *d], "missing argument 'URL'"),
+        (["show", *d, "ftp://example.org/a"], "not an absolute http(s) URL"),
+        (["crawl"], "missing option '--sources'"),
+        (["crawl", "--sources", missing], "cannot read the file"),
+        (["crawl", "--sources", str(bad_sources)], "max_pages"),
+        (["crawl", "--sources", str(sources), "--source", "two"], "no source named 'two'"),
+        (["snapshot", *d], "missing option '--out'"),
+        (["snapshot", *d, "--out", str(a_file)], "is a file, not a folder"),
+        (["snapshot", *d, "--out", str(tmp_path / "snaps"), "--since", "yesterday"], "no snapshot 'yesterday'"),
+        (["snapshot", *d, "--out", str(tmp_path / "snaps"), "--since", "latest-incremental"],
+         "no incremental snapshot"),
+        (["serve", "--sources", str(sources), "--snapshot-cron", "3am daily"], "--snapshot-cron '3am daily'"),
+        (["serve", "--sources", missing], "cannot read the file"),
+        (["serve", "--sources", str(sources), "--snapshots", str(a_file)], "is a file, not a folder"),
+        (["server", "--port", "99999"], "invalid value for '--port'"),
+        (["demo", "--port", "0"], "invalid value for '--port'"),
+        (["runs", *d, "--limit", "-1"], "invalid value for '--limit'"),
+        (["sources", "check"], "missing argument 'FILE'"),
+        (["sources", "check", missing], "cannot read the file"),
+        (["sources", "check", str(bad_sources)], "max_pages"),
+        (["sources", "check", str(sources), "--source", "one"], "give --probe with it"),
+        (["sources", "check", str(sources), "--probe", "--source", "two"], "no source named 'two'"),
+    ]
+
+
+def test_every_bad_argument_of_every_command_is_one_line_without_traceback(data_dir, tmp_path):
+    with Store(None, data_dir) as store:
+        _clusters_of_two(store, 1)
+    for args, says in _bad_arguments(tmp_path, data_dir):
+        result = wirecrawl(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert isinstance(result.exception, SystemExit), (args, result.exception)
+        assert "Traceback" not in result.output, args
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and result.stdout == "", (args, result.output)
+        assert lines[0].startswith("wirecrawl"), (args, lines)
+        assert says in lines[0], (args, lines[0])
+    # the first command of the issue and the serve check, through the installed script
+    hostname = tmp_path / "hostname"
+    for args in (["snapshot", "--out", str(hostname)],
+                 ["serve", "--sources", str(tmp_path / "sources.toml"), "--snapshot-cron", "3am daily"]):
+        out = subprocess.run([sys.executable, "-m", "flows.cli", "--data-dir", str(data_dir), *args], cwd=REPO,
+                             capture_output=True, text=True, timeout=120,
+                             env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PREFECT_HOME": str(tmp_path)})
+        assert out.returncode == 2 and out.stdout == "", out
+        assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+
 
 def test_serve_checks_its_cron_before_asking_for_a_prefect_server(tmp_path, monkeypatch):
     sources = tmp_path / "sources.toml"
