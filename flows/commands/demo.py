@@ -67,32 +67,38 @@ def demo(
         console.print(f"Data: {cfg.describe()}\nRaw pages (WARC): {cfg.data_dir / 'archive'}\n"
                       f"Sources file of the sample web: {sources_file}\nCrawl logs: {cfg.data_dir / 'logs'}",
                       markup=False, highlight=False)
-        _print_next(cfg, web, sources_file, serving=serve)
+        _print_next(cfg, web, sources_file, serving=serve, port=port)
         if serve:
             _serve_until_interrupted(web)
 
 
-def _print_next(cfg: "Settings", web: "SampleWeb", sources_file, *, serving: bool) -> None:
-    """The commands to try next, written so that they work as printed."""
+def _print_next(cfg: "Settings", web: "SampleWeb", sources_file, *, serving: bool, port: int) -> None:
+    """The commands to try next, written so that they work as printed: the
+    program as it was called, and the data directory and ports given."""
+    import sys
+    from pathlib import Path
+
     from flows.settings import Settings
 
+    called = sys.argv[0] if Path(sys.argv[0]).name == "wirecrawl" else "wirecrawl"
     default = Settings.resolve(None, None)
     where = "" if cfg == default else f" --data-dir {cfg.data_dir}" + (
         "" if cfg.database_url == Settings.resolve(cfg.data_dir).database_url
         else f" --database-url {cfg.store_name()}")
     lines = [
-        ("wirecrawl clusters" + where, "the clusters with copies, biggest first"),
-        (f"wirecrawl show {web.article_urls()[0]}" + where, "one document, its text and its cluster"),
-        ("wirecrawl snapshot --out snapshots/" + where, "a versioned dataset: Parquet, JSON lines, manifest"),
-        ("wirecrawl runs" + where, "what each run did"),
+        ("clusters" + where, "the clusters with copies, biggest first"),
+        (f"show {web.article_urls()[0]}" + where, "one document, its text and its cluster"),
+        ("snapshot --out snapshots/" + where, "a versioned dataset: Parquet, JSON lines, manifest"),
+        ("runs" + where, "what each run did"),
     ]
     if serving:
-        lines.append((f"wirecrawl crawl --sources {sources_file}" + where, "crawl the sample web again"))
+        lines.append((f"crawl --sources {sources_file}" + where, "crawl the sample web again"))
     else:
-        lines.append(("wirecrawl demo --serve", f"keep the sample web up, so {sources_file.name} can be crawled"))
+        ports = "" if port == DEFAULT_PORT else f" --port {port}"
+        lines.append(("demo --serve" + ports + where, f"keep the sample web up, so {sources_file.name} can be crawled"))
     console.print("\nNext, try:", highlight=False)
     for command, what in lines:
-        console.print(f"  {command}\n      {what}", markup=False, highlight=False, soft_wrap=True)
+        console.print(f"  {called} {command}\n      {what}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _serve_until_interrupted(web: "SampleWeb") -> None:
