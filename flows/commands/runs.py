@@ -3,12 +3,11 @@ demo run did, newest first."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich import box
 from rich.console import Console
-from rich.table import Table
 
 from flows.app import app, settings
 from flows.jsonlines import print_line, timestamp
@@ -48,19 +47,17 @@ def runs(
     if not found:
         console.print("No runs yet.")
         return
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
-    table.add_column("run", justify="right", no_wrap=True)
-    table.add_column("kind", no_wrap=True)
-    table.add_column("source", overflow="fold", max_width=20)
-    table.add_column("started (UTC)", no_wrap=True)
-    table.add_column("took", justify="right", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("counts", overflow="fold", ratio=1)
+    # Two lines a run, not a table: the counts wrap whole at any width.
+    width = max(40, console.width)
     for run in found:
         took = _duration(run)
-        table.add_row(str(run.id), run.kind, run.source or "-", run.started_at.strftime("%Y-%m-%d %H:%M"),
-                      "-" if took is None else f"{took:.1f} s", run.status, counts_text(run.stats))
-    console.print(table)
+        took_text = "no end" if took is None else f"took {took:.1f} s"
+        console.print(f"run {run.id:<4} {run.kind:<6} {run.source or '-':<16} "
+                      f"{run.started_at.strftime('%Y-%m-%d %H:%M')} UTC  {took_text}  {run.status}",
+                      markup=False, highlight=False, soft_wrap=True)
+        console.print(textwrap.fill(counts_text(run.stats), width=width, initial_indent="    ",
+                                    subsequent_indent="    ", break_on_hyphens=False),
+                      markup=False, highlight=False, soft_wrap=True)
 
 
 def counts_text(stats: dict[str, Any]) -> str:
@@ -71,6 +68,12 @@ def counts_text(stats: dict[str, Any]) -> str:
         return f"error: {stats['error']}"
     merged = dict(stats)
     merged.update(stats.get("outcomes") or {})  # a demo's counts
+    if "skipped_recent" in stats:  # a crawl's: `unchanged` as its live table and summary count it
+        parts = {"same text": stats.get("unchanged", 0), "not modified (304)": stats.get("not_modified", 0),
+                 "fetched recently": stats.get("skipped_recent", 0)}
+        merged["unchanged"] = {k: v for k, v in parts.items() if isinstance(v, int)}
+        merged.pop("not_modified", None)
+        merged.pop("skipped_recent", None)
     for key in ("rejected", "error"):  # an ingest's counts by reason: "rejected: not_html"
         reasons = {k.split(": ", 1)[1]: v for k, v in stats.items() if k.startswith(f"{key}: ")}
         if reasons:
@@ -80,7 +83,7 @@ def counts_text(stats: dict[str, Any]) -> str:
         value = merged.get(key)
         if isinstance(value, dict):
             total = sum(v for v in value.values() if isinstance(v, int))
-            reasons = ", ".join(f"{k} {v}" for k, v in sorted(value.items(), key=lambda kv: -kv[1]))
+            reasons = ", ".join(f"{k} {v}" for k, v in sorted(value.items(), key=lambda kv: -kv[1]) if v)
             parts.append(f"{_LABELS.get(key, key)} {total}" + (f" ({reasons})" if reasons else ""))
         elif isinstance(value, int) and not isinstance(value, bool):
             parts.append(f"{_LABELS.get(key, key)} {value}")
