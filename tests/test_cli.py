@@ -199,6 +199,22 @@ def test_read_only_commands_on_a_missing_store_say_so_and_create_nothing(command
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.postgres
+def test_an_empty_postgresql_database_is_no_store_and_stays_empty(postgres_url, data_dir):
+    from sqlalchemy import create_engine, inspect
+
+    result = wirecrawl("--data-dir", str(data_dir), "--database-url", postgres_url, "clusters")
+    assert result.exit_code == 2
+    assert "no store at postgresql+psycopg://postgres@127.0.0.1:5432/" in result.stderr
+    engine = create_engine(postgres_url)
+    try:
+        assert inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()
+    Store(postgres_url, data_dir).close()  # once created, it is a store
+    assert wirecrawl("--data-dir", str(data_dir), "--database-url", postgres_url, "clusters").exit_code == 0
+
+
 # -- clusters, show, runs and their --json ----------------------------------------------
 
 def test_clusters_says_how_many_there_are_and_how_many_are_shown(data_dir):
