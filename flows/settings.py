@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storage.archive import Archive
-from storage.store import Store, default_database_url
+from storage.store import Store, default_database_url, store_exists
+
+
+class StoreUnavailable(RuntimeError):
+    """The store named by the settings does not exist (for a command that
+    only reads it) or cannot be opened; the message names the store and why,
+    in one line."""
 
 
 @dataclass(frozen=True)
@@ -24,10 +30,74 @@ class Settings:
         return cls(data_dir=d, database_url=url)
 
     def open_store(self) -> Store:
-        return Store(self.database_url, self.data_dir)
+        """The store, created if it does not exist yet. StoreUnavailable, with
+        the reason in one line, when the data directory cannot be made, the
+        URL is not a database URL, or the database does not answer."""
+        self.ensure_data_dir()
+        try:
+            return Store(self.database_url, self.data_dir)
+        except Exception as exc:
+            if not _is_store_failure(exc):
+                raise
+            raise StoreUnavailable(f"cannot open the store {self.store_name()}: {_first_line(exc)}") from exc
+
+    def open_existing_store(self) -> Store:
+        """The store, for commands that only read it: StoreUnavailable ("no
+        store at …") instead of creating an empty one."""
+        self.require_store()
+        return self.open_store()
+
+    def require_store(self) -> None:
+        """StoreUnavailable unless the store exists already (a SQLite file, or
+        a database holding wirecrawl's tables); nothing is created."""
+        try:
+            exists = store_exists(self.database_url)
+        except Exception as exc:
+            if not _is_store_failure(exc):
+                raise
+            raise StoreUnavailable(f"cannot open the store {self.store_name()}: {_first_line(exc)}") from exc
+        if not exists:
+            raise StoreUnavailable(f"no store at {self.store_name()}: nothing was crawled or ingested there "
+                                   "yet (choose another with --data-dir or --database-url)")
+
+    def ensure_data_dir(self) -> None:
+        """Create the data directory; StoreUnavailable if it cannot be one."""
+        if self.data_dir.exists() and not self.data_dir.is_dir():
+            raise StoreUnavailable(f"the data directory {self.data_dir} is a file, not a folder")
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create the data directory {self.data_dir}: "
+                                   f"{exc.strerror or exc}") from exc
 
     def archive(self) -> Archive:
-        return Archive(self.data_dir / "archive")
+        """The raw-page archive in the data directory; StoreUnavailable if
+        its folder cannot be made."""
+        self.ensure_data_dir()
+        try:
+            return Archive(self.data_dir / "archive")
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create the archive folder {self.data_dir / 'archive'}: "
+                                   f"{exc.strerror or exc}") from exc
+
+    def store_name(self) -> str:
+        """The store as a user named it: the SQLite file's path, or the URL
+        without its password."""
+        from storage.store import store_name
+
+        return store_name(self.database_url)
 
     def describe(self) -> str:
-        return f"data directory {self.data_dir}, store {self.database_url}"
+        return f"data directory {self.data_dir}, store {self.store_name()}"
+
+
+def _is_store_failure(exc: Exception) -> bool:
+    from storage.store import is_store_failure
+
+    return is_store_failure(exc)
+
+
+def _first_line(exc: Exception) -> str:
+    orig = getattr(exc, "orig", None)  # SQLAlchemy wraps the driver's error
+    text = str(orig if orig is not None else exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass
@@ -72,3 +73,16 @@ class Document:
     similarity: float | None = None  # similarity to the canonical member, for copies
     fetch_id: int | None = None
     id: int | None = None
+
+
+@dataclass
+class RunRecord:
+    """One run in the run history: a crawl of a source, an ad-hoc ingest, a demo."""
+
+    id: int
+    kind: str  # crawl | ingest | demo
+    source: str | None
+    started_at: datetime
+    finished_at: datetime | None  # None while running, or if the run's process died
+    status: str  # running | finished | failed
+    stats: dict[str, Any] = field(default_factory=dict)  # the run's counts, as it recorded them

@@ -4,13 +4,23 @@
       20261122T031500Z/            one version: never changed once written
         documents.parquet          pyarrow, zstd
         documents.jsonl.gz         the same rows, one JSON object a line
-        manifest.json              version, created_at, previous version, row
-                                   counts, schema, sha256 of each file, dedup
+        manifest.json              version, kind, created_at, previous version,
+                                   row counts, schema, sha256 of each file, dedup
                                    configuration, incremental: since / null
       20261122T031500Z-001/        a second snapshot within the same second
-      latest -> 20261122T031500Z-001   symlink to the newest version
-      LATEST                       the newest version's name, as text (always
-                                   written: for file systems without symlinks)
+      latest -> 20261122T031500Z   the newest FULL snapshot (symlink)
+      LATEST                       its name as text (always written: for file
+                                   systems without symlinks)
+      latest-canonical, LATEST-CANONICAL                 newest canonical-only snapshot
+      latest-incremental, LATEST-INCREMENTAL             newest incremental snapshot
+      latest-canonical-incremental, LATEST-CANONICAL-INCREMENTAL
+                                                         newest canonical-only incremental
+
+The pointer rule: each pointer names the newest version of its own kind, so
+`latest` always holds every row of the store (as of its writing) and is never
+an incremental or a canonical-only selection. A kind with no version yet has
+no pointer. Pointers are recomputed from the manifests after every write, so
+two writers at once, or pointers left by an older release, end up right.
 
 Versions are UTC timestamps, so they sort by time as plain strings.
 
@@ -26,6 +36,10 @@ new versions (and the superseded rows, now `is_latest = false`), and cluster
 changes (the store bumps `updated_at` on each). This relies on the store's
 single writer lock: writers commit one at a time, each stamping its rows after
 the previous commit, so no row can commit later with an older `updated_at`.
+
+A snapshot with no rows (an empty store, or nothing changed since `since`)
+is written like any other, with `"empty": true` in its manifest: `datasets`
+cannot load a Parquet file without rows, so readers should check it first.
 """
 
 from __future__ import annotations
@@ -40,7 +54,7 @@ import shutil
 import socket
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -52,12 +66,13 @@ from storage.schema import documents, meta
 from storage.store import Store
 from storage.utc import as_utc, utc_now
 
-FORMAT = 1  # bumped when the layout or a column's meaning changes
+FORMAT = 2  # bumped when the layout or a column's meaning changes (2: typed `published`, pointers by kind)
 PARQUET = "documents.parquet"
 JSONL = "documents.jsonl.gz"
 MANIFEST = "manifest.json"
 PARTIAL_PREFIX = ".partial-"
 BATCH_ROWS = 1000  # rows per Parquet row group and per read from the store
+JSONL_TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%fZ"  # every timestamp of the JSON lines, in UTC
 
 _VERSION = re.compile(r"^\d{8}T\d{6}Z(-\d{3})?$")
 
@@ -70,7 +85,11 @@ COLUMNS: list[tuple[str, pa.DataType, bool, str]] = [
     ("source", pa.string(), True, "source name from sources.toml; null for ad-hoc ingests"),
     ("title", pa.string(), True, "headline"),
     ("author", pa.string(), True, "author(s) as the page names them"),
-    ("published", pa.string(), True, "publication date or datetime, ISO 8601; null if unknown"),
+    ("published", pa.timestamp("us", tz="UTC"), True,
+     "publication time in UTC; a page that gives only a day gets midnight UTC of that day "
+     "(published_precision 'date'); null if unknown or not ISO 8601"),
+    ("published_precision", pa.string(), True,
+     "'datetime' when the page gave a time of day, 'date' when only a day; null when published is null"),
     ("language", pa.string(), True, "language code"),
     ("sitename", pa.string(), True, "site name"),
     ("tags", pa.list_(pa.string()), True, "tags / categories named by the page"),
@@ -86,8 +105,30 @@ COLUMNS: list[tuple[str, pa.DataType, bool, str]] = [
     ("is_latest", pa.bool_(), False, "false for a version superseded by a newer one"),
     ("updated_at", pa.timestamp("us", tz="UTC"), False, "last change of the row or its cluster decision"),
 ]
+
+
+def _pandas_metadata() -> bytes:
+    # pandas reads an int64 column that holds nulls as float64 (ids become
+    # 12.0) unless the file's pandas metadata names the nullable Int64 dtype:
+    # with it, pd.read_parquet gives Int64 and <NA>. Other readers ignore it.
+    columns = [{"name": n, "field_name": n, "pandas_type": "int64", "numpy_type": "Int64", "metadata": None}
+               for n, t, nullable, _ in COLUMNS if nullable and pa.types.is_integer(t)]
+    return json.dumps({"index_columns": [], "column_indexes": [], "columns": columns,
+                       "creator": {"library": "wirecrawl", "version": str(FORMAT)},
+                       "pandas_version": "2.0.0"}).encode()
+
+
 SCHEMA = pa.schema([pa.field(n, t, nullable=nullable, metadata={"description": d})
-                    for n, t, nullable, d in COLUMNS])
+                    for n, t, nullable, d in COLUMNS], metadata={b"pandas": _pandas_metadata()})
+
+# How each file encodes the columns; written into every manifest.
+ENCODINGS = {
+    "parquet": "Arrow types as in `schema[].type`; timestamps are timestamp[us, tz=UTC]; nullable integers "
+               "are int64 with nulls, and the file's pandas metadata makes pd.read_parquet read them as "
+               "Int64 (not float64)",
+    "jsonl": "one JSON object a line, the same rows and columns; every timestamp is a string in one "
+             "format, YYYY-MM-DDTHH:MM:SS.ffffffZ (UTC), and null stays null",
+}
 
 
 class SnapshotError(RuntimeError):
@@ -106,71 +147,153 @@ class SnapshotInfo:
     canonical_only: bool
     rows: dict[str, int]  # all, latest, canonical, copies, superseded
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
+    kind: str = "full"  # full, canonical, incremental, canonical-incremental (see POINTERS)
+    # how the `published` values read: datetime, date, missing, unreadable (null in
+    # the snapshot), unreadable_examples
+    published: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / MANIFEST
+
+    @property
+    def empty(self) -> bool:
+        """No rows: an empty store, or nothing changed since `since`."""
+        return self.rows.get("all", 0) == 0
+
+    @property
+    def pointer(self) -> str:
+        """The pointer (symlink) that names this version: `latest` for a full snapshot."""
+        return POINTERS[self.kind][0]
 
 
 # -- reading what is there ----------------------------------------------------
 
-def list_versions(out_dir: str | Path) -> list[str]:
-    """The complete snapshot versions under `out_dir`, oldest first. Partial
-    writes and anything not named like a version are ignored."""
+# kind -> (pointer symlink, its text twin, what the pointer names)
+POINTERS: dict[str, tuple[str, str, str]] = {
+    "full": ("latest", "LATEST", "the newest full snapshot: every row of the store"),
+    "canonical": ("latest-canonical", "LATEST-CANONICAL",
+                  "the newest canonical-only snapshot: one row per cluster"),
+    "incremental": ("latest-incremental", "LATEST-INCREMENTAL",
+                    "the newest incremental snapshot: the rows changed since an earlier version"),
+    "canonical-incremental": ("latest-canonical-incremental", "LATEST-CANONICAL-INCREMENTAL",
+                              "the newest canonical-only incremental snapshot"),
+}
+_KIND_OF_POINTER = {pointer: kind for kind, (pointer, _, _) in POINTERS.items()}
+
+
+def snapshot_kind(*, canonical_only: bool, incremental: bool) -> str:
+    """The kind of a snapshot, one of POINTERS: full, canonical, incremental,
+    canonical-incremental."""
+    if incremental:
+        return "canonical-incremental" if canonical_only else "incremental"
+    return "canonical" if canonical_only else "full"
+
+
+def list_versions(out_dir: str | Path, kind: str | None = None) -> list[str]:
+    """The complete snapshot versions under `out_dir`, oldest first; only
+    those of `kind` (see POINTERS) when given. Partial writes and anything
+    not named like a version are ignored."""
     out = Path(out_dir)
     if not out.is_dir():
         return []
-    return sorted(p.name for p in out.iterdir()
-                  if _VERSION.match(p.name) and (p / MANIFEST).is_file())
+    versions = sorted(p.name for p in out.iterdir()
+                      if _VERSION.match(p.name) and (p / MANIFEST).is_file())
+    if kind is None:
+        return versions
+    return [v for v in versions if _kind_of(out, v) == kind]
 
 
-def latest_version(out_dir: str | Path) -> str | None:
-    """The newest complete version under `out_dir`, or None if there is none."""
-    versions = list_versions(out_dir)
-    return versions[-1] if versions else None
+def latest_version(out_dir: str | Path, kind: str | None = None) -> str | None:
+    """The newest complete version under `out_dir` (of `kind` when given),
+    or None if there is none."""
+    out = Path(out_dir)
+    for version in reversed(list_versions(out)):
+        if kind is None or _kind_of(out, version) == kind:
+            return version
+    return None
+
+
+def resolve_version(out_dir: str | Path, name: str) -> str:
+    """The version a name stands for: a version itself, or a pointer name
+    ("latest", "latest-canonical", "latest-incremental",
+    "latest-canonical-incremental") resolved by the pointer rule.
+    SnapshotError naming what exists when there is no such version."""
+    out = Path(out_dir)
+    if name in _KIND_OF_POINTER:
+        version = latest_version(out, _KIND_OF_POINTER[name])
+        if version is None:
+            raise SnapshotError(f"no {_KIND_OF_POINTER[name]} snapshot under {out} yet, so no {name!r} "
+                                f"(versions: {_newest(out)})")
+        return version
+    if not _VERSION.match(name) or not (out / name / MANIFEST).is_file():
+        raise SnapshotError(f"no snapshot {name!r} under {out} (newest: {_newest(out)}; "
+                            f"or one of {', '.join(_KIND_OF_POINTER)})")
+    return name
 
 
 def read_manifest(out_dir: str | Path, version: str) -> dict[str, Any]:
-    """The manifest of one version; SnapshotError if there is no such version
-    (`version` may be "latest")."""
-    if version == "latest":
-        version = latest_version(out_dir) or "latest"
-    path = Path(out_dir) / version / MANIFEST
-    if not _VERSION.match(version) or not path.is_file():
-        known = ", ".join(list_versions(out_dir)[-5:]) or "none"
-        raise SnapshotError(f"no snapshot {version!r} under {out_dir} (newest: {known})")
-    return json.loads(path.read_text(encoding="utf-8"))
+    """The manifest of one version; `version` may be a pointer name (see
+    `resolve_version`). SnapshotError if there is no such version."""
+    version = resolve_version(out_dir, version)
+    return json.loads((Path(out_dir) / version / MANIFEST).read_text(encoding="utf-8"))
+
+
+def _kind_of(out: Path, version: str) -> str | None:
+    """A version's kind, from its manifest (derived for manifests written
+    before `kind` was recorded); None if the manifest cannot be read."""
+    try:
+        manifest = json.loads((out / version / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest.get("kind") or snapshot_kind(canonical_only=bool(manifest.get("canonical_only")),
+                                                 incremental=manifest.get("incremental") is not None)
+
+
+def _newest(out: Path) -> str:
+    return ", ".join(list_versions(out)[-5:]) or "none"
 
 
 # -- writing ------------------------------------------------------------------
 
 def write_snapshot(store: Store, out_dir: str | Path, *, canonical_only: bool = False,
                    since: str | None = None, dedup_config: dict | None = None) -> SnapshotInfo:
-    """Write a new snapshot version of `store` under `out_dir` and point
-    `latest` at it.
+    """Write a new snapshot version of `store` under `out_dir` and point the
+    pointer of its kind at it (`latest` for a full snapshot; see POINTERS).
 
     One row per stored document (every version; superseded ones have
     `is_latest = false`). `canonical_only`: only the latest canonical member of
     each cluster, one row per cluster. `since`: only rows changed after that
-    version was written ("latest" names the newest); SnapshotError if it does
-    not exist. `dedup_config` goes into the manifest as the configuration the
-    clusters were made with (default: the dedup entries of the store's meta).
+    version was written (a version, or a pointer name: "latest" is the newest
+    full snapshot). `dedup_config` goes into the manifest as the configuration
+    the clusters were made with (default: the dedup entries of the store's meta).
 
+    SnapshotError, before anything is written, for an unknown `since` or an
+    `out_dir` that is not a folder and cannot be made one. A `published`
+    value that is not ISO 8601 becomes null and is counted in the manifest.
     All-or-nothing: on any error (or a kill) no version directory appears."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    _make_folder(out)
     _remove_abandoned_partials(out)
     since_manifest = read_manifest(out, since) if since else None
     previous = latest_version(out)
     now = utc_now()
     version = _next_version(previous, now)
+    kind = snapshot_kind(canonical_only=canonical_only, incremental=since_manifest is not None)
     partial = out / f"{PARTIAL_PREFIX}{version}-{socket.gethostname()}-{os.getpid()}"
-    partial.mkdir()
+    try:
+        partial.mkdir()
+    except OSError as exc:
+        raise SnapshotError(f"cannot write into the snapshot folder {out}: {exc.strerror or exc}") from exc
     try:
         since_mark = _parse_time(since_manifest["high_water_mark"]) if since_manifest else None
-        rows, mark, store_meta = _export(store, partial, canonical_only=canonical_only, since_mark=since_mark)
+        export = _export(store, partial, canonical_only=canonical_only, since_mark=since_mark)
         files = {name: _sha256(partial / name) for name in (PARQUET, JSONL)}
         manifest = _manifest(
-            version=version, created_at=now, previous=previous, since=since_manifest,
-            canonical_only=canonical_only, rows=rows, files=files, high_water_mark=mark or since_mark,
-            dedup=dedup_config if dedup_config is not None else _dedup_entries(store_meta),
-            store_meta=store_meta,
+            version=version, kind=kind, created_at=now, previous=previous, since=since_manifest,
+            canonical_only=canonical_only, export=export, files=files,
+            high_water_mark=export.high_water_mark or since_mark,
+            dedup=dedup_config if dedup_config is not None else _dedup_entries(export.store_meta),
         )
         _write_durably(partial / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False).encode())
         _fsync_dir(partial)
@@ -178,10 +301,20 @@ def write_snapshot(store: Store, out_dir: str | Path, *, canonical_only: bool = 
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    _point_latest(out, version)
+    _update_pointers(out)
     return SnapshotInfo(version=version, path=out / version, created_at=manifest["created_at"],
                         previous_version=previous, since=since_manifest["version"] if since_manifest else None,
-                        canonical_only=canonical_only, rows=rows, files=files)
+                        canonical_only=canonical_only, rows=export.rows, files=files, kind=kind,
+                        published=export.published)
+
+
+def _make_folder(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise SnapshotError(f"{out} is a file, not a folder: give --out a folder to write versions into")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SnapshotError(f"cannot create the snapshot folder {out}: {exc.strerror or exc}") from exc
 
 
 def _next_version(newest: str | None, now: datetime) -> str:
@@ -203,20 +336,41 @@ def _publish(partial: Path, final: Path) -> None:
     _fsync_dir(final.parent)
 
 
-def _point_latest(out: Path, version: str) -> None:
-    """`LATEST` (a text file) always; `latest` (a symlink) where the file
-    system allows. Both are replaced atomically."""
-    tmp = out / f".LATEST-{os.getpid()}"
+def _update_pointers(out: Path) -> None:
+    """Point each kind's pointer at the newest version of that kind, as read
+    from the manifests; remove the pointers of kinds that have no version
+    (e.g. a `latest` an older release aimed at an incremental). The text
+    twin (`LATEST`…) always; the symlink where the file system allows. Each
+    is replaced atomically."""
+    newest: dict[str, str] = {}
+    for version in reversed(list_versions(out)):
+        kind = _kind_of(out, version)
+        if kind in POINTERS and kind not in newest:
+            newest[kind] = version
+        if len(newest) == len(POINTERS):
+            break
+    for kind, (pointer, text_twin, _) in POINTERS.items():
+        version = newest.get(kind)
+        if version is None:
+            for name in (pointer, text_twin):
+                if (out / name).is_symlink() or (out / name).is_file():
+                    (out / name).unlink(missing_ok=True)
+            continue
+        _point(out, pointer, text_twin, version)
+
+
+def _point(out: Path, pointer: str, text_twin: str, version: str) -> None:
+    tmp = out / f".{text_twin}-{os.getpid()}"
     tmp.write_text(version + "\n", encoding="utf-8")
-    os.replace(tmp, out / "LATEST")
-    link = out / f".latest-{os.getpid()}"
+    os.replace(tmp, out / text_twin)
+    link = out / f".{pointer}-{os.getpid()}"
     try:
         if link.is_symlink():
             link.unlink()
         link.symlink_to(version, target_is_directory=True)
-        os.replace(link, out / "latest")
+        os.replace(link, out / pointer)
     except (OSError, NotImplementedError):
-        link.unlink(missing_ok=True)  # no symlinks here: LATEST names the newest
+        link.unlink(missing_ok=True)  # no symlinks here: the text twin names the version
 
 
 def _remove_abandoned_partials(out: Path) -> None:
@@ -241,18 +395,25 @@ def _alive(pid: int) -> bool:
 
 # -- rows ---------------------------------------------------------------------
 
-def _export(store: Store, partial: Path, *, canonical_only: bool,
-            since_mark: datetime | None) -> tuple[dict[str, int], datetime | None, dict[str, Any]]:
-    """Stream the selected rows into both files; return the row counts, the
-    high-water mark (newest updated_at in the store) and the store's meta."""
+@dataclass
+class _Export:
+    rows: dict[str, int]  # all, latest, canonical, copies, superseded
+    published: dict[str, Any]  # how the `published` values read: see _PublishedDates
+    high_water_mark: datetime | None  # newest updated_at in the store
+    store_meta: dict[str, Any]
+
+
+def _export(store: Store, partial: Path, *, canonical_only: bool, since_mark: datetime | None) -> _Export:
+    """Stream the selected rows into both files; return what was written."""
     counts = dict.fromkeys(("all", "latest", "canonical", "copies", "superseded"), 0)
+    dates = _PublishedDates()
     seen_clusters: set[int] = set()
     with _consistent_read(store) as conn:
         mark = as_utc(conn.execute(select(func.max(documents.c.updated_at))).scalar())
         store_meta = {k: _maybe_json(v) for k, v in conn.execute(select(meta.c.key, meta.c.value))}
         with pq.ParquetWriter(partial / PARQUET, SCHEMA, compression="zstd") as parquet, \
                 _jsonl_writer(partial / JSONL) as jsonl:
-            for batch in _batches(conn, canonical_only=canonical_only, since_mark=since_mark):
+            for batch in _batches(conn, dates, canonical_only=canonical_only, since_mark=since_mark):
                 if canonical_only:  # one row per cluster, even if the store held two canonicals
                     batch = [r for r in batch if r["cluster_id"] not in seen_clusters]
                     seen_clusters.update(r["cluster_id"] for r in batch)
@@ -260,7 +421,58 @@ def _export(store: Store, partial: Path, *, canonical_only: bool,
                 _count(counts, batch)
     for name in (PARQUET, JSONL):
         _fsync_file(partial / name)
-    return counts, mark, store_meta
+    return _Export(rows=counts, published=dates.summary(), high_water_mark=mark, store_meta=store_meta)
+
+
+class _PublishedDates:
+    """Reads the stored `published` strings into UTC timestamps and counts
+    how they read: `datetime` (a time of day given), `date` (day precision:
+    midnight UTC of that day), `missing`, and `unreadable` (not ISO 8601:
+    null in the snapshot; the first few values kept as examples)."""
+
+    EXAMPLES = 5
+
+    def __init__(self):
+        self.counts = dict.fromkeys(("datetime", "date", "missing", "unreadable"), 0)
+        self.examples: list[str] = []
+
+    def read(self, value: str | None) -> tuple[datetime | None, str | None]:
+        """(timestamp in UTC, precision "date" or "datetime"), or (None, None)."""
+        stamp, precision = _published(value)
+        if precision is not None:
+            self.counts[precision] += 1
+        elif value and value.strip():
+            self.counts["unreadable"] += 1
+            if len(self.examples) < self.EXAMPLES:
+                self.examples.append(value)
+        else:
+            self.counts["missing"] += 1
+        return stamp, precision
+
+    def summary(self) -> dict[str, Any]:
+        return {**self.counts, "unreadable_examples": self.examples}
+
+
+def _published(value: str | None) -> tuple[datetime | None, str | None]:
+    # ISO 8601 as the extraction stores it: a date ("2026-10-30") becomes
+    # midnight UTC of that day; a datetime without an offset is taken as UTC;
+    # one with an offset is converted to UTC.
+    text = (value or "").strip()
+    if not text:
+        return None, None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        return datetime(day.year, day.month, day.day, tzinfo=timezone.utc), "date"
+    if text[-1:] in ("Z", "z"):  # Python before 3.11 does not read the Z suffix
+        text = text[:-1] + "+00:00"
+    try:
+        stamp = datetime.fromisoformat(text)
+    except ValueError:
+        return None, None
+    return as_utc(stamp).astimezone(timezone.utc), "datetime"
 
 
 @contextmanager
@@ -278,7 +490,8 @@ def _consistent_read(store: Store) -> Iterator[Connection]:
             yield conn
 
 
-def _batches(conn: Connection, *, canonical_only: bool, since_mark: datetime | None) -> Iterator[list[dict]]:
+def _batches(conn: Connection, dates: _PublishedDates, *, canonical_only: bool,
+             since_mark: datetime | None) -> Iterator[list[dict]]:
     q = select(documents)
     if canonical_only:
         q = q.where(documents.c.is_latest.is_(True), documents.c.is_canonical.is_(True))
@@ -286,14 +499,16 @@ def _batches(conn: Connection, *, canonical_only: bool, since_mark: datetime | N
         q = q.where(documents.c.updated_at > since_mark)
     result = conn.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(q.order_by(documents.c.id))
     for part in result.mappings().partitions(BATCH_ROWS):
-        yield [_row(m) for m in part]
+        yield [_row(m, dates) for m in part]
 
 
-def _row(m) -> dict[str, Any]:
+def _row(m, dates: _PublishedDates) -> dict[str, Any]:
+    published, precision = dates.read(m["published"])
     return {
         "id": m["id"], "url": m["url"], "final_url": m["final_url"], "canonical_url": m["canonical_url"],
         "source": m["source"], "title": m["title"], "author": m["author"],
-        "published": _iso_or_none(m["published"]), "language": m["language"], "sitename": m["sitename"],
+        "published": published, "published_precision": precision,
+        "language": m["language"], "sitename": m["sitename"],
         "tags": json.loads(m["tags"]) if m["tags"] else [], "attribution": m["attribution"],
         "text": m["text"], "fetched_at": as_utc(m["fetched_at"]), "content_hash": m["text_hash"],
         "cluster_id": m["cluster_id"], "is_canonical": bool(m["is_canonical"]),
@@ -338,12 +553,17 @@ class _jsonl_writer:
 
 # -- manifest -----------------------------------------------------------------
 
-def _manifest(*, version: str, created_at: datetime, previous: str | None, since: dict | None,
-              canonical_only: bool, rows: dict[str, int], files: dict[str, str],
-              high_water_mark: datetime | None, dedup: Any, store_meta: dict) -> dict[str, Any]:
+def _manifest(*, version: str, kind: str, created_at: datetime, previous: str | None, since: dict | None,
+              canonical_only: bool, export: _Export, files: dict[str, str],
+              high_water_mark: datetime | None, dedup: Any) -> dict[str, Any]:
+    pointer, text_twin, _ = POINTERS[kind]
     return {
         "format": FORMAT,
         "version": version,
+        "kind": kind,
+        # the pointer that names this version until a newer one of its kind is written
+        "pointer": {"symlink": pointer, "text_file": text_twin},
+        "pointer_rule": {name: what for name, _, what in POINTERS.values()},
         "created_at": created_at.isoformat(),
         "previous_version": previous,
         "incremental": None if since is None else {
@@ -351,16 +571,34 @@ def _manifest(*, version: str, created_at: datetime, previous: str | None, since
             "since_high_water_mark": since["high_water_mark"],
         },
         "canonical_only": canonical_only,
+        # no rows: an empty store, or nothing changed since `since`
+        "empty": export.rows["all"] == 0,
         # newest documents.updated_at in the store when this was read: the next
         # `--since` this version selects rows past it
         "high_water_mark": high_water_mark.isoformat() if high_water_mark else None,
-        "rows": rows,
+        "rows": export.rows,
+        "published": export.published,
         "files": {name: {"sha256": digest} for name, digest in files.items()},
-        "schema": [{"name": n, "type": str(t), "nullable": nullable, "description": d}
-                   for n, t, nullable, d in COLUMNS],
+        "encodings": ENCODINGS,
+        "schema": [{"name": n, "type": str(t), "jsonl": _jsonl_encoding(t, nullable), "nullable": nullable,
+                    "description": d} for n, t, nullable, d in COLUMNS],
         "dedup": dedup,
-        "store_meta": store_meta,
+        "store_meta": export.store_meta,
     }
+
+
+def _jsonl_encoding(arrow_type: pa.DataType, nullable: bool) -> str:
+    if pa.types.is_timestamp(arrow_type):
+        encoding = "string, ISO 8601 in UTC: YYYY-MM-DDTHH:MM:SS.ffffffZ"
+    elif pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type):
+        encoding = "number"
+    elif pa.types.is_boolean(arrow_type):
+        encoding = "true / false"
+    elif pa.types.is_list(arrow_type):
+        encoding = "array of strings"
+    else:
+        encoding = "string"
+    return f"{encoding}, or null" if nullable else encoding
 
 
 def _dedup_entries(store_meta: dict) -> dict | None:
@@ -374,18 +612,6 @@ def _parse_time(value: str | None) -> datetime | None:
     return as_utc(datetime.fromisoformat(value)) if value else None
 
 
-def _iso_or_none(value: str | None) -> str | None:
-    # The column promises ISO 8601 or null; a value that is not ISO 8601 is
-    # dropped here rather than handed downstream as if it were.
-    if not value:
-        return None
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return value
-
-
 def _maybe_json(value: str) -> Any:
     try:
         return json.loads(value)
@@ -394,8 +620,12 @@ def _maybe_json(value: str) -> Any:
 
 
 def _json_default(value: Any) -> str:
+    # One format for every timestamp, always with microseconds: a JSON reader
+    # that guesses types (pyarrow's, so `datasets`') then guesses the same
+    # for every timestamp column, instead of one way for values with a
+    # fraction of a second and another for those without.
     if isinstance(value, datetime):
-        return value.isoformat()
+        return value.astimezone(timezone.utc).strftime(JSONL_TIMESTAMP)
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 

@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
-from storage.records import Document, FetchRecord, SourceHistory
+from storage.records import Document, FetchRecord, RunRecord, SourceHistory
 from storage.schema import clusters, documents, fetches, lsh_bands, meta, metadata, runs
 from storage.utc import as_utc, utc_now
 
@@ -535,3 +535,69 @@ class Store:
             for r in rows:
                 yield _row_to_document(r)
             last = rows[-1].id
+
+    # -- reads for the command line ---------------------------------------------
+
+    def count_clusters(self, *, min_size: int = 2) -> int:
+        """How many clusters have at least `min_size` latest members."""
+        q = select(func.count()).select_from(clusters).where(clusters.c.size >= min_size)
+        with self.read() as conn:
+            return conn.execute(q).scalar_one()
+
+    def recent_runs(self, limit: int = 20) -> list[RunRecord]:
+        """The newest `limit` runs, newest first; a stats column that is not
+        valid JSON comes back as {"unreadable": <its text>}."""
+        q = select(runs).order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit)
+        with self.read() as conn:
+            rows = conn.execute(q).all()
+        out = []
+        for r in rows:
+            try:
+                stats = json.loads(r.stats) if r.stats else {}
+            except ValueError:
+                stats = {"unreadable": r.stats}
+            out.append(RunRecord(id=r.id, kind=r.kind, source=r.source, started_at=as_utc(r.started_at),
+                                 finished_at=as_utc(r.finished_at), status=r.status,
+                                 stats=stats if isinstance(stats, dict) else {"stats": stats}))
+        return out
+
+
+def store_exists(database_url: str) -> bool:
+    """Whether `database_url` names a store that was created already (the
+    documents table exists), creating nothing: a SQLite file that is missing
+    is not opened (opening would create it). Raises SQLAlchemy's errors for a
+    URL that is not a database URL or a database that does not answer."""
+    from sqlalchemy import inspect
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:" or not Path(url.database).is_file():
+            return False
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return inspect(conn).has_table(documents.name)
+    finally:
+        engine.dispose()
+
+
+def store_name(database_url: str) -> str:
+    """The store as a user named it: the SQLite file's path, or the URL
+    without its password; a string that is no database URL as given."""
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        return database_url
+    if url.get_backend_name() == "sqlite" and url.database:
+        return url.database
+    return url.render_as_string(hide_password=True)
+
+
+def is_store_failure(exc: BaseException) -> bool:
+    """Whether `exc` is what a wrong URL, an unreachable server or an
+    unusable file raises: a reason to name in one line, not a bug to trace."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+    return isinstance(exc, (OSError, SQLAlchemyError, ArgumentError, NoSuchModuleError, ImportError))

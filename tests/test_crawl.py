@@ -575,10 +575,49 @@ robots_sitemaps = false
 """)
     result = _cli(["crawl", "--sources", str(sources)], data_dir)
     assert result.exit_code == 0, result.output
-    assert "Summary" in result.output and "local" in result.output
     assert str(data_dir) in result.output.replace("\n", "")
     with Store(None, data_dir) as store:
         assert store.count_documents() == 2
+    # not a terminal (a pipe, a log): plain lines, no table redrawn, "Summary" on a line of its own
+    lines = result.output.splitlines()
+    assert not set("━┃│─┏┓┗┛╇") & set(result.output), result.output
+    assert lines[:2] == ["local: starting", "local: crawling"], lines
+    assert lines[2].startswith("local: done: fetched 3, stored 2, copies 0, unchanged 0, rejected 1")
+    assert lines[3:5] == ["", "Summary"]
+    assert lines[5].startswith("local (run ") and "fetched 3, stored 2" in lines[5]
+
+
+def test_live_table_and_summary_fit_80_columns_and_agree_on_every_count():
+    import io
+
+    from rich.console import Console
+
+    from crawler.crawl.stats import CrawlStats
+    from flows.commands.crawl import _COLUMNS, Board, summary_lines
+
+    stats = CrawlStats(source="a-source-with-a-rather-long-name", fetched=1234, stored=900, copies=120,
+                       unchanged=0, not_modified=3, skipped_recent=27,
+                       rejected={"no_article": 12, "robots_disallowed": 3, "too_short": 1},
+                       failed={"timeout": 2}, duration_s=12.5, pages_per_s=98.7, run_id=7)
+    board = Board([stats.source, "second"])
+    board.update(stats, "done")
+    terminal = Console(width=80, force_terminal=True, record=True, file=io.StringIO())
+    terminal.print(board.table())
+    for line in summary_lines([stats]):
+        terminal.print(line, markup=False, highlight=False, soft_wrap=True)
+    text = terminal.export_text()
+    table, summary = text.split("Summary\n")
+    assert "…" not in text
+    assert all(len(line) <= 80 for line in table.splitlines())
+    header = next(line for line in table.splitlines() if "fetched" in line)
+    assert header.split() == ["source", "state", *_COLUMNS]
+    row = next(line for line in table.splitlines() if "done" in line).split()
+    # the live table's `unchanged` is the summary's: same text 0 + 304 3 + fetched recently 27
+    assert row[-7:] == ["1234", "900", "120", "30", "16", "2", "98.7"]
+    assert "unchanged 30" in summary and "0 same text, 3 not modified (304), 27 not refetched" in summary
+    # reasons whole, never cut
+    assert "rejected: no_article 12, robots_disallowed 3, too_short 1" in " ".join(summary.split())
+    assert "failed: timeout 2" in summary
 
 
 def test_cli_refuses_a_wrong_sources_file_with_one_line(data_dir, tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from tests.sampleweb.articles import ARTICLES
 from tests.sampleweb.web import SITES, SampleWeb
 
 _load_commands()
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _ingest(store, data_dir: Path, urls: list[str]) -> list:
@@ -126,6 +128,38 @@ def test_demo_command_twice_second_run_finds_everything_unchanged(data_dir):
     lines = [line for line in second.output.splitlines() if line.startswith("http://127.0.0.1:")]
     assert lines and all(line.endswith(": unchanged") for line in lines), second.output
     assert str(data_dir) in second.output
+    # it ends with what to try next, written to work as printed
+    after = second.output[second.output.index("Next, try:"):]
+    for command in ("clusters", "show http://127.0.0.1:", "snapshot --out snapshots/", "runs"):
+        assert f"wirecrawl {command}" in after, after
+    assert f"--data-dir {data_dir}" in after and "wirecrawl demo --serve" in after
+    shown = re.search(r"wirecrawl (show \S+) --data-dir", after).group(1).split()
+    assert CliRunner().invoke(app, [*shown, "--data-dir", str(data_dir)]).exit_code == 0
+
+
+def test_demo_serve_keeps_the_web_up_so_its_sources_file_can_be_crawled(data_dir, tmp_path):
+    port = _free_port_block(len(SITES) + 1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    demo = subprocess.Popen([sys.executable, "-m", "flows.cli", "--data-dir", str(data_dir), "demo", "--by-url",
+                             "--port", str(port), "--serve"], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        printed = []
+        for line in demo.stdout:  # until the demo says it is serving (or ends: then the test fails)
+            printed.append(line)
+            if line.startswith("Serving the sample web"):
+                break
+        assert printed and printed[-1].startswith("Serving the sample web"), "".join(printed)
+        output = "".join(printed)
+        assert f"wirecrawl crawl --sources {data_dir / 'demo-sources.toml'}" in output
+        probe = CliRunner().invoke(app, ["sources", "check", str(data_dir / "demo-sources.toml"), "--probe"])
+        assert probe.exit_code == 0, probe.output
+        assert "No article URL found" not in probe.output
+    finally:
+        demo.send_signal(signal.SIGINT)
+        rest, _ = demo.communicate(timeout=60)
+    assert demo.returncode == 0 and "Stopped serving the sample web." in rest
 
 
 def test_demo_reindexes_a_store_left_by_other_dedup_settings(data_dir):

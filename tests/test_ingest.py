@@ -4,6 +4,7 @@ through the `wirecrawl` command line and through two processes at once."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -121,6 +122,45 @@ def test_ingest_a_saved_html_file(tmp_path, data_dir):
         # the raw page is archived, so it can be re-extracted without refetching
         from storage.archive import Archive
         assert Archive(data_dir / "archive").read(fetch.warc_file, fetch.warc_offset).body == saved.read_bytes()
+
+
+def test_ingest_a_folder_of_saved_pages_each_under_the_url_it_names(tmp_path, data_dir):
+    folder = tmp_path / "saved"
+    (folder / "sub").mkdir(parents=True)
+    a_url, b_url = "https://example.org/2016/12/a.html", "https://example.net/news/b.html"
+    (folder / "a.html").write_text(page_html(ENGLISH[5], template="wordpress", url=a_url), encoding="utf-8")
+    og_url_only = re.sub(r'<link rel="canonical"[^>]*>', "", page_html(ENGLISH[6], template="wordpress", url=b_url))
+    assert "canonical" not in og_url_only and f'content="{b_url}"' in og_url_only
+    (folder / "sub" / "b.htm").write_text(og_url_only, encoding="utf-8")
+    (folder / "c.html").write_text(page_html(ENGLISH[7]), encoding="utf-8")  # names no URL of its own
+    (folder / "notes.txt").write_text("not a page")
+
+    r = wirecrawl(data_dir, "ingest", "--html", str(folder))
+    assert r.exit_code == 1  # one page could not be stored; the others were
+    lines = r.output.strip().splitlines()
+    c_address = (folder / "c.html").resolve().as_uri()
+    assert len(lines) == 3
+    assert lines[0].startswith(f"{folder / 'a.html'} -> {a_url}: stored (new cluster")
+    assert lines[1].startswith(f"{folder / 'c.html'} -> {c_address}: rejected (no_url: the page names no "
+                               "canonical URL")
+    assert lines[1].endswith("give it with --url)")
+    assert lines[2].startswith(f"{folder / 'sub' / 'b.htm'} -> {b_url}: stored (new cluster")
+    with Store(None, data_dir) as store:
+        assert store.find_document(a_url).title == ENGLISH[5].title
+        assert store.find_document(b_url).title == ENGLISH[6].title
+        assert store.count_documents() == 2
+        [fetch] = store.fetch_history(c_address)
+        assert fetch.outcome == "rejected" and fetch.reason.startswith("no_url:")
+        [run] = store.recent_runs(1)
+        assert (run.kind, run.status, run.stats["stored"], run.stats["rejected"]) == ("ingest", "finished", 2, 1)
+
+    # several pages cannot share one --url
+    r = wirecrawl(data_dir, "ingest", "--html", str(folder / "a.html"), "--html", str(folder / "c.html"),
+                  "--url", a_url)
+    assert r.exit_code == 2 and "--url names the address of one saved page" in r.output
+    # one page with --url: stored under it, whatever the page names
+    r = wirecrawl(data_dir, "ingest", "--html", str(folder / "c.html"), "--url", "https://example.com/c.html")
+    assert r.exit_code == 0 and "https://example.com/c.html: stored" in r.output
 
 
 # -- two processes, and a kill in the middle ------------------------------------

@@ -64,7 +64,8 @@ def small_store(store):
     _decide(store, a.cluster_id, a, [(b, 0.91)])
     c = _add(store, "http://c.example/tea", "茶畑の収穫は今年も順調だった。", language="ja",
              published="last Tuesday")  # not ISO 8601: must come out as null
-    g = _add(store, "http://g.example/bridge", "The old bridge will be repaired next spring.")
+    g = _add(store, "http://g.example/bridge", "The old bridge will be repaired next spring.",
+             published="2026-10-31T09:30:00+02:00")
     store.docs = {"a": a, "b": b, "c": c, "g": g}
     return store
 
@@ -90,7 +91,13 @@ def test_snapshot_round_trips_through_pyarrow_with_documented_schema_and_checksu
     assert (a["is_canonical"], a["duplicate_of"], a["similarity"]) == (True, None, None)
     assert (b["is_canonical"], b["duplicate_of"], b["cluster_id"]) == (False, docs["a"].id, a["cluster_id"])
     assert b["similarity"] == pytest.approx(0.91)
-    assert a["published"] == "2026-10-30" and c["published"] is None
+    # published: a timestamp in UTC; a day-precision date is midnight UTC and says so
+    g = rows["http://g.example/bridge"]
+    assert (a["published"], a["published_precision"]) == (datetime(2026, 10, 30, tzinfo=timezone.utc), "date")
+    assert (g["published"], g["published_precision"]) == (datetime(2026, 10, 31, 7, 30, tzinfo=timezone.utc),
+                                                          "datetime")
+    assert (c["published"], c["published_precision"]) == (None, None)  # "last Tuesday" is not ISO 8601
+    assert b["published"] is None
     assert c["text"] == "茶畑の収穫は今年も順調だった。"
     assert a["fetched_at"] == T0
     assert a["content_hash"] == hashlib.sha256(docs["a"].text.encode()).hexdigest()
@@ -99,13 +106,25 @@ def test_snapshot_round_trips_through_pyarrow_with_documented_schema_and_checksu
     with gzip.open(info.path / JSONL, "rt", encoding="utf-8") as f:
         lines = [json.loads(line) for line in f]
     assert [r["id"] for r in lines] == [r["id"] for r in table.to_pylist()]
-    assert lines[0]["fetched_at"] == T0.isoformat()
+    assert lines[0]["fetched_at"] == "2026-11-01T12:00:00.000000Z"
+    assert lines[0]["published"] == "2026-10-30T00:00:00.000000Z"
+    assert {len(r["updated_at"]) for r in lines} == {len("2026-11-01T12:00:00.000000Z")}
 
     manifest = read_manifest(out, info.version)
     assert manifest["version"] == info.version and manifest["previous_version"] is None
     assert manifest["incremental"] is None and manifest["dedup"] == {"shingle_size": 5}
     assert manifest["rows"] == {"all": 4, "latest": 4, "canonical": 3, "copies": 1, "superseded": 0}
     assert [c["name"] for c in manifest["schema"]] == SCHEMA.names
+    by_name = {c["name"]: c for c in manifest["schema"]}
+    assert by_name["published"]["type"] == "timestamp[us, tz=UTC]"
+    assert by_name["published"]["jsonl"].startswith("string, ISO 8601 in UTC")
+    assert by_name["duplicate_of"]["jsonl"] == "number, or null"
+    assert set(manifest["encodings"]) == {"parquet", "jsonl"}
+    # unreadable dates are counted, with examples, not dropped in silence
+    assert manifest["published"] == {"datetime": 1, "date": 1, "missing": 1, "unreadable": 1,
+                                     "unreadable_examples": ["last Tuesday"]}
+    assert (manifest["kind"], manifest["empty"]) == ("full", False)
+    assert manifest["pointer"] == {"symlink": "latest", "text_file": "LATEST"}
     for name in (PARQUET, JSONL):
         assert manifest["files"][name]["sha256"] == hashlib.sha256((info.path / name).read_bytes()).hexdigest()
     assert (out / "LATEST").read_text().strip() == info.version
@@ -118,7 +137,11 @@ def test_canonical_only_keeps_one_row_per_cluster(small_store, tmp_path):
     assert sorted(r["url"] for r in rows) == ["http://a.example/story", "http://c.example/tea",
                                               "http://g.example/bridge"]
     assert len({r["cluster_id"] for r in rows}) == len(rows)
-    assert read_manifest(tmp_path / "snap", "latest")["canonical_only"] is True
+    assert read_manifest(tmp_path / "snap", "latest-canonical")["canonical_only"] is True
+    # `latest` names full snapshots only, and there is none yet
+    assert not (tmp_path / "snap" / "latest").exists() and not (tmp_path / "snap" / "LATEST").exists()
+    with pytest.raises(SnapshotError, match="no full snapshot"):
+        read_manifest(tmp_path / "snap", "latest")
 
 
 def test_incremental_snapshot_holds_exactly_the_changes(small_store, tmp_path):
@@ -145,11 +168,70 @@ def test_incremental_snapshot_holds_exactly_the_changes(small_store, tmp_path):
     assert manifest["previous_version"] == first.version
     assert manifest["rows"]["all"] == 5 and manifest["rows"]["superseded"] == 1
 
-    # nothing changed since: an empty but complete incremental snapshot
-    third = write_snapshot(store, out, since="latest")
-    assert _rows(third.path) == [] and third.rows["all"] == 0
+    # nothing changed since: an empty but complete incremental snapshot, which says so
+    third = write_snapshot(store, out, since="latest-incremental")
+    assert _rows(third.path) == [] and third.rows["all"] == 0 and third.empty
+    assert read_manifest(out, third.version)["empty"] is True
     assert read_manifest(out, third.version)["high_water_mark"] == manifest["high_water_mark"]
     assert list_versions(out) == [first.version, second.version, third.version]
+
+
+def test_latest_always_names_the_newest_full_snapshot_and_each_kind_has_its_own_pointer(small_store, tmp_path):
+    out = tmp_path / "snap"
+    full = write_snapshot(small_store, out)
+    incremental = write_snapshot(small_store, out, since="latest")
+    canonical = write_snapshot(small_store, out, canonical_only=True)
+    both = write_snapshot(small_store, out, canonical_only=True, since="latest")
+
+    pointers = {"latest": full, "latest-incremental": incremental, "latest-canonical": canonical,
+                "latest-canonical-incremental": both}
+    for pointer, info in pointers.items():
+        assert (out / pointer).resolve() == info.path.resolve(), pointer
+        assert (out / pointer.upper()).read_text().strip() == info.version, pointer
+        assert info.pointer == pointer
+        manifest = read_manifest(out, pointer)
+        assert manifest["version"] == info.version and manifest["pointer"]["symlink"] == pointer
+        assert manifest["pointer_rule"]["latest"].startswith("the newest full snapshot")
+    assert incremental.kind == "incremental" and incremental.since == full.version
+    # what the README tells a reader to load still holds every row
+    assert len(_rows(out / "latest")) == 4
+    assert latest_version(out) == both.version and latest_version(out, "full") == full.version
+
+
+def test_pointers_left_on_an_incremental_by_an_older_release_are_corrected(small_store, tmp_path):
+    out = tmp_path / "snap"
+    full = write_snapshot(small_store, out)
+    incremental = write_snapshot(small_store, out, since=full.version)
+    # what an older release left: `latest` on the incremental, and a manifest without `kind`
+    manifest_path = incremental.manifest_path
+    old = json.loads(manifest_path.read_text())
+    del old["kind"]
+    manifest_path.write_text(json.dumps(old))
+    (out / "latest").unlink()
+    (out / "latest").symlink_to(incremental.version, target_is_directory=True)
+    (out / "LATEST").write_text(incremental.version + "\n")
+
+    newer = write_snapshot(small_store, out, since="latest")
+    assert newer.since == full.version  # "latest" read by the rule, not by the stale link
+    assert (out / "latest").resolve() == full.path.resolve()
+    assert (out / "LATEST").read_text().strip() == full.version
+    assert (out / "LATEST-INCREMENTAL").read_text().strip() == newer.version
+
+
+def test_a_snapshot_of_an_empty_store_says_so(store, tmp_path):
+    info = write_snapshot(store, tmp_path / "snap")
+    manifest = read_manifest(tmp_path / "snap", "latest")
+    assert info.empty and manifest["empty"] is True and manifest["rows"]["all"] == 0
+    assert pq.read_table(info.path / PARQUET).schema.equals(SCHEMA, check_metadata=False)
+
+
+def test_an_out_folder_that_is_a_file_is_refused_in_one_sentence(small_store, tmp_path):
+    not_a_folder = tmp_path / "hostname"
+    not_a_folder.write_text("box\n")
+    with pytest.raises(SnapshotError, match="is a file, not a folder"):
+        write_snapshot(small_store, not_a_folder)
+    with pytest.raises(SnapshotError, match="cannot create the snapshot folder"):
+        write_snapshot(small_store, not_a_folder / "snapshots")
 
 
 def test_since_an_unknown_version_is_refused_and_writes_nothing(small_store, tmp_path):
@@ -246,6 +328,33 @@ def test_snapshot_reads_with_pandas_duckdb_and_datasets(small_store, tmp_path):
     ds = datasets.load_dataset("parquet", data_files=str(parquet), split="train",
                                cache_dir=str(tmp_path / "hf-cache"))
     assert ds.num_rows == 4 and "茶畑の収穫は今年も順調だった。" in ds["text"]
+
+
+def test_column_types_are_what_pandas_and_datasets_users_expect(small_store, tmp_path):
+    pd = pytest.importorskip("pandas")
+    datasets = pytest.importorskip("datasets")
+    out = tmp_path / "snap"
+    write_snapshot(small_store, out)
+    parquet, jsonl = out / "latest" / PARQUET, out / "latest" / JSONL
+
+    df = pd.read_parquet(parquet)
+    assert str(df["duplicate_of"].dtype) == "Int64"  # ids stay ids, not 12.0
+    copy = df[~df["is_canonical"]].iloc[0]
+    assert copy["duplicate_of"] == small_store.docs["a"].id
+    assert df["duplicate_of"].isna().sum() == 3
+    for column in ("published", "fetched_at", "updated_at"):
+        assert str(df[column].dtype) == "datetime64[us, UTC]", column
+
+    timestamps = ("published", "fetched_at", "updated_at")
+    from_parquet = datasets.load_dataset("parquet", data_files=str(parquet), split="train",
+                                         cache_dir=str(tmp_path / "hf-parquet")).features
+    assert {str(from_parquet[c].dtype) for c in timestamps} == {"timestamp[us, tz=UTC]"}
+    assert from_parquet["duplicate_of"].dtype == "int64"
+    from_jsonl = datasets.load_dataset("json", data_files=str(jsonl), split="train",
+                                       cache_dir=str(tmp_path / "hf-json")).features
+    # the same type for every timestamp column (ISO 8601 strings), whatever their values
+    assert len({str(from_jsonl[c].dtype) for c in timestamps}) == 1, from_jsonl
+    assert from_jsonl["duplicate_of"].dtype == "int64"
 
 
 def test_snapshot_command_writes_a_version_without_prefect(small_store, data_dir, tmp_path, monkeypatch):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from crawler.crawl.sources import Politeness, Source, SourcesError, load_sources
+from tests.sites import Response
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -144,3 +145,111 @@ def test_wrong_file_shape_is_refused_with_the_reason(tmp_path, text, key, expect
 def test_missing_file_is_a_sources_error(tmp_path):
     with pytest.raises(SourcesError, match="cannot read the file"):
         load_sources(tmp_path / "absent.toml")
+
+
+# -- `wirecrawl sources check` ----------------------------------------------------------
+
+def _check(*args: str):
+    from typer.testing import CliRunner
+
+    from flows.app import app
+    from flows.cli import _load_commands
+
+    _load_commands()
+    return CliRunner().invoke(app, ["sources", "check", *args])
+
+
+def test_check_reads_the_file_as_a_crawl_would_and_prints_a_line_per_source(tmp_path):
+    result = _check(str(write(tmp_path, GOOD)))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].endswith("sources.toml: 2 source(s), no mistakes found.")
+    assert lines[1].startswith("  wire: 2 start URLs, 1 feed, 0 sitemaps, links followed to depth 1, "
+                               "schedule '*/30 * * * *'")
+    assert lines[2].startswith("  blog: 0 start URLs, 0 feeds, 1 sitemap, links not followed")
+
+    bad = _check(str(write(tmp_path, GOOD.replace("max_pages = 200", 'max_pages = "lots"'))))
+    assert bad.exit_code == 2 and len(bad.output.strip().splitlines()) == 1
+    assert "source 'blog': key 'max_pages'" in bad.output
+
+
+def _probed_site(site) -> None:
+    """A site that offers every list: robots.txt naming a sitemap index (two
+    sitemaps), a feed, a start page; a few URLs off-site or denied, one
+    sitemap robots.txt forbids."""
+    x = "application/xml"
+    site.add("/robots.txt", Response(body=f"User-agent: *\nDisallow: /private/\nSitemap: {site.url('/index.xml')}\n",
+                                     content_type="text/plain"))
+    site.add("/index.xml", Response(content_type=x, body=(
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f'<sitemap><loc>{site.url("/one.xml")}</loc></sitemap><sitemap><loc>{site.url("/two.xml")}</loc></sitemap>'
+        '</sitemapindex>')))
+    urlset = ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{}</urlset>')
+    locs = lambda *urls: "".join(f"<url><loc>{u}</loc></url>" for u in urls)
+    site.add("/one.xml", Response(content_type=x, body=urlset.format(locs(
+        site.url("/2026/a"), site.url("/2026/b?utm_source=x"), "http://elsewhere.example/2026/c"))))
+    site.add("/two.xml", Response(content_type=x, body=urlset.format(locs(site.url("/2026/b"), site.url("/tag/x")))))
+    site.add("/rss.xml", Response(content_type="application/rss+xml", body=(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>/</link><description>d</description>'
+        f'<item><title>A</title><link>{site.url("/2026/a")}</link></item>'
+        f'<item><title>D</title><link>{site.url("/2026/d")}</link></item></channel></rss>')))
+    site.add("/", '<html><body><a href="/2026/e">e</a> <a href="/2026/a#top">a</a> <a href="/tag/y">tag</a>'
+                  '<a href="mailto:x@example.org">mail</a></body></html>')
+    site.add("/private/map.xml", Response(content_type=x, body=urlset.format(locs(site.url("/2026/z")))))
+
+
+def test_probe_counts_the_article_urls_each_list_gives_and_stores_nothing(site, tmp_path, monkeypatch):
+    _probed_site(site)
+    sources = write(tmp_path, f"""
+[defaults]
+download_delay = 0
+contact_url = "https://operator.example/crawler"
+
+[[source]]
+name = "local"
+start_urls = ["{site.url('/')}"]
+feeds = ["{site.url('/rss.xml')}"]
+sitemaps = ["{site.url('/private/map.xml')}"]
+deny = ["/tag/"]
+
+[[source]]
+name = "dead"
+feeds = ["{site.url('/gone.xml')}"]
+""")
+    monkeypatch.chdir(tmp_path)
+    result = _check(str(sources), "--probe")
+    assert result.exit_code == 1, result.output  # "dead" lists nothing
+    text = result.output
+    local = text[text.index("local: 4 article URL(s) found"):text.index("\ndead:")]  # a, b, d, e
+    assert [line.split()[0] for line in local.splitlines()[1::2]] == [
+        "robots.txt", "sitemap", "sitemap", "sitemap", "sitemap", "feed", "start"]
+    assert f"robots.txt    {site.url('/robots.txt')}\n                names 1 sitemap(s)" in local
+    assert f"sitemap       {site.url('/private/map.xml')}\n                nothing read (robots_disallowed" in local
+    assert f"sitemap index {site.url('/index.xml')}\n                lists 2 sitemap(s)" in local
+    assert f"{site.url('/one.xml')}\n                2 article URL(s)" in local  # off-site c left out
+    assert f"{site.url('/two.xml')}\n                1 article URL(s)" in local  # /tag/ denied
+    assert f"feed          {site.url('/rss.xml')}\n                2 article URL(s)" in local
+    assert f"start page    {site.url('/')}\n                2 article URL(s) among its links" in local
+    assert "dead: 0 article URL(s) found" in text and "nothing read (http_status: HTTP 404" in text
+    assert text.strip().endswith("No article URL found for: dead.")
+
+    # each list once, no page fetched, robots.txt obeyed, the crawl's User-Agent (robots.txt
+    # itself is asked twice: once for its Sitemap lines, once by the polite fetch's own check)
+    paths = site.paths_requested()
+    assert paths.count("/robots.txt") == 2
+    for path in ("/index.xml", "/one.xml", "/two.xml", "/rss.xml", "/", "/gone.xml"):
+        assert paths.count(path) == 1, (path, paths)
+    assert not any(p.startswith("/2026/") or p == "/private/map.xml" for p in paths), paths
+    agents = {r.headers["user-agent"] for r in site.requests}
+    assert agents == {"wirecrawl/0.1.0 (news article crawler; +https://operator.example/crawler)"}
+    assert list(tmp_path.iterdir()) == [sources]  # no store, no data directory
+
+
+def test_probe_of_one_source_with_source(site, tmp_path):
+    _probed_site(site)
+    sources = write(tmp_path, f'[[source]]\nname = "a"\nfeeds = ["{site.url("/rss.xml")}"]\n'
+                              f'[[source]]\nname = "b"\nfeeds = ["{site.url("/gone.xml")}"]\n')
+    result = _check(str(sources), "--probe", "--source", "a")
+    assert result.exit_code == 0, result.output
+    assert "a: 2 article URL(s) found" in result.output and "\nb:" not in result.output
+    assert "/gone.xml" not in site.paths_requested()

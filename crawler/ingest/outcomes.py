@@ -60,6 +60,8 @@ _REASONS = (
 
     Reason("bad_url", REJECTED, "not an absolute http(s) URL: the input, a listed link or a redirect target"),
     Reason("unreadable_file", REJECTED, "a saved page that cannot be read (`wirecrawl ingest --html`)"),
+    Reason("no_url", REJECTED, "a saved page that names no URL of its own (rel=canonical, og:url) and was given "
+                               "none with --url"),
     Reason("private_address", REJECTED, "an ad-hoc URL on a private, loopback, link-local or otherwise "
                                         "non-public address"),
     Reason("robots_disallowed", REJECTED, "robots.txt forbids it (the URL is never requested)"),

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows.app import app, settings
+from flows.app import CommandError, app, settings
 
 if TYPE_CHECKING:
     from flows.settings import Settings
@@ -54,29 +54,32 @@ def sample_web_class() -> type[SampleWeb]:
 @app.command()
 def demo(
     ctx: typer.Context,
-    port: int = typer.Option(DEFAULT_PORT, "--port", envvar="WIRECRAWL_DEMO_PORT",
+    port: int = typer.Option(DEFAULT_PORT, "--port", envvar="WIRECRAWL_DEMO_PORT", min=1, max=65535,
+                             metavar="PORT",
                              help="First port of the sample web; its other sites take the next ones."),
     by_url: bool = typer.Option(False, "--by-url",
                                 help="Fetch the article URLs one by one instead of crawling the sites."),
+    serve: bool = typer.Option(False, "--serve",
+                               help="Keep serving the sample web afterwards (until Ctrl-C), so that its "
+                                    "sources file can be crawled again."),
 ) -> None:
-    """Serve a small news web on 127.0.0.1 (several sites, their own templates,
-    syndicated copies, the seed pages if present), ingest it, and print the
-    clusters found and where the data went. Exits 1 if the web cannot be
-    served (a port taken: try --port) or a crawl process dies, 2 when there
-    is no sample web (not a checkout)."""
+    """Crawl a small sample news web served on 127.0.0.1, offline.
+
+    The web has several sites with their own templates, syndicated copies,
+    and the seed pages if present (WIRECRAWL_SEEDS). Prints the
+    clusters found, where the data went and the commands to try next. Exits
+    1 if the web cannot be served (a port taken: try --port) or a crawl
+    process dies, 2 when there is no sample web (not a checkout)."""
     try:
         sample_web = sample_web_class()
     except NoSampleWeb as exc:
-        err.print(f"wirecrawl demo: {exc}", markup=False, highlight=False)
-        raise typer.Exit(2)
+        raise CommandError(str(exc)) from exc
     cfg = settings(ctx)
-    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    cfg.ensure_data_dir()
     try:
         web = sample_web(port)
     except OSError as exc:
-        err.print(f"wirecrawl demo: {exc.strerror or exc} (choose other ports with --port)",
-                  markup=False, highlight=False)
-        raise typer.Exit(1)
+        raise CommandError(f"{exc.strerror or exc} (choose other ports with --port)", code=1) from exc
     _reindex_if_older(cfg)
     with web:
         _print_web(web)
@@ -85,13 +88,56 @@ def demo(
             ingest_by_url(web, cfg)
         else:
             crawl_sites(sources_file, cfg)
-    with cfg.open_store() as store:
-        report = compare(web, store)
-        console.print(clusters_table(report, store))
-        _print_verdict(report)
-    console.print(f"Data: {cfg.describe()}\nRaw pages (WARC): {cfg.data_dir / 'archive'}\n"
-                  f"Sources file of the sample web: {sources_file}\nCrawl logs: {cfg.data_dir / 'logs'}",
-                  markup=False, highlight=False)
+        with cfg.open_store() as store:
+            report = compare(web, store)
+            console.print(clusters_table(report, store))
+            _print_verdict(report)
+        console.print(f"Data: {cfg.describe()}\nRaw pages (WARC): {cfg.data_dir / 'archive'}\n"
+                      f"Sources file of the sample web: {sources_file}\nCrawl logs: {cfg.data_dir / 'logs'}",
+                      markup=False, highlight=False)
+        _print_next(cfg, web, sources_file, serving=serve, port=port)
+        if serve:
+            _serve_until_interrupted(web)
+
+
+def _print_next(cfg: "Settings", web: "SampleWeb", sources_file, *, serving: bool, port: int) -> None:
+    """The commands to try next, written so that they work as printed: the
+    program as it was called, and the data directory and ports given."""
+    import sys
+    from pathlib import Path
+
+    from flows.settings import Settings
+
+    called = sys.argv[0] if Path(sys.argv[0]).name == "wirecrawl" else "wirecrawl"
+    default = Settings.resolve(None, None)
+    where = "" if cfg == default else f" --data-dir {cfg.data_dir}" + (
+        "" if cfg.database_url == Settings.resolve(cfg.data_dir).database_url
+        else f" --database-url {cfg.store_name()}")
+    lines = [
+        ("clusters" + where, "the clusters with copies, biggest first"),
+        (f"show {web.article_urls()[0]}" + where, "one document, its text and its cluster"),
+        ("snapshot --out snapshots/" + where, "a versioned dataset: Parquet, JSON lines, manifest"),
+        ("runs" + where, "what each run did"),
+    ]
+    if serving:
+        lines.append((f"crawl --sources {sources_file}" + where, "crawl the sample web again"))
+    else:
+        ports = "" if port == DEFAULT_PORT else f" --port {port}"
+        lines.append(("demo --serve" + ports + where, f"keep the sample web up, so {sources_file.name} can be crawled"))
+    console.print("\nNext, try:", highlight=False)
+    for command, what in lines:
+        console.print(f"  {called} {command}\n      {what}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _serve_until_interrupted(web: "SampleWeb") -> None:
+    import threading
+
+    first = next(iter(web.sites.values()))
+    console.print(f"\nServing the sample web ({first} and the next ports) until Ctrl-C.", highlight=False)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        console.print("Stopped serving the sample web.", highlight=False)
 
 
 def _reindex_if_older(cfg: "Settings") -> None:
@@ -144,17 +190,14 @@ def crawl_sites(sources_file, cfg: "Settings") -> None:
     table of `wirecrawl crawl`. Raises typer.Exit(1) when a crawl process dies."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from rich.live import Live
-
     from crawler.crawl.run import CrawlFailed, crawl_source
     from crawler.crawl.sources import load_sources
-    from flows.commands.crawl import Board
+    from flows.commands.crawl import Board, shown
 
     sources = load_sources(sources_file)
     with cfg.open_store():
         pass  # create the schema once: concurrent first opens of a new SQLite file collide
-    board = Board(list(sources))
-    title = "Crawling the sample web"
+    board = Board(list(sources), title="Crawling the sample web")
     # The crawls run side by side: one extraction process each is plenty for
     # a few dozen pages, and spares the start-up of one per core per crawl.
     overrides = {"WIRECRAWL_EXTRACT_WORKERS": 1}
@@ -164,16 +207,15 @@ def crawl_sites(sources_file, cfg: "Settings") -> None:
             stats = crawl_source(source, database_url=cfg.database_url, data_dir=cfg.data_dir,
                                  on_progress=lambda s: board.update(s), settings_overrides=overrides)
         except CrawlFailed as exc:
-            board.state[source.name] = "failed"
+            board.set_state(source.name, "failed")
             return str(exc)
         except Exception as exc:  # the other crawls go on; the failure is reported below
-            board.state[source.name] = "failed"
+            board.set_state(source.name, "failed")
             return f"crawl of source {source.name!r} failed: {type(exc).__name__}: {exc}"
         board.update(stats, "done")
         return None
 
-    with Live(board.table(title), console=console, refresh_per_second=4,
-              get_renderable=lambda: board.table(title)):
+    with shown(board, console):
         with ThreadPoolExecutor(max_workers=len(sources), thread_name_prefix="demo-crawl") as pool:
             failures = [f for f in pool.map(crawl, sources.values()) if f]
     console.print()
