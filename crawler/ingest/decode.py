@@ -123,7 +123,7 @@ def _mostly_utf8(body: bytes) -> str | None:
     bad = text.count("\ufffd")
     if bad == 0:
         return text
-    good = sum(1 for ch in text if ord(ch) > 127) - bad
+    good = len(text) - len(text.encode("ascii", "ignore")) - bad  # non-ASCII characters that decoded
     return text if good >= _UTF8_GOOD_PER_BAD * bad else None
 
 

@@ -40,8 +40,8 @@ from trafilatura.metadata import (
 from trafilatura.settings import DEFAULT_CONFIG, Document as PageMetadata, set_date_params
 from trafilatura.utils import DOCTYPE_TAG, is_dubious_html, repair_faulty_html
 
-from crawler.ingest.boilerplate import (Removals, clean_text, clean_tree, is_label, marked_attributions,
-                                        normalize_line, prepare_tree)
+from crawler.ingest.boilerplate import (Removals, clean_text, clean_tree, dense_chars, is_label, marked_attributions,
+                                        normalize_line, prepare_tree, text_length)
 from crawler.ingest.decode import decode_html
 from crawler.ingest.floor import MAX_RULE_SHARE, STRUCTURAL_RULES, agrees, apply_floor
 from crawler.ingest.records import Article, Page, Rejected
@@ -89,7 +89,7 @@ class ExtractConfig:
     min_attributed_length: int = 100
     max_bytes: int = 10 * 1024 * 1024  # bodies above this are `too_large` (10 MB)
     favor_precision: bool = False
-    favor_recall: bool = False
+    favor_recall: bool = True
     fast: bool = False  # skip trafilatura's comparison with readability and jusText
     deduplicate: bool = False  # trafilatura's segment dedup, with a cache scoped to one page
     # htmldate's extensive search runs dateparser over free text: seconds per
@@ -317,26 +317,6 @@ def _declared_metadata(tree: HtmlElement, url: str) -> PageMetadata:
     return meta
 
 
-_HAN_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_HANGUL = re.compile(r"[\uac00-\ud7af]")
-_DENSE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
-
-
-def _dense_chars(text: str) -> tuple[int, int]:
-    """How many Han and kana, and how many Hangul characters `text` holds.
-    Most pages hold none: an ASCII string (known without reading it) or one
-    search settles that before any counting."""
-    if text.isascii() or not _DENSE_SCRIPT.search(text):
-        return 0, 0
-    return len(_HAN_KANA.findall(text)), len(_HANGUL.findall(text))
-
-
-def text_length(text: str) -> int:
-    """Length in Latin-letter equivalents: Han and kana count 3, Hangul 2."""
-    han_kana, hangul = _dense_chars(text)
-    return len(text) + 2 * han_kana + hangul
-
-
 def _check_response(page: Page, config: ExtractConfig) -> None:
     if not 200 <= page.status < 300:
         raise Rejected("http_status", f"HTTP status {page.status}")
@@ -367,8 +347,8 @@ def _main_text(tree: HtmlElement, url: str, config: ExtractConfig, *, cleaned: b
     was); `cleaned` says the page has been rid of its furniture."""
     body = tree.find(".//body")
     text = (body if body is not None else tree).text_content()
-    dense_chars = sum(_dense_chars(text))
-    dense = dense_chars > 0 and dense_chars > _DENSE_SHARE * len("".join(text.split()))
+    in_dense_script = sum(dense_chars(text))
+    dense = in_dense_script > 0 and in_dense_script > _DENSE_SHARE * len("".join(text.split()))
     document = trafilatura.bare_extraction(
         tree,
         url=url,

@@ -32,10 +32,6 @@ from lxml.html import HtmlElement
 
 from crawler.ingest.boilerplate import Removals
 
-# The elements whose text trafilatura may give as one line.
-_BLOCKS = ("p", "div", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "dd", "dt",
-           "section", "article", "header", "footer", "aside", "figcaption", "pre", "a", "span", "strong",
-           "b", "em", "summary", "caption", "address", "label")
 # Lines shorter than this are matched only against whole blocks: a short
 # line ("Share", a name) found inside a longer text proves nothing.
 _MIN_PART = 40
@@ -115,8 +111,14 @@ def apply_floor(text: str, removals: Removals, left: HtmlElement, *, min_kept: i
         whole.setdefault(collapsed, index)
         parts.append((collapsed, index))
         if element is not None:
-            for block in element.iter(_BLOCKS):
-                whole.setdefault(_collapsed(block.text_content()), index)
+            # The short blocks of what was removed, by the texts of its
+            # elements and their tails: a short line is matched whole, and
+            # a text_content() of every block cost more than the rest of the
+            # floor together.
+            for el in element.iter():
+                for piece in (el.text if isinstance(el.tag, str) else None, el.tail if el is not element else None):
+                    if piece and len(piece) < 2 * _MIN_PART:
+                        whole.setdefault(_collapsed(piece), index)
     remaining = _Remaining(left)
     step_of: list[int | None] = []
     for line in lines:
