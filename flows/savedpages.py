@@ -114,7 +114,7 @@ def ingest_saved_page(page: SavedPage, store: "Store", *, archive: "Archive | No
         try:
             page.path.stat()
         except OSError as exc:
-            reason = Rejected("bad_input", f"cannot read {page.path}: {exc.strerror or exc}")
+            reason = Rejected("unreadable_file", f"cannot read {page.path}: {exc.strerror or exc}")
         else:
             reason = Rejected("no_url", "the page names no canonical URL (<link rel=\"canonical\"> or "
                                         "og:url); give it with --url")

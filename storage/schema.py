@@ -120,3 +120,21 @@ lsh_bands = Table(
     Column("doc_id", Integer, primary_key=True, autoincrement=False),
     sqlite_with_rowid=False,
 )
+
+# Lines of text seen on a site's pages, for learning its furniture (share
+# lines, pitches, author boxes): one row per (site, line), the line kept as a
+# 64-bit hash of its normalised text. `clusters` lists, space-separated, the
+# first few distinct clusters whose documents held the line; `furniture` is
+# set once it has been seen in enough of them (crawler.ingest.sitelines).
+site_lines = Table(
+    "site_lines",
+    metadata,
+    Column("site", String(255), primary_key=True),
+    Column("line_key", BigInteger, primary_key=True, autoincrement=False),
+    Column("clusters", Text, nullable=False),
+    Column("furniture", Boolean, nullable=False, default=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Index("ix_site_lines_furniture", "site", "furniture"),
+    Index("ix_site_lines_last_seen", "last_seen"),
+    sqlite_with_rowid=False,
+)

@@ -16,6 +16,7 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import fields
+from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -36,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 
 from storage.records import Document, FetchRecord, RunRecord, SourceHistory
-from storage.schema import clusters, documents, fetches, lsh_bands, meta, metadata, runs
+from storage.schema import clusters, documents, fetches, lsh_bands, meta, metadata, runs, site_lines
 from storage.utc import as_utc, utc_now
 
 # Any constant works; it names the wirecrawl writer lock among advisory locks.
@@ -536,6 +537,62 @@ class Store:
                 yield _row_to_document(r)
             last = rows[-1].id
 
+    # -- furniture learned from a site's pages -------------------------------------
+
+    def site_furniture(self, site: str) -> set[int]:
+        """The keys of the lines known to be furniture on `site`."""
+        q = select(site_lines.c.line_key).where(site_lines.c.site == site, site_lines.c.furniture.is_(True))
+        with self.read() as conn:
+            return set(conn.execute(q).scalars())
+
+    def learn_site_lines(self, conn: Connection, site: str, keys: Iterable[int], cluster_id: int,
+                         seen_at: datetime, clusters_needed: int) -> set[int]:
+        """Count `cluster_id` for each line key of `site` (a cluster counts
+        once per line, however many of its documents hold the line); a line
+        seen in `clusters_needed` distinct clusters becomes furniture. Returns
+        the keys that became furniture with this call. Inside the caller's
+        write transaction."""
+        keys = sorted(set(keys))
+        if not keys:
+            return set()
+        rows = {r.line_key: r for r in conn.execute(
+            select(site_lines).where(site_lines.c.site == site, site_lines.c.line_key.in_(keys)))}
+        cluster = str(cluster_id)
+        new, changed, became = [], [], set()
+        for key in keys:
+            row = rows.get(key)
+            if row is None:
+                seen = [cluster]
+                new.append({"site": site, "line_key": key, "clusters": cluster,
+                            "furniture": clusters_needed <= 1, "last_seen": seen_at})
+                if clusters_needed <= 1:
+                    became.add(key)
+                continue
+            seen = row.clusters.split()
+            if row.furniture or cluster in seen:
+                changed.append({"s": site, "k": key, "clusters": row.clusters, "furniture": row.furniture,
+                                "last_seen": seen_at})
+                continue
+            seen.append(cluster)
+            furniture = len(seen) >= clusters_needed
+            if furniture:
+                became.add(key)
+            changed.append({"s": site, "k": key, "clusters": " ".join(seen[:clusters_needed]),
+                            "furniture": furniture, "last_seen": seen_at})
+        if new:
+            conn.execute(insert(site_lines), new)
+        if changed:
+            conn.execute(_UPDATE_SITE_LINE, changed)
+        return became
+
+    def forget_site_lines(self, seen_before: datetime) -> int:
+        """Delete the lines not (yet) furniture that no page has shown since
+        `seen_before`: a site's one-off lines would otherwise pile up. Returns
+        how many went."""
+        with self.write() as conn:
+            return conn.execute(delete(site_lines).where(site_lines.c.furniture.is_(False),
+                                                         site_lines.c.last_seen < seen_before)).rowcount
+
     # -- reads for the command line ---------------------------------------------
 
     def count_clusters(self, *, min_size: int = 2) -> int:
@@ -560,6 +617,13 @@ class Store:
                                  finished_at=as_utc(r.finished_at), status=r.status,
                                  stats=stats if isinstance(stats, dict) else {"stats": stats}))
         return out
+
+
+_UPDATE_SITE_LINE = (
+    update(site_lines)
+    .where(site_lines.c.site == bindparam("s"), site_lines.c.line_key == bindparam("k"))
+    .values(clusters=bindparam("clusters"), furniture=bindparam("furniture"), last_seen=bindparam("last_seen"))
+)
 
 
 def store_exists(database_url: str) -> bool:

@@ -659,6 +659,8 @@ def marked_attributions(tree: HtmlElement) -> list[str]:
 
 
 def _prune_furniture(body: HtmlElement, headline: HtmlElement | None, removals: Removals) -> None:
+    """Remove the elements `furniture_rule` names (outermost first), unless
+    one holds the headline or most of the page's text."""
     keep = set(headline.iterancestors()) | {headline} if headline is not None else set()
     total = len(body.text_content())
 
@@ -704,6 +706,7 @@ _NAMING_ATTRS = frozenset({"class", "id", "data-component", "data-testid", "data
                            "data-link-name", "data-type", "data-block"})
 
 
+
 @lru_cache(maxsize=4096)
 def _furniture_name(value: str) -> str | None:
     """The word of a class, id or data-* value that names furniture, lower-
@@ -716,6 +719,8 @@ def _furniture_name(value: str) -> str | None:
 _SIGNUP_CALL = re.compile(r"^\s*(?:sign\s*up|subscribe|get (?:our|the) \w+(?: \w+)? newsletter|join our newsletter)\b",
                           re.IGNORECASE)
 _SIGNUP_BOX_CHARS = 500
+# Every sign-up call holds one of these: a box without any is not one.
+_SIGNUP_HINT = re.compile(r"sign\s*up|subscribe|newsletter", re.IGNORECASE)
 _SIGNUP_PITCH_CHARS = 150  # "One email every Sunday with everything we published…"; a story's paragraph runs longer
 
 
@@ -726,7 +731,7 @@ def _is_signup_box(el: HtmlElement) -> bool:
     too: its own paragraph comes first and is longer than a pitch.)"""
     if el.tag not in {"div", "section", "figure"}:
         return False
-    if longer_than(el, _SIGNUP_BOX_CHARS):
+    if longer_than(el, _SIGNUP_BOX_CHARS) or not _SIGNUP_HINT.search(el.text_content()):
         return False
     first = next((d for d in el.iterdescendants() if isinstance(d.tag, str) and (d.text or "").strip()), None)
     if first is not None and _SIGNUP_CALL.match(first.text_content()):
@@ -1005,8 +1010,20 @@ def attribution_line(line: str, site_names: Iterable[str] = ()) -> bool:
     credit = _CREDIT.match(line)
     if credit is None or re.search(r"\d{4}\s*[-–]\s*\d{4}", line):
         return False
+    if not _PUBLISHER.search(credit.group("name")):
+        return False  # "© Noah Addis": a photographer's credit, not a source
     name = _squeezed(credit.group("name"))
     return not any(name and (name in own or own in name) for own in map(_squeezed, site_names) if own)
+
+
+# What a copyright line must name to be a source credit: an agency, or a
+# name made like a publication's.
+_PUBLISHER = re.compile(
+    r"^(?:" + _AGENCIES + r")$|\b(?:news|post|times|wire|press|herald|journal|media|tribune|gazette|daily|weekly"
+    r"|chronicle|courier|dispatch|observer|review|agency|network|radio|tv|television|broadcasting|zeitung|presse"
+    r"|nachrichten|agentur|noticias|diario|prensa|journal|quotidien|giornale|notizie|agencia|magazine)\b",
+    re.IGNORECASE,
+)
 
 
 def _squeezed(name: str) -> str:

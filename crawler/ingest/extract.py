@@ -43,8 +43,9 @@ from trafilatura.utils import DOCTYPE_TAG, is_dubious_html, repair_faulty_html
 from crawler.ingest.boilerplate import (Removals, clean_text, clean_tree, dense_chars, is_label, marked_attributions,
                                         normalize_line, prepare_tree, text_length)
 from crawler.ingest.decode import decode_html
-from crawler.ingest.floor import MAX_RULE_SHARE, STRUCTURAL_RULES, agrees, apply_floor
+from crawler.ingest.floor import MAX_RULE_SHARE, STRUCTURAL_RULES, Floor, agrees, apply_floor
 from crawler.ingest.records import Article, Page, Rejected
+from crawler.ingest.sitelines import candidate_keys, drop_site_furniture
 
 logger = logging.getLogger(__name__)
 
@@ -122,11 +123,14 @@ class Trace:
     page_steps: dict[str, int] = field(default_factory=dict)
 
 
-def extract(page: Page, config: ExtractConfig = ExtractConfig(), trace: Trace | None = None) -> Article:
+def extract(page: Page, config: ExtractConfig = ExtractConfig(), trace: Trace | None = None,
+            site_furniture: frozenset[int] = frozenset()) -> Article:
     """The article on `page`: cleaned main text (paragraphs separated by
     newlines), title, author, publication date (ISO 8601), language, site
     name, canonical URL (absolute), tags and the attribution line of a
-    republished copy.
+    republished copy. `site_furniture` holds the keys of the lines the
+    page's site is known to repeat on every page (crawler.ingest.sitelines):
+    they are taken out too.
 
     Raises `Rejected` with reason `http_status` (not 2xx), `empty_body`,
     `too_large` (over `config.max_bytes`), `not_html` (content type other than
@@ -144,14 +148,11 @@ def extract(page: Page, config: ExtractConfig = ExtractConfig(), trace: Trace | 
     page_tags = _PageTags(tree)
     meta = _declared_metadata(tree, base)
     title = _title(tree, page_tags.title, meta.title or _undeclared_title(tree, page_tags.title))
-    site_names = _site_names(meta.sitename, base)
     fields = dict(
         url=page.url, final_url=page.final_url, title=title, author=meta.author,
         published=_published(tree, page_tags, base, config), language=_language(tree, page_tags, page.headers),
         sitename=meta.sitename, canonical_url=_canonical_url(page_tags, base), tags=_tags(tree, page_tags, meta.tags),
     )
-    titles = [title, meta.title, page_tags.title]
-    attributions: list[str] = []
 
     def read_byline(article: HtmlElement) -> None:
         # Only where the page declares no author, and only within the article:
@@ -159,15 +160,49 @@ def extract(page: Page, config: ExtractConfig = ExtractConfig(), trace: Trace | 
         if fields["author"] is None:
             fields["author"] = extract_author(article)
 
+    trace = trace if trace is not None else Trace()
     if not config.clean_boilerplate:
         read_byline(tree)
         text = read = _main_text(tree, base, config)
+        attributions, keys = [], ()
     else:
-        headline = prepare_tree(tree, titles, site_names)
-        text = read = _main_text(tree, base, config)  # on a copy: the tree is ours to clean next
+        page_text = _PageText(tree, base, config, [title, meta.title, page_tags.title],
+                              _site_names(meta.sitename, base), trace)
+        text, attributions, read = page_text.read(read_byline, page_tags)
+        lines = text.splitlines()
+        keys = candidate_keys(lines)
+        learned = drop_site_furniture(lines, site_furniture)
+        trace.removed += [("site furniture", line) for line in learned.dropped]
+        text = "\n".join(learned.kept)
+    if not text:
+        raise Rejected("no_article", "no main text found on the page")
+    _check_length(text, attributions, read, config, lambda: _link_texts(tree))
+    return Article(text=text, attribution="; ".join(dict.fromkeys(attributions)) or None, line_keys=keys, **fields)
+
+
+class _PageText:
+    """The text of one page as the floor allows it (crawler.ingest.floor):
+    trafilatura reads the page, the cleaning records what it removes, and
+    the text keeps what trafilatura read less what a rule can show is
+    furniture; then the text-level rules (boilerplate.clean_text)."""
+
+    def __init__(self, tree: HtmlElement, base: str, config: ExtractConfig, titles: list[str | None],
+                 site_names: list[str], trace: Trace):
+        self.tree, self.base, self.config = tree, base, config
+        self.titles, self.site_names, self.trace = titles, site_names, trace
+
+    def read(self, on_article: Callable[[HtmlElement], None], page_tags: "_PageTags") -> tuple[str, list[str], str]:
+        """(text, attribution lines, trafilatura's own text). Rejected
+        ("no_article") for a list of stories."""
+        tree, config = self.tree, self.config
+        headline = prepare_tree(tree, self.titles, self.site_names)
+        read = _main_text(tree, self.base, config)  # on a copy: the tree is ours to clean next
         removals = Removals()
-        clean_tree(tree, headline, on_article=read_byline, removals=removals)
-        kept = apply_floor(text, removals, tree, min_kept=min(config.min_text_length, config.min_attributed_length))
+        clean_tree(tree, headline, on_article=on_article, removals=removals)
+        kept = apply_floor(read, removals, tree, min_kept=min(config.min_text_length, config.min_attributed_length))
+        self.trace.trafilatura_chars = len(read)
+        self.trace.overruled = {rule: round(share, 3) for rule, share in kept.overruled.items()}
+        self.trace.page_steps = removals.by_rule()
         if "story cards" in kept.overruled and (headline is None or not headline.titled) \
                 and not page_tags.declares_article():
             # The cards are the page: a front or section page lists stories, has no headline of its
@@ -175,27 +210,30 @@ def extract(page: Page, config: ExtractConfig = ExtractConfig(), trace: Trace | 
             raise Rejected("no_article", f"a list of stories: story cards are {kept.overruled['story cards']:.0%} "
                                          "of its text, no headline carries the page's title, and the page does "
                                          "not declare itself an article")
-        if kept.structural > MAX_RULE_SHARE:
-            # trafilatura's text was mostly other articles, or comments: the page's structure says so, and the
-            # article is what trafilatura reads on the cleaned page, when that holds more than what is left.
-            own = [line for line in _main_text(tree, base, config, cleaned=True).splitlines() if line.strip()]
-            left = 0 if STRUCTURAL_RULES & kept.overruled.keys() else text_length("".join(kept.lines))
-            if text_length("".join(own)) >= max(left + 1, config.min_text_length):
-                kept.lines = own
-        elif kept.mixed:  # trafilatura ran blocks together: read the cleaned page, if it keeps the same text
-            kept.lines = agrees(_main_text(tree, base, config, cleaned=True), kept, read) or kept.lines
+        kept.lines = self._better_read(kept, read)
         lines = Removals()
-        text, attributions = clean_text("\n".join(kept.lines), titles=titles, site_names=site_names, removals=lines)
-        attributions += marked_attributions(tree)
-        if trace is not None:
-            trace.trafilatura_chars = len(read)
-            trace.removed = kept.dropped + [(rule, line) for rule, line, _ in lines.items]
-            trace.overruled = {rule: round(share, 3) for rule, share in kept.overruled.items()}
-            trace.page_steps = removals.by_rule()
-    if not text:
-        raise Rejected("no_article", "no main text found on the page")
-    _check_length(text, attributions, read, config, lambda: _link_texts(tree))
-    return Article(text=text, attribution="; ".join(dict.fromkeys(attributions)) or None, **fields)
+        text, attributions = clean_text("\n".join(kept.lines), titles=self.titles, site_names=self.site_names,
+                                        removals=lines)
+        self.trace.removed = kept.dropped + [(rule, line) for rule, line, _ in lines.items]
+        return text, attributions + marked_attributions(tree), read
+
+    def _better_read(self, kept: Floor, read: str) -> list[str]:
+        """The floor's lines, or trafilatura's text of the cleaned page where
+        the page shows that reads the article better: when other articles or
+        comments were most of trafilatura's text (and the cleaned page holds
+        more than what is left), or when trafilatura ran blocks together
+        (and the cleaned page keeps the same text)."""
+        if kept.structural > MAX_RULE_SHARE:
+            own = [line for line in self._cleaned().splitlines() if line.strip()]
+            left = 0 if STRUCTURAL_RULES & kept.overruled.keys() else text_length("".join(kept.lines))
+            if text_length("".join(own)) >= max(left + 1, self.config.min_text_length):
+                return own
+        elif kept.mixed:
+            return agrees(self._cleaned(), kept, read) or kept.lines
+        return kept.lines
+
+    def _cleaned(self) -> str:
+        return _main_text(self.tree, self.base, self.config, cleaned=True)
 
 
 def _check_length(text: str, attributions: list[str], read: str, config: ExtractConfig,

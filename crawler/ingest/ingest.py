@@ -30,6 +30,7 @@ from crawler.ingest.fetches import (failure_record, not_modified_record, page_ha
                                     same_body_record)
 from crawler.ingest.outcomes import UNCHANGED, code_of
 from crawler.ingest.records import Article, Page, Rejected
+from crawler.ingest.sitelines import CLUSTERS_NEEDED, KNOWN, site_of
 from crawler.ingest.urls import canonicalize
 from storage.archive import Archive, encode_record
 from storage.records import Document, FetchRecord
@@ -84,17 +85,20 @@ class IngestResult:
         return f"{self.url}: {self.outcome} ({self.reason})"
 
 
-def prepare(page: Page, config: IngestConfig | None = None) -> Prepared:
+def prepare(page: Page, config: IngestConfig | None = None,
+            site_furniture: frozenset[int] = frozenset()) -> Prepared:
     """Extract and fingerprint a page (with `ingest_config()` unless told
-    otherwise). Never raises for bad input: a page that cannot become a
-    document comes back with `rejection` set."""
+    otherwise), taking out the lines `site_furniture` names (what the page's
+    site repeats on its pages, crawler.ingest.sitelines). Never raises for
+    bad input: a page that cannot become a document comes back with
+    `rejection` set."""
     config = config or ingest_config()
     prepared = Prepared(page=page, page_hash=page_hash(page.body))
     if config.archive_pages and page.body:
         prepared.archive_record = encode_record(page.final_url or page.url, page.status, page.headers,
                                                 page.body, page.fetched_at)
     try:
-        article = extract(page, config.extract)
+        article = extract(page, config.extract, site_furniture=site_furniture)
         prepared.article = article
         prepared.fingerprint = fingerprint(article.text, config.dedup)
     except Rejected as exc:
@@ -167,11 +171,15 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
             version=(previous.version + 1) if previous else 1,
         )
         decision = store_document(conn, store, doc, fp, config.dedup)
+        site = site_of(page.final_url or page.url)
+        learned = store.learn_site_lines(conn, site, article.line_keys, decision.cluster_id, page.fetched_at,
+                                         CLUSTERS_NEEDED)
         joined = decision.size > 1
         record.outcome = "copy" if decision.matched_id is not None else "stored"
         record.document_id = doc.id
         doc.fetch_id = store.record_fetch(record, conn)
         store.link_fetch(conn, doc.id, doc.fetch_id)
+    KNOWN.learned(store, site, learned)
     return IngestResult(
         url=page.url,
         outcome=record.outcome,
@@ -206,7 +214,7 @@ def ingest_page(page: Page, store: Store, *, archive: Archive | None = None,
         (log or store.record_fetch)(record)
         return _answered(record)
     started = time.perf_counter()
-    prepared = prepare(page, config)
+    prepared = prepare(page, config, KNOWN.of(store, site_of(page.final_url or page.url)))
     extracted = time.perf_counter()
     result = commit(prepared, store, archive=archive, config=config, run_id=run_id)
     result.extracted = True

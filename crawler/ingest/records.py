@@ -43,6 +43,9 @@ class Article:
     # The line by which a republished copy names where it came from ("Via X",
     # "(AFP) —", "Read more at …"), removed from `text`; None for originals.
     attribution: str | None = None
+    # The keys of the text's shorter lines before the site's known furniture
+    # was taken out (crawler.ingest.sitelines): what the site's pages repeat.
+    line_keys: tuple[int, ...] = ()
 
 
 class Rejected(Exception):
