@@ -24,15 +24,21 @@ article (text of at least `min_text_length`, the length below which
 wirecrawl rejects any page) and wirecrawl rejects the page; "snippets lost"
 are `with` snippets the floor finds and wirecrawl's text does not. CPU is
 this process's CPU time per page (median over repeats); the ratios are
-wirecrawl over each bare run.
+wirecrawl over each bare run. Last, `wirecrawl extract` runs once over
+`--cli` pages of the corpus in one process (a new process, start-up
+included): pages per second of wall time and of CPU time.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -117,12 +123,29 @@ def timed(fn, *args):
     return out, time.process_time() - start
 
 
+def cli_speed(corpus: Path, pages: list[tuple[str, dict, bytes]]) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds, files) of one `wirecrawl extract` over the
+    pages' files, in a new process."""
+    with tempfile.TemporaryDirectory() as folder:
+        for _, item, _ in pages:
+            os.symlink((corpus / "pages" / item["file"]).resolve(), Path(folder) / item["file"])
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "flows.cli", "extract", folder], cwd=REPO,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, len(pages)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--repeats", type=int, default=1, help="timing repeats (scores come from the first)")
     parser.add_argument("--show-lost", action="store_true", help="list lost pages and lost snippets")
     parser.add_argument("--limit", type=int, default=0, help="only the first N pages (a quick look)")
+    parser.add_argument("--cli", type=int, default=300, help="pages for the `wirecrawl extract` run (0: none)")
     args = parser.parse_args()
     if not (args.corpus / "evaldata.json").is_file():
         print(f"no corpus at {args.corpus} (its evaldata.json is missing); nothing to measure")
@@ -174,6 +197,10 @@ def main() -> int:
     print(f"CPU ratio wirecrawl / bare trafilatura: {statistics.median(ours.cpu) / statistics.median(default.cpu):.2f}"
           f" against its defaults, {statistics.median(ours.cpu) / statistics.median(floor.cpu):.2f} against our "
           f"options (median of {args.repeats})")
+    if args.cli:
+        wall, cpu, n = cli_speed(args.corpus, pages[: args.cli])
+        print(f"wirecrawl extract, {n} files in one process: {n / wall:.1f} pages/s of wall time, "
+              f"{n / cpu:.1f} pages per CPU second (start-up included)")
     if args.show_lost:
         for url, reason, chars in lost_pages:
             print(f"  lost page {url} ({reason}; the floor has {chars} chars)")

@@ -13,6 +13,7 @@ from tests.sites import Site
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS_DIR = Path(os.environ.get("WIRECRAWL_SEEDS", REPO.parent / "shared" / "seeds"))
+REALPAGES_DIR = Path(os.environ.get("WIRECRAWL_REALPAGES", REPO.parent / "shared" / "realpages"))
 REQUIRE_SERVICES = os.environ.get("WIRECRAWL_REQUIRE_SERVICES") == "1"
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -90,3 +91,10 @@ def seeds_dir():
     if not SEEDS_DIR.is_dir() or not any(SEEDS_DIR.glob("*.txt")):
         pytest.skip(f"seed pages not found at {SEEDS_DIR} (set WIRECRAWL_SEEDS to their folder)")
     return SEEDS_DIR
+
+
+@pytest.fixture(scope="session")
+def realpages_dir():
+    if not (REALPAGES_DIR / "evaldata.json").is_file():
+        pytest.skip(f"real pages not found at {REALPAGES_DIR} (set WIRECRAWL_REALPAGES to their folder)")
+    return REALPAGES_DIR

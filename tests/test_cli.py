@@ -150,6 +150,9 @@ def _bad_arguments(tmp_path: Path, store_dir: Path) -> list[tuple[list[str], str
         (["sources", "check", str(bad_sources)], "max_pages"),
         (["sources", "check", str(sources), "--source", "one"], "give --probe with it"),
         (["sources", "check", str(sources), "--probe", "--source", "two"], "no source named 'two'"),
+        (["extract"], "missing argument 'PATH_OR_URL...'"),
+        (["extract", missing], "no such file or folder"),
+        (["extract", str(a_file), str(a_file), "--url", "http://example.org/a.html"], "exactly one file"),
     ]
 
 

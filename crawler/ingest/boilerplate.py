@@ -116,9 +116,8 @@ class Removals:
 def prepare_tree(tree: HtmlElement, titles: Iterable[str | None],
                  site_names: Iterable[str]) -> Headline | None:
     """Changes of form made before trafilatura reads the page; none takes
-    away text. Layout tables become blocks, `<br>`-separated runs become
-    paragraphs, and attribution blocks within the article become plain
-    marked paragraphs. Returns the page's headline (see `_find_headline`),
+    away text. Layout tables become blocks, and `<br>`-separated runs
+    become paragraphs. Returns the page's headline (see `_find_headline`),
     or None.
 
     Scripts stay: trafilatura reads a JSON-LD `articleBody` when the markup
@@ -128,13 +127,10 @@ def prepare_tree(tree: HtmlElement, titles: Iterable[str | None],
         body = tree
     _unwrap_layout_tables(body)
     _paragraphs_from_breaks(body)
-    site_names = list(site_names)
-    headline = _find_headline(body, [t for t in titles if t], site_names)
-    _mark_attribution_blocks(_article_root(headline.element) if headline is not None else body, site_names)
-    return headline
+    return _find_headline(body, [t for t in titles if t], list(site_names))
 
 
-def clean_tree(tree: HtmlElement, found: Headline | None,
+def clean_tree(tree: HtmlElement, found: Headline | None, site_names: Iterable[str] = (),
                on_article: Callable[[HtmlElement], None] | None = None,
                removals: Removals | None = None) -> None:
     """Remove the page's furniture in place (see the module docstring),
@@ -144,8 +140,10 @@ def clean_tree(tree: HtmlElement, found: Headline | None,
     `on_article`, if given, is called with the article's container (the body
     when no headline is found) once the other articles are cut and before
     its byline, share bars and other furniture are pruned: the place to read
-    what the article says about itself. What each step removed is added to
-    `removals`."""
+    what the article says about itself. `site_names` are the names the site
+    goes by, so its own copyright line is not taken for a source credit.
+    What each step removed is added to `removals`; the attribution blocks of
+    the article become marked paragraphs (`marked_attributions`)."""
     removals = removals if removals is not None else Removals()
     body = tree.find(".//body")
     if body is None:
@@ -169,7 +167,7 @@ def clean_tree(tree: HtmlElement, found: Headline | None,
     _drop_comment_threads(body, headline, removals)
     if headline is not None:
         _drop_related_boxes(body, scope, removals)
-    _prune_furniture(body, headline, removals)
+    _prune_furniture(body, headline, scope, list(site_names), removals)
     if headline is not None and headline.getparent() is not None:
         removals.drop(headline, "headline")  # the headline is metadata, not text
 
@@ -627,28 +625,21 @@ def _walk(root: HtmlElement, visit) -> None:
                 stack.append(child)
 
 
-def _mark_attribution_blocks(scope: HtmlElement, site_names: list[str]) -> None:
-    """Make each attribution block a plain marked paragraph: link-density rules
-    would drop "Read more at <a>X</a>", and pruning would drop it with the
-    article footer it sits in. The text pass decides whether it counts (it
-    does not once the article has ended)."""
-
-    def visit(el: HtmlElement) -> bool:
-        if el.tag != "footer" and _is_furniture(el):
-            return True  # nothing in a menu, sidebar or share bar speaks for the article
-        if el.tag not in _TEXT_BLOCKS or longer_than(el, 2 * _MAX_ATTRIBUTION):
-            return False
-        text = " ".join(el.text_content().split())
-        if not 0 < len(text) <= _MAX_ATTRIBUTION or not attribution_line(text, site_names):
-            return False
-        for child in list(el):
-            child.drop_tree()
-        el.clear()
-        el.tag, el.text = "p", text
-        el.set(_MARK, "attribution")
-        return True
-
-    _walk(scope, visit)
+def _mark_attribution(block: HtmlElement, site_names: list[str]) -> bool:
+    """Make `block` a plain marked paragraph if its text is an attribution
+    line ("Read more at <a>X</a>", "Via X"): link-density rules and the
+    pruning of the footer it sits in would drop it. True when it was."""
+    if longer_than(block, 2 * _MAX_ATTRIBUTION):
+        return False
+    text = " ".join(block.text_content().split())
+    if not 0 < len(text) <= _MAX_ATTRIBUTION or not attribution_line(text, site_names):
+        return False
+    for child in list(block):
+        child.drop_tree()
+    block.clear()
+    block.tag, block.text = "p", text
+    block.set(_MARK, "attribution")
+    return True
 
 
 def marked_attributions(tree: HtmlElement) -> list[str]:
@@ -658,24 +649,32 @@ def marked_attributions(tree: HtmlElement) -> list[str]:
     return [el.text or "" for el in tree.iterfind(f".//*[@{_MARK}]")]
 
 
-def _prune_furniture(body: HtmlElement, headline: HtmlElement | None, removals: Removals) -> None:
+def _prune_furniture(body: HtmlElement, headline: HtmlElement | None, scope: HtmlElement,
+                     site_names: list[str], removals: Removals) -> None:
     """Remove the elements `furniture_rule` names (outermost first), unless
-    one holds the headline or most of the page's text."""
+    one holds the headline or most of the page's text; on the same walk,
+    mark the attribution blocks of the article's box (`_mark_attribution`),
+    those of its footer included, which are kept when the footer goes."""
     keep = set(headline.iterancestors()) | {headline} if headline is not None else set()
     total = len(body.text_content())
-
-    def visit(el: HtmlElement) -> bool:
-        if el in keep or el.tag in {"html", "body", "main"}:
-            return False
-        rule = furniture_rule(el)
-        if rule is None or (total and longer_than(el, _ARTICLE_SHARE * total - 1)):
-            return False
-        for marked in list(el.iterfind(f".//*[@{_MARK}]")):
-            el.addprevious(marked)  # keep the source line of an article footer
-        removals.drop(el, rule)
-        return True
-
-    _walk(body, visit)
+    stack = [(child, child is scope) for child in reversed(body)]
+    while stack:
+        el, inside = stack.pop()
+        if not isinstance(el.tag, str):
+            continue
+        if el not in keep and el.tag not in {"html", "body", "main"}:
+            rule = furniture_rule(el)
+            if rule is not None and not (total and longer_than(el, _ARTICLE_SHARE * total - 1)):
+                if inside and el.tag == "footer":  # an article's footer may name its source
+                    for block in list(el.iter(*_TEXT_BLOCKS)):
+                        if block.getroottree().getroot() is el.getroottree().getroot() \
+                                and _mark_attribution(block, site_names):
+                            el.addprevious(block)
+                removals.drop(el, rule)
+                continue
+            if inside and el.tag in _TEXT_BLOCKS and _mark_attribution(el, site_names):
+                continue
+        stack.extend((child, inside or child is scope) for child in reversed(el))
 
 
 def _is_furniture(el: HtmlElement) -> bool:

@@ -198,7 +198,7 @@ class _PageText:
         headline = prepare_tree(tree, self.titles, self.site_names)
         read = _main_text(tree, self.base, config)  # on a copy: the tree is ours to clean next
         removals = Removals()
-        clean_tree(tree, headline, on_article=on_article, removals=removals)
+        clean_tree(tree, headline, self.site_names, on_article=on_article, removals=removals)
         kept = apply_floor(read, removals, tree, min_kept=min(config.min_text_length, config.min_attributed_length))
         self.trace.trafilatura_chars = len(read)
         self.trace.overruled = {rule: round(share, 3) for rule, share in kept.overruled.items()}

@@ -41,10 +41,13 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from crawler.ingest.boilerplate import normalize_line
-from storage.store import Store
+
+if TYPE_CHECKING:
+    from storage.store import Store
 
 MIN_LINE = 15
 MAX_LINE = 250
@@ -109,7 +112,7 @@ class KnownFurniture:
         self._sites: dict[tuple[int, str], tuple[float, frozenset[int]]] = {}
         self._lock = threading.Lock()
 
-    def of(self, store: Store, site: str) -> frozenset[int]:
+    def of(self, store: "Store", site: str) -> frozenset[int]:
         key = (id(store), site)
         now = time.monotonic()
         with self._lock:
@@ -121,7 +124,7 @@ class KnownFurniture:
             self._sites[key] = (now, known)
         return known
 
-    def learned(self, store: Store, site: str, keys: set[int]) -> None:
+    def learned(self, store: "Store", site: str, keys: set[int]) -> None:
         if not keys:
             return
         key = (id(store), site)

@@ -45,20 +45,19 @@ def extract(
     that cannot be read, a URL that cannot be fetched, a page that is no
     article). Exits 1 when any input was rejected, 2 for arguments that name
     nothing to extract."""
-    from crawler.crawl.fetch import FetchConfig, fetch
-    from crawler.ingest.config import ingest_config
-    from crawler.ingest.extract import Trace, extract as extract_page
+    from crawler.ingest.extract import ExtractConfig, Trace, extract as extract_page
     from crawler.ingest.records import Rejected
 
-    config = ingest_config().extract
-    fetch_config = FetchConfig(allow_private=allow_private)
+    # The extraction's own configuration, without the dedup's (numpy and
+    # datasketch take a second to import, and nothing is fingerprinted here).
+    config = ExtractConfig()
     items = _inputs(inputs, url)
     rejected = 0
     for name, get_page in items:
         trace = Trace() if explain else None
         out: dict[str, Any] = {"input": name}
         try:
-            page = get_page(fetch, fetch_config)
+            page = get_page(allow_private)
             out["url"] = page.final_url or page.url
             article = extract_page(page, config, trace)
         except Rejected as exc:
@@ -116,7 +115,8 @@ def _inputs(inputs: list[str], url: str | None) -> list[tuple[str, Any]]:
 
 
 def _fetched(address: str):
-    def get(fetch, config) -> "Page":
+    def get(allow_private: bool) -> "Page":
+        from crawler.crawl.fetch import FetchConfig, fetch
         from crawler.ingest.records import Rejected
         from crawler.ingest.urls import canonicalize
 
@@ -124,12 +124,12 @@ def _fetched(address: str):
             key = canonicalize(address)
         except ValueError as exc:
             raise Rejected("bad_url", str(exc)) from exc
-        return fetch(key, config)
+        return fetch(key, FetchConfig(allow_private=allow_private))
     return get
 
 
 def _saved(path: Path, url: str | None):
-    def get(fetch, config) -> "Page":
+    def get(allow_private: bool) -> "Page":
         from crawler.ingest.records import Page, Rejected
         from flows.savedpages import declared_url
 
