@@ -244,6 +244,40 @@ def test_ingest_urls_records_an_ingest_url_run_when_prefect_is_configured(use_pr
     assert any(line.message == results[1].line() for line in _run_logs(run.id))
 
 
+def test_an_adhoc_run_whose_only_url_was_rejected_ends_failed_and_its_artifact_says_why(prefect_api, site,
+                                                                                          data_dir):
+    """The `ingest-url/adhoc` deployment runs this flow: a loopback URL given
+    without allow_private is refused, and the run must not look green."""
+    import flows.prefect_flows as wf
+
+    _news_site(site)
+    url = site.url("/a.html")
+    state = wf.ingest_url_flow(url=url, data_dir=str(data_dir), return_state=True)
+    assert state.is_failed()
+    assert url in state.message and "rejected (private_address" in state.message
+    [row] = _rows(_artifacts(state.state_details.flow_run_id)["ingest-url"])
+    assert row["url"] == url and row["outcome"] == "rejected" and row["reason"].startswith("private_address: ")
+
+
+def test_an_adhoc_run_lists_every_url_with_its_outcome_and_fails_only_when_none_was_ingested(prefect_api, site,
+                                                                                               data_dir):
+    import flows.prefect_flows as wf
+
+    _news_site(site)
+    good, missing, also_missing = site.url("/a.html"), site.url("/missing.html"), site.url("/gone.html")
+    state = wf.ingest_url_flow(urls=[good, missing], allow_private=True, data_dir=str(data_dir),
+                               return_state=True)
+    assert state.is_completed(), state.message
+    rows = _rows(_artifacts(state.state_details.flow_run_id)["ingest-url"])
+    assert [(r["url"], r["outcome"]) for r in rows] == [(good, "stored"), (missing, "failed")]
+    assert rows[1]["reason"].startswith("http_status: ") and rows[0]["cluster"] is not None
+
+    state = wf.ingest_url_flow(urls=[missing, also_missing], allow_private=True, data_dir=str(data_dir),
+                               return_state=True)
+    assert state.is_failed()
+    assert state.message == "none of the 2 URLs was ingested: 2 failed (http_status)"
+
+
 def test_adhoc_ingest_refuses_private_addresses_unless_allowed(use_prefect, site, data_dir):
     from flows.runs import ingest_urls
     from flows.settings import Settings
