@@ -71,11 +71,11 @@ class ReportedRun:
 
     def __enter__(self) -> "ReportedRun":
         flow = self._post("/flows/", {"name": self.flow_name})
-        if flow is not None:
+        if flow and flow.get("id"):
             run = self._post("/flow_runs/", {
                 "flow_id": flow["id"], "parameters": self.parameters, "tags": list(TAGS),
                 "state": {"type": "RUNNING", "name": "Running"}})
-            if run is not None:
+            if run and run.get("id"):
                 self.id, self.recorded = run["id"], True
         return self
 
@@ -129,7 +129,7 @@ class ReportedRun:
         if self.id is None:
             return
         answer = self._post(f"/flow_runs/{self.id}/set_state", {"state": state, "force": False})
-        if answer is not None and answer.get("status") != "ACCEPT":
+        if isinstance(answer, dict) and answer.get("status") != "ACCEPT":
             self.recorded = False
             log.warning("the Prefect server at %s kept the %s run %s out of state %s (%s: %s)", self.api_url,
                         self.flow_name, self.id, state["name"], answer.get("status"),
@@ -143,7 +143,10 @@ class ReportedRun:
         try:
             answer = self._http.post(path, json=body)
             answer.raise_for_status()
-            return answer.json() if answer.content else {}
+            decoded = answer.json() if answer.content else {}
+            if not isinstance(decoded, (dict, list)) and decoded is not None:
+                raise ValueError(f"unexpected answer {answer.text[:100]!r}")
+            return decoded if decoded is not None else {}
         except (httpx.HTTPError, ValueError) as exc:
             self._broken, self.recorded = True, False
             log.warning("the Prefect server at %s did not take the %s run's report (%s %s: %s); "
