@@ -16,7 +16,9 @@ or a second rendering of the body got in, title and date found. The same
 figures for bare `trafilatura.extract` (comments off) are the baseline.
 
 Dedup, per copy kind: recall (the copy ends in its original's cluster), with
-originals first and with copies first; per negative kind: false merges. The
+originals first and with copies first; per negative kind: false merges; the
+canonical member: clusters whose canonical member is the original, and AMP
+copies chosen over the page their rel=canonical names. The
 same again on the clean article texts (extraction bypassed, `commit` called
 with a prepared Article), to tell extraction-caused misses from dedup ones.
 """
@@ -275,6 +277,7 @@ def _prepared_clean(cp: hp.CorpusPage, config: IngestConfig) -> Prepared:
 class DedupRun:
     name: str
     docs: dict[int, tuple[int | None, str | None, str | None]]  # corpus index -> (cluster, text, reason)
+    canonical: dict[int, bool] = field(default_factory=dict)  # corpus index -> stands for its cluster
 
 
 def run_dedup(corpus: list[hp.CorpusPage], order: list[int], config: IngestConfig, clean: bool) -> DedupRun:
@@ -292,11 +295,13 @@ def run_dedup(corpus: list[hp.CorpusPage], order: list[int], config: IngestConfi
             ids[i] = result.document_id
             if result.document_id is None:
                 reasons[i] = f"{result.outcome}: {result.reason}"
+        canonical: dict[int, bool] = {}
         for i, doc_id in ids.items():
             doc = store.get_document(doc_id) if doc_id is not None else None
             docs[i] = (doc.cluster_id, doc.text, None) if doc else (None, None, reasons.get(i, "no document"))
+            canonical[i] = bool(doc and doc.is_canonical)
         store.close()
-    return DedupRun("", docs)
+    return DedupRun("", docs, canonical)
 
 
 def orders(corpus: list[hp.CorpusPage], seed: int) -> dict[str, list[int]]:
@@ -314,6 +319,11 @@ class DedupScore:
     misses: list[tuple[int, str]]
     false: dict[str, tuple[int, int]]
     merges: list[str]
+    # Originals standing for their cluster, of the originals stored.
+    canonical_original: tuple[int, int] = (0, 0)
+    # AMP copies (which name their original by rel=canonical) standing for the
+    # cluster that holds the page they name, of those in their original's cluster.
+    amp_over_named: tuple[int, int] = (0, 0)
 
 
 def score_dedup(corpus: list[hp.CorpusPage], negatives, run: DedupRun, config: IngestConfig) -> DedupScore:
@@ -351,8 +361,13 @@ def score_dedup(corpus: list[hp.CorpusPage], negatives, run: DedupRun, config: I
         if len(keys) > 1:
             merges.append(f"cluster {cluster} mixes {len(keys)} stories: {', '.join(sorted(keys))}; "
                           f"edges: {_bridge_hint(corpus, run, cluster, config)}")
+    stored_originals = [i for i in orig.values() if run.docs[i][0] is not None]
+    canonical_original = (sum(run.canonical[i] for i in stored_originals), len(stored_originals))
+    amps = [i for i, c in enumerate(corpus) if c.kind == "amp_url" and run.docs[i][0] is not None
+            and run.docs[i][0] == run.docs[orig[c.story_key]][0]]
+    amp_over_named = (sum(run.canonical[i] for i in amps), len(amps))
     return DedupScore({k: tuple(v) for k, v in recall.items()}, misses,
-                      {k: tuple(v) for k, v in false.items()}, merges)
+                      {k: tuple(v) for k, v in false.items()}, merges, canonical_original, amp_over_named)
 
 
 def _bridge_hint(corpus, run: DedupRun, cluster: int, config: IngestConfig) -> str:
@@ -398,6 +413,15 @@ def report_dedup(corpus, negatives, results: dict[str, DedupScore], failures: in
         print(f"{kind:<26}" + "".join(f"{results[c].false[kind][0]:>18}/{results[c].false[kind][1]:<3}" for c in cols))
     print(f"{'clusters mixing stories':<26}" + "".join(
         f"{sum(m.startswith('cluster') for m in results[c].merges):>22}" for c in cols))
+    print(f"\n{'canonical member':<26}" + "".join(f"{c:>22}" for c in cols))
+    for label, attr in (("the original", "canonical_original"), ("an AMP page over its page", "amp_over_named")):
+        cells = []
+        for c in cols:
+            hit, n = getattr(results[c], attr)
+            cells.append(f"{hit:>3}/{n:<3} {_pct(hit / n if n else 0)}")
+        print(f"{label:<26}" + "".join(f"{x:>22}" for x in cells))
+    print("(the original: clusters whose canonical member is the story's original, higher is better; "
+          "an AMP page over its page: AMP copies chosen over the page their rel=canonical names, lower is better)")
     for c in cols:
         s = results[c]
         if s.misses:

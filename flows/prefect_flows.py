@@ -27,6 +27,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.states import Failed, State
 
 from crawler.crawl.sources import SourcesError
 from crawler.crawl.stats import CrawlStats
@@ -89,20 +90,28 @@ def crawl_source_flow(source: str, sources: str = "sources.toml", data_dir: str 
 
 @flow(name="ingest-url", timeout_seconds=1 * HOUR)
 def ingest_url_flow(url: str | None = None, urls: list[str] | None = None, allow_private: bool = False,
-                    data_dir: str | None = None, database_url: str | None = None) -> list[IngestResult]:
+                    data_dir: str | None = None, database_url: str | None = None) -> list[IngestResult] | State:
     """Fetch and ingest one URL (`url`) or several (`urls`). Private, loopback
     and link-local addresses are refused unless `allow_private`; neither
-    `url` nor `urls` fails the run at once (ValueError)."""
+    `url` nor `urls` fails the run at once (ValueError).
+
+    Leaves the artifacts `ingest-url` (each URL with its outcome and reason)
+    and `ingest-url-counts`, and a log line per URL. The run ends Failed,
+    with a message naming the URL and its reason (or the counts by reason),
+    when every URL was rejected or failed; else Completed, returning the
+    results."""
     logger = get_run_logger()
     wanted = ([url] if url else []) + list(urls or [])
     if not wanted:
         raise ValueError("ingest-url needs a `url` or a list of `urls`")
     results = ingest_task(wanted, Settings.resolve(data_dir, database_url), allow_private)
-    for r in results:
-        logger.info(r.line())
-    counts = work.ingest_counts(results)
-    _table_artifact("ingest-url", counts, f"Ad-hoc ingest of {len(wanted)} URL(s)")
-    logger.info("ingest done: %s", _line(counts))
+    report = work.ingest_report(results)
+    for line in report.log_lines:
+        logger.info(line)
+    for key, (rows, description) in report.tables.items():
+        create_table_artifact(key=key, table=rows, description=description)
+    if report.failure is not None:
+        return Failed(message=report.failure)
     return results
 
 

@@ -1,10 +1,14 @@
-"""How the command line runs the work: as a run of a Prefect flow when a
-Prefect server is configured and answers (the run shows in its UI), directly
-in this process otherwise.
+"""How the command line runs the work, and what a configured Prefect server
+sees of it.
 
-Prefect is imported only when a flow is run: importing it costs about 2 s,
-and `wirecrawl ingest URL` must stay fast when no Prefect server is
-configured.
+- `ingest` always works in this process. When a Prefect server is configured
+  and answers, the work is recorded there as a run of the `ingest-url` flow,
+  through Prefect's REST API (`flows.prefect_report`): `wirecrawl ingest URL`
+  must stay fast, and importing Prefect alone costs about 2 s.
+- `snapshot` runs as a run of the `snapshot` flow when a Prefect server is
+  configured and answers (the run shows in its UI), directly otherwise.
+
+Prefect itself is imported only when a flow is run.
 """
 
 from __future__ import annotations
@@ -32,8 +36,16 @@ def prefect_api_url() -> str | None:
     PREFECT_API_URL=…`). None when neither names one: Prefect would then start
     a temporary server, which costs seconds and cannot run schedules. Read
     without importing Prefect; an unreadable profile file counts as none."""
-    if "PREFECT_API_URL" in os.environ:
-        return os.environ["PREFECT_API_URL"] or None
+    return prefect_setting("PREFECT_API_URL")
+
+
+def prefect_setting(name: str) -> str | None:
+    """A Prefect setting as Prefect reads it: from the environment (where an
+    empty value means unset), else from the active profile of the profiles
+    file. None when neither sets it. Never imports Prefect; an unreadable
+    profiles file counts as setting nothing (with a warning)."""
+    if name in os.environ:
+        return os.environ[name] or None
     home = Path(os.environ.get("PREFECT_HOME") or "~/.prefect").expanduser()
     path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
     try:
@@ -44,7 +56,8 @@ def prefect_api_url() -> str | None:
         log.warning("cannot read the Prefect profiles file %s (%s); assuming no Prefect server", path, exc)
         return None
     active = os.environ.get("PREFECT_PROFILE") or profiles.get("active") or "ephemeral"
-    return profiles.get("profiles", {}).get(active, {}).get("PREFECT_API_URL") or None
+    value = profiles.get("profiles", {}).get(active, {}).get(name)
+    return str(value) if value else None
 
 
 def prefect_server_answers(api_url: str, timeout: float = 2.0) -> bool:
@@ -57,34 +70,50 @@ def prefect_server_answers(api_url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def _report_to_prefect() -> bool:
+def _report_to_prefect() -> str | None:
+    """The configured Prefect API URL when its server answers, else None
+    (with a warning when one is configured but silent)."""
     url = prefect_api_url()
     if url is None:
-        return False
+        return None
     if not prefect_server_answers(url):
         log.warning("the Prefect API at %s is not answering; running without it "
                     "(start it with `wirecrawl server` or `prefect server start`)", url)
-        return False
-    return True
+        return None
+    return url
 
 
 # -- what the command line calls -------------------------------------------------
 
 def ingest_urls(urls: list[str], settings: Settings, *, allow_private: bool = False) -> list[IngestResult]:
     """Fetch and ingest each URL; one IngestResult per URL, in order. A bad URL
-    or page never raises: it comes back `rejected` or `error` with its reason.
-    Ad-hoc URLs on private, loopback or link-local addresses are refused
-    unless `allow_private`.
+    or page never raises: it comes back `rejected` or `failed` with its
+    reason. Ad-hoc URLs on private, loopback or link-local addresses are
+    refused unless `allow_private`.
 
-    As a run of the `ingest-url` flow when a Prefect API is configured and
-    answering (the run shows in its UI); directly in this process otherwise,
-    without importing Prefect."""
+    Always in this process, without importing Prefect. When a Prefect API is
+    configured and answering, the work is also recorded there as a run of
+    the `ingest-url` flow (`flows.prefect_report`): Running while the URLs
+    are fetched, then its log lines, its artifacts and its final state, as
+    the flow's own runs leave them. A server that stops answering costs a
+    warning, never the work."""
     urls = list(urls)
-    if _report_to_prefect():
-        from flows.prefect_flows import ingest_url_flow
+    api_url = _report_to_prefect()
+    if api_url is None:
+        return work.ingest(urls, settings, allow_private)
+    from flows.prefect_report import ReportedRun, auth_headers
 
-        return ingest_url_flow(urls=urls, allow_private=allow_private, **_store_parameters(settings))
-    return work.ingest(urls, settings, allow_private)
+    parameters = {"urls": urls, "allow_private": allow_private, **_store_parameters(settings)}
+    headers = auth_headers(prefect_setting("PREFECT_API_KEY"), prefect_setting("PREFECT_API_AUTH_STRING"))
+    with ReportedRun(api_url, "ingest-url", parameters, headers=headers) as run:
+        results = work.ingest(urls, settings, allow_private)
+        report = work.ingest_report(results)
+        for line in report.log_lines:
+            run.log(line)
+        for key, (rows, description) in report.tables.items():
+            run.table(key, rows, description)
+        run.finish(report.failure, report.summary)
+    return results
 
 
 def take_snapshot(settings: Settings, out_dir: str | Path, *, canonical_only: bool = False,
@@ -93,7 +122,7 @@ def take_snapshot(settings: Settings, out_dir: str | Path, *, canonical_only: bo
     `storage.snapshot.write_snapshot`; SnapshotError for an unknown `since`).
     As a run of the `snapshot` flow when a Prefect API is configured and
     answering, directly otherwise."""
-    if _report_to_prefect():
+    if _report_to_prefect() is not None:
         from flows.prefect_flows import snapshot_flow
 
         return snapshot_flow(out_dir=str(Path(out_dir).resolve()), canonical_only=canonical_only, since=since,

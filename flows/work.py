@@ -10,7 +10,7 @@ each function: every `wirecrawl` call loads this module.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -97,6 +97,60 @@ def ingest_counts(results: list[IngestResult]) -> dict[str, Any]:
             key = f"{r.outcome}: {r.reason_code or 'unknown'}"
             counts[key] = counts.get(key, 0) + 1
     return counts
+
+
+def ingest_rows(results: list[IngestResult]) -> list[dict[str, Any]]:
+    """One row per URL, in order: the URL, its outcome, the reason (code and
+    sentence; empty for stored and copy), its cluster, and for a copy the
+    canonical member it copies."""
+    return [{"url": r.url, "outcome": r.outcome, "reason": r.reason or "",
+             "cluster": r.cluster_id, "copy of": r.duplicate_of_url or ""} for r in results]
+
+
+def ingest_failure(results: list[IngestResult]) -> str | None:
+    """Why an ad-hoc ingest failed as a whole: every URL was rejected or
+    failed (a sentence naming the URL and its reason, or for several URLs
+    the count by outcome and reason). None when at least one URL was
+    stored, a copy or unchanged, or when there were no URLs."""
+    if not results or any(r.outcome not in (REJECTED, FAILED) for r in results):
+        return None
+    if len(results) == 1:
+        return f"the URL was not ingested: {results[0].line()}"
+    why = Counter(f"{r.outcome} ({r.reason_code or 'unknown'})" for r in results)
+    return (f"none of the {len(results)} URLs was ingested: "
+            + ", ".join(f"{n} {what}" for what, n in why.most_common()))
+
+
+@dataclass
+class IngestReport:
+    """What a run of ad-hoc ingest leaves for Prefect: its log lines (one per
+    URL, then the counts), its table artifacts by key, the one-line summary,
+    and why the run failed (None when it did not)."""
+
+    log_lines: list[str]
+    tables: dict[str, tuple[list[dict[str, Any]], str]]  # key -> (rows, description)
+    summary: str
+    failure: str | None
+
+
+def ingest_report(results: list[IngestResult]) -> IngestReport:
+    """The report of one ad-hoc ingest: artifact `ingest-url`, each URL with
+    its outcome and reason (`ingest_rows`); artifact `ingest-url-counts`, the
+    counts (`ingest_counts`); failed when every URL was rejected or failed
+    (`ingest_failure`). The flow and the command line leave the same."""
+    counts = ingest_counts(results)
+    summary = f"ingest done: {counts_line(counts)}"
+    tables = {
+        "ingest-url": (ingest_rows(results), f"Ad-hoc ingest of {len(results)} URL(s): each URL and its outcome"),
+        "ingest-url-counts": ([{"count": k, "value": v} for k, v in counts.items()],
+                              f"Ad-hoc ingest of {len(results)} URL(s): counts"),
+    }
+    return IngestReport([r.line() for r in results] + [summary], tables, summary, ingest_failure(results))
+
+
+def counts_line(counts: dict[str, Any]) -> str:
+    """Counts on one line: "fetched 9, stored 7, …"."""
+    return ", ".join(f"{k} {v}" for k, v in counts.items())
 
 
 def snapshot_counts(info: SnapshotInfo) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
+from crawler.ingest.canonical_links import page_key, regular_page_of_amp
 from crawler.ingest.dedup import (
     DedupConfig,
     Shingled,
@@ -25,6 +26,7 @@ from crawler.ingest.dedup import (
 from crawler.ingest.config import IngestConfig
 from crawler.ingest.ingest import IngestResult, Prepared, commit, page_hash
 from crawler.ingest.records import Article, Page
+from storage.records import Document
 from storage.schema import lsh_bands
 from storage.store import Store, StoreConfigError
 from tests.sampleweb.articles import ARTICLES
@@ -214,6 +216,91 @@ def test_a_canonical_link_makes_a_candidate_that_is_still_verified(store):
     wrong = ingest(store, "http://origin.example/other", other.paragraphs,
                    canonical_url="http://origin.example/story", config=blind)
     assert wrong.outcome == "stored" and wrong.cluster_id != origin.cluster_id
+
+
+# -- the canonical member names itself: rel=canonical, og:url and AMP URLs --------
+
+REGULAR = "http://harbour-news.example/news/2026/pilots-strike"
+
+
+def _canonical_of(store: Store) -> Document:
+    [(_cid, _size, canonical)] = store.clusters()
+    return canonical
+
+
+@pytest.mark.parametrize("amp_first", [True, False], ids=["amp-page-first", "regular-page-first"])
+def test_the_page_an_amp_page_names_as_canonical_stands_for_the_cluster(store, amp_first):
+    """The AMP page and its regular page carry the same text and date; the
+    AMP page names the regular one by rel=canonical. Whichever is fetched
+    first, the regular page is canonical and the AMP page its copy (1.00)."""
+    art = ENGLISH[2]
+    amp_url = "http://harbour-news.example/amp/news/2026/pilots-strike"
+    pages = [(amp_url, REGULAR), (REGULAR, REGULAR)]
+    results = {}
+    for n, (url, canonical_url) in enumerate(pages if amp_first else pages[::-1]):
+        results[url] = ingest(store, url, art.paragraphs, published=art.published, canonical_url=canonical_url,
+                              fetched_at=T0 + timedelta(minutes=n))
+    canonical = _canonical_of(store)
+    assert canonical.url == REGULAR
+    amp = store.find_document(amp_url)
+    assert not amp.is_canonical and amp.duplicate_of == canonical.id and amp.similarity == 1.0
+    if amp_first:  # the regular page took the cluster over when it arrived
+        assert results[REGULAR].line().endswith(f"stored (canonical of cluster {canonical.cluster_id})")
+    else:
+        assert results[amp_url].line() == f"{amp_url}: stored as a copy of {REGULAR} (1.00)"
+
+
+@pytest.mark.parametrize("amp_url", [
+    "http://harbour-news.example/amp/news/2026/pilots-strike",
+    "http://harbour-news.example/news/2026/pilots-strike/amp",
+    "http://harbour-news.example/news/2026/pilots-strike?amp=1",
+    "http://amp.harbour-news.example/news/2026/pilots-strike",
+    "http://harbour-news.example/news/2026/pilots-strike.amp",
+], ids=["amp-prefix", "amp-suffix", "amp-query", "amp-host", "amp-extension"])
+def test_an_amp_url_gives_way_to_its_regular_page_without_a_canonical_link(store, amp_url):
+    art = ENGLISH[2]
+    ingest(store, amp_url, art.paragraphs, published=art.published, fetched_at=T0)
+    ingest(store, REGULAR, art.paragraphs, published=art.published, fetched_at=T0 + timedelta(hours=1))
+    assert _canonical_of(store).url == REGULAR
+
+
+@pytest.mark.parametrize("url,regular", [
+    ("https://x.example/amp/news/a", "x.example/news/a"),
+    ("https://x.example/news/a/amp/", "x.example/news/a"),
+    ("https://x.example/news/a?amp", "x.example/news/a"),
+    ("https://x.example/news/a?id=3&outputType=amp", "x.example/news/a?id=3"),
+    ("https://amp.x.example/news/a", "x.example/news/a"),
+    ("https://x.example/news/a.amp.html", "x.example/news/a.html"),
+    ("https://x-example.cdn.ampproject.org/c/s/x.example/news/a", "x.example/news/a"),
+    ("https://www.google.com/amp/s/www.x.example/news/a", "x.example/news/a"),
+    ("https://x.example/news/amp-stadium-opens", None),
+    ("https://x.example/campaign/amplifier?champ=1", None),
+    ("https://amp.example/news/a", None),
+    ("not a url", None),
+])
+def test_amp_url_forms_and_urls_that_merely_contain_amp(url, regular):
+    assert page_key(regular_page_of_amp(url)) == regular
+
+
+def test_a_copy_naming_the_original_by_its_canonical_link_gives_way_to_it(store):
+    """A syndicated copy that names the original as canonical (as syndication
+    partners are asked to) yields to it, though it names no source in a
+    separate line, was fetched first and claims an earlier date."""
+    art = ENGLISH[5]
+    _t, paragraphs, _a = make_copy("wire", list(art.paragraphs), random.Random(2), attribution_in_text=True)
+    ingest(store, "http://partner.example/wire/ferry", paragraphs, published="2024-01-01",
+           canonical_url="http://origin.example/ferry", fetched_at=T0)
+    original = ingest(store, "http://origin.example/ferry", art.paragraphs, published="2024-01-02",
+                      canonical_url="http://origin.example/ferry", fetched_at=T0 + timedelta(hours=2))
+    assert _canonical_of(store).id == original.document_id
+
+
+def test_pages_naming_each_other_fall_back_to_the_other_rules(store):
+    art = ENGLISH[5]
+    a, b = "http://one.example/story", "http://two.example/story"
+    ingest(store, b, art.paragraphs, published="2024-01-02", canonical_url=a, fetched_at=T0)
+    ingest(store, a, art.paragraphs, published="2024-01-01", canonical_url=b, fetched_at=T0 + timedelta(hours=1))
+    assert _canonical_of(store).url == a  # the earlier published
 
 
 def test_a_new_version_keeps_its_cluster_and_becomes_what_copies_point_to(store):

@@ -98,6 +98,12 @@ def _table(artifact) -> dict[str, object]:
     return {row["count"]: row["value"] for row in rows}
 
 
+def _rows(artifact) -> list[dict[str, object]]:
+    import json
+
+    return json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+
+
 def _newest_run(flow_name: str):
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName
     from prefect.client.schemas.sorting import FlowRunSort
@@ -216,7 +222,7 @@ def test_two_triggers_of_one_source_never_crawl_at_once(prefect_api, site, data_
 
 # -- ingest-url ---------------------------------------------------------------
 
-def test_ingest_urls_runs_the_flow_when_prefect_is_configured(use_prefect, site, data_dir):
+def test_ingest_urls_records_an_ingest_url_run_when_prefect_is_configured(use_prefect, site, data_dir):
     from flows.runs import ingest_urls
     from flows.settings import Settings
 
@@ -229,10 +235,47 @@ def test_ingest_urls_runs_the_flow_when_prefect_is_configured(use_prefect, site,
     run = _newest_run("ingest-url")
     assert run is not None and run.state.is_completed()
     assert run.parameters["urls"] == urls and run.parameters["allow_private"] is True
-    table = _table(_artifacts(run.id)["ingest-url"])
+    assert {"wirecrawl", "cli"} <= set(run.tags)
+    artifacts = _artifacts(run.id)
+    assert [(r["url"], r["outcome"]) for r in _rows(artifacts["ingest-url"])] == [(r.url, r.outcome) for r in results]
+    table = _table(artifacts["ingest-url-counts"])
     assert table["urls"] == 2
     assert sum(table[o] for o in ("stored", "copy", "unchanged", "rejected", "failed")) == 2
     assert any(line.message == results[1].line() for line in _run_logs(run.id))
+
+
+def test_an_adhoc_run_whose_only_url_was_rejected_ends_failed_and_its_artifact_says_why(prefect_api, site,
+                                                                                          data_dir):
+    """The `ingest-url/adhoc` deployment runs this flow: a loopback URL given
+    without allow_private is refused, and the run must not look green."""
+    import flows.prefect_flows as wf
+
+    _news_site(site)
+    url = site.url("/a.html")
+    state = wf.ingest_url_flow(url=url, data_dir=str(data_dir), return_state=True)
+    assert state.is_failed()
+    assert url in state.message and "rejected (private_address" in state.message
+    [row] = _rows(_artifacts(state.state_details.flow_run_id)["ingest-url"])
+    assert row["url"] == url and row["outcome"] == "rejected" and row["reason"].startswith("private_address: ")
+
+
+def test_an_adhoc_run_lists_every_url_with_its_outcome_and_fails_only_when_none_was_ingested(prefect_api, site,
+                                                                                               data_dir):
+    import flows.prefect_flows as wf
+
+    _news_site(site)
+    good, missing, also_missing = site.url("/a.html"), site.url("/missing.html"), site.url("/gone.html")
+    state = wf.ingest_url_flow(urls=[good, missing], allow_private=True, data_dir=str(data_dir),
+                               return_state=True)
+    assert state.is_completed(), state.message
+    rows = _rows(_artifacts(state.state_details.flow_run_id)["ingest-url"])
+    assert [(r["url"], r["outcome"]) for r in rows] == [(good, "stored"), (missing, "failed")]
+    assert rows[1]["reason"].startswith("http_status: ") and rows[0]["cluster"] is not None
+
+    state = wf.ingest_url_flow(urls=[missing, also_missing], allow_private=True, data_dir=str(data_dir),
+                               return_state=True)
+    assert state.is_failed()
+    assert state.message == "none of the 2 URLs was ingested: 2 failed (http_status)"
 
 
 def test_adhoc_ingest_refuses_private_addresses_unless_allowed(use_prefect, site, data_dir):
@@ -273,6 +316,78 @@ def test_ingest_urls_runs_without_prefect_when_its_server_is_down(site, data_dir
     [result] = ingest_urls([site.url("/a.html")], Settings.resolve(data_dir), allow_private=True)
     assert result.url == site.url("/a.html")
     assert "not answering" in caplog.text
+
+
+def test_ingest_with_a_prefect_server_prints_each_line_once_and_records_its_run(prefect_api, site, data_dir):
+    """`wirecrawl ingest` with a server configured: the command's own lines,
+    once each, and nothing of Prefect's on the terminal; the run is on the
+    server, with the same lines in its log and each URL in its artifact."""
+    _news_site(site)
+    urls = [site.url("/a.html"), site.url("/missing.html")]
+    before = _newest_run("ingest-url")
+    out = subprocess.run([sys.executable, "-m", "flows.cli", "--data-dir", str(data_dir), "ingest",
+                          "--allow-private", *urls], cwd=REPO, env={**os.environ, "PREFECT_API_URL": prefect_api},
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1, out.stderr  # the missing page failed
+    lines = out.stdout.splitlines()
+    assert len(lines) == 2, out.stdout
+    assert lines[0].startswith(f"{urls[0]}: stored (new cluster ") and lines[1].startswith(f"{urls[1]}: failed (")
+    assert out.stderr == ""
+
+    run = _newest_run("ingest-url")
+    assert run.id != (before and before.id)
+    assert run.state.is_completed() and run.parameters["urls"] == urls
+    assert [(r["url"], r["outcome"]) for r in _rows(_artifacts(run.id)["ingest-url"])] == [
+        (urls[0], "stored"), (urls[1], "failed")]
+    logged = [entry.message for entry in _run_logs(run.id)]
+    assert logged[:2] == lines and logged[2].startswith("ingest done: urls 2, stored 1")
+
+
+def test_ingest_whose_every_url_was_rejected_records_a_failed_run_saying_why(prefect_api, site, data_dir):
+    _news_site(site)
+    url = site.url("/a.html")
+    out = subprocess.run([sys.executable, "-m", "flows.cli", "--data-dir", str(data_dir), "ingest", url],
+                         cwd=REPO, env={**os.environ, "PREFECT_API_URL": prefect_api},
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1 and out.stdout.startswith(f"{url}: rejected (private_address: ")
+    run = _newest_run("ingest-url")
+    assert run.parameters["urls"] == [url] and run.state.is_failed()
+    assert run.state.message == f"the URL was not ingested: {out.stdout.strip()}"
+
+
+def test_ingest_with_a_prefect_server_never_imports_prefect(prefect_api, site, data_dir):
+    """Importing Prefect costs about 2 s: the command reports over HTTP."""
+    _news_site(site)
+    script = textwrap.dedent(f"""
+        import sys
+        from flows.cli import _load_commands
+        from flows.runs import ingest_urls
+        from flows.settings import Settings
+        _load_commands()
+        [r] = ingest_urls([{site.url('/b.html')!r}], Settings.resolve({str(data_dir)!r}), allow_private=True)
+        print(r.outcome, "prefect" in sys.modules)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, env={**os.environ, "PREFECT_API_URL": prefect_api},
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["stored", "False"]
+    assert _newest_run("ingest-url").parameters["urls"] == [site.url("/b.html")]
+
+
+def test_a_prefect_server_that_refuses_the_report_costs_a_warning_not_the_work(site, data_dir):
+    from tests.sites import Site
+
+    _news_site(site)
+    with Site() as prefect:  # answers its health check, refuses every POST
+        prefect.add("/api/health", "true")
+        out = subprocess.run([sys.executable, "-m", "flows.cli", "--data-dir", str(data_dir), "ingest",
+                              "--allow-private", site.url("/a.html")], cwd=REPO,
+                             env={**os.environ, "PREFECT_API_URL": prefect.url("/api")},
+                             capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(f"{site.url('/a.html')}: stored (new cluster ")
+    [warning] = out.stderr.splitlines()
+    assert "did not take the ingest-url run's report" in warning and "the work itself is done" in warning
 
 
 def test_the_command_line_fast_path_never_imports_prefect(site, data_dir, tmp_path):

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from datasketch import MinHash
 
+from crawler.ingest.canonical_links import NamedPage, deferring_members
 from crawler.ingest.urls import canonicalize
 from storage.records import Document
 from storage.store import Store
@@ -488,6 +489,13 @@ _NEVER = datetime.max.replace(tzinfo=timezone.utc)
 def choose_canonical(members: list[Document], texts: _Texts, config: DedupConfig) -> Document:
     """The member that stands for the cluster, by these rules in order:
 
+    0. never a member that names another member as the page it stands in
+       for: by its rel=canonical / og:url (`canonical_url`), or because its
+       URL is an AMP form of the other's URL (`/amp/…`, `?amp=1`, `amp.`
+       host…; see `crawler.ingest.canonical_links`). The page named wins
+       whatever the rules below say of the two, since the publisher said
+       which is the real one. (Members that name each other contradict
+       each other: neither is ruled out on that account.)
     1. an original over a copy that names a source (`attribution` set);
     2. a full text over an excerpt (a text at most `excerpt_ratio` as long
        as the longest member, and contained in it);
@@ -496,6 +504,8 @@ def choose_canonical(members: list[Document], texts: _Texts, config: DedupConfig
 
     The same members give the same canonical whatever order they arrived in."""
     longest = max(members, key=lambda m: (len(m.text), -m.id))
+    deferring = deferring_members(NamedPage.of(m.id, m.url, m.final_url, m.canonical_url) for m in members)
+    eligible = [m for m in members if m.id not in deferring] or members
 
     def is_excerpt(m: Document) -> bool:
         # Length first: most members are not clearly shorter, and need no shingles.
@@ -506,7 +516,7 @@ def choose_canonical(members: list[Document], texts: _Texts, config: DedupConfig
     def order(m: Document) -> tuple:
         return (m.attribution is not None, _published(m) or _NEVER, as_utc(m.fetched_at), m.id)
 
-    ranked = sorted(members, key=order)
+    ranked = sorted(eligible, key=order)
     first_group = [m for m in ranked if (m.attribution is not None) == (ranked[0].attribution is not None)]
     return next((m for m in first_group if not is_excerpt(m)), first_group[0])
 
@@ -519,7 +529,9 @@ def _previous_version(conn: Connection, store: Store, doc: Document) -> Document
 
 
 def _candidates(conn: Connection, store: Store, doc: Document, fp: Fingerprint) -> list[Document]:
-    names: set[str] = set()
+    # Documents this page names as its canonical one, and those naming this
+    # page as theirs (an AMP page stored before its regular page).
+    names: set[str] = {u for u in (doc.url, doc.url_key, doc.final_url) if u}
     if doc.canonical_url:
         names.add(doc.canonical_url)
         try:
@@ -635,12 +647,13 @@ def store_document(conn: Connection, store: Store, doc: Document, fp: Fingerprin
     insert one step for every process sharing the store).
 
     Candidates: latest documents with the same text hash, those naming the
-    same canonical URL, and those sharing an LSH band; never documents of the
-    same URL identity (its older versions). Each is verified on the stored
-    texts (`is_copy`). `doc` joins the cluster of its matches; when they sit in
-    several clusters, those clusters merge into the oldest. A new version
-    also stays in its previous version's cluster when the two texts are still
-    copies. Then `doc` is inserted (setting `doc.id`) with its band keys, and
+    same canonical URL or this page, the page `doc` names, and those
+    sharing an LSH band; never documents of the same URL identity (its
+    older versions). Each is verified on the stored texts (`is_copy`).
+    `doc` joins the cluster of its matches; when they sit in several
+    clusters, those clusters merge into the oldest. A new version also stays
+    in its previous version's cluster when the two texts are still copies.
+    Then `doc` is inserted (setting `doc.id`) with its band keys, and
     the cluster's canonical member is chosen again (`choose_canonical`, which
     does not depend on arrival order). A document without matches gets a new
     cluster. Database errors propagate (the transaction rolls back)."""
