@@ -42,8 +42,9 @@ from trafilatura.metadata import (
 from trafilatura.settings import DEFAULT_CONFIG, Document as PageMetadata, set_date_params
 from trafilatura.utils import DOCTYPE_TAG, is_dubious_html, repair_faulty_html
 
-from crawler.ingest.boilerplate import (Removals, clean_text, clean_tree, dense_chars, is_label, marked_attributions,
-                                        normalize_line, prepare_tree, text_length)
+from crawler.ingest.boilerplate import clean_tree, marked_attributions, prepare_tree
+from crawler.ingest.lines import clean_text, dense_chars, is_label, normalize_line, text_length
+from crawler.ingest.removals import Removals
 from crawler.ingest.decode import decode_html
 from crawler.ingest.floor import MAX_RULE_SHARE, STRUCTURAL_RULES, Floor, agrees, apply_floor
 from crawler.ingest.records import Article, Page, Rejected

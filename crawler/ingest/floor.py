@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from lxml.html import HtmlElement
 
-from crawler.ingest.boilerplate import Removals
+from crawler.ingest.removals import Removals
 
 # Lines shorter than this are matched only against whole blocks: a short
 # line ("Share", a name) found inside a longer text proves nothing.

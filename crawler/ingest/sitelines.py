@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from crawler.ingest.boilerplate import normalize_line
+from crawler.ingest.lines import normalize_line
 
 if TYPE_CHECKING:
     from storage.store import Store
