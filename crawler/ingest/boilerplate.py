@@ -98,9 +98,21 @@ def prepare_tree(tree: HtmlElement, titles: Iterable[str | None],
     body = tree.find(".//body")
     if body is None:
         body = tree
+    _drop_tags(body, _NEVER_TEXT)
+    head = tree.getroottree().getroot().find("head")
+    if head is not None:
+        _drop_tags(head, {"style", "link"})
     _unwrap_layout_tables(body)
     _paragraphs_from_breaks(body)
     return _find_headline(body, [t for t in titles if t], list(site_names))
+
+
+# Elements that hold no text a reader sees, and that every reader of the page
+# (trafilatura and its fallbacks) drops anyway: gone before it copies the
+# page several times over. Scripts and <noscript> stay: trafilatura reads a
+# JSON-LD articleBody, and some pages hold their text in <noscript>.
+_NEVER_TEXT = {"style", "svg", "template", "iframe", "select", "button", "input", "textarea", "canvas", "video",
+               "audio", "object", "embed", "map", "link", "meta"}
 
 
 def clean_tree(tree: HtmlElement, found: Headline | None, site_names: Iterable[str] = (),
