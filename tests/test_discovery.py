@@ -328,3 +328,26 @@ def test_http_errors_are_recorded_and_a_304_stays_a_page(site, tmp_path):
         site.url("/gone"): ("http_status", 404), site.url("/broken"): ("http_status", 500)}
     same = next(i for i in result.items if i["url"] == site.url("/same"))
     assert (same["type"], same["status"]) == ("Page", 304)
+
+
+@pytest.mark.parametrize("url, canonical", [
+    ("http://[2001:DB8::1]/a.html?utm_source=x", "http://[2001:db8::1]/a.html"),
+    ("http://[::1]:8570", "http://[::1]:8570/"),
+    ("https://[::1]:443/feed", "https://[::1]/feed"),
+    ("http://bücher.example/a", "http://xn--bcher-kva.example/a"),
+    ("http://a_b.example.com/", "http://a_b.example.com/"),
+])
+def test_canonical_urls_keep_ipv6_brackets_and_idna_hosts(url, canonical):
+    from crawler.ingest.urls import canonicalize
+
+    assert canonicalize(url) == canonical
+
+
+@pytest.mark.parametrize("url", ["http://xn--.com/", "http://xn--zz.example/", "http://[::1:8570/",
+                                 "http://[v1.x]/", "http://a..example/", "http://exa mple.com/",
+                                 "http://example.com:99999/", "http://example.com:0/", "http://[fe80::zz]/"])
+def test_urls_whose_host_or_port_cannot_be_used_are_value_errors(url):
+    from crawler.ingest.urls import canonicalize
+
+    with pytest.raises(ValueError):
+        canonicalize(url)
