@@ -92,6 +92,9 @@ _REASONS = (
 
     Reason("http_status", FAILED, "an HTTP error status (after retries), a 3xx without a Location, or a 304 "
                                   "to a request that sent no validators; the status is recorded"),
+    Reason("robots_unavailable", FAILED, "not requested: the site's robots.txt answered 5xx, or could not be read "
+                                         "in time or at all, so every path counts as disallowed until it is asked "
+                                         "for again (by the next crawl, or after a pause)"),
     Reason("timeout", FAILED, "no complete answer within the time limit"),
     Reason("dns_error", FAILED, "the host name does not resolve"),
     Reason("connection_refused", FAILED, "the host refused the connection"),
