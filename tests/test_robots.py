@@ -137,3 +137,20 @@ def test_a_12_mb_robots_txt_is_read_to_its_first_500_kib(site, data_dir):
     assert site.paths_requested() == ["/robots.txt"]
     assert stats.rejected == {"robots_disallowed": 1} and stats.failed == {}
     assert reason_of(data_dir, site.url("/")).startswith("robots_disallowed")
+
+
+def test_sitemap_lines_on_other_hosts_are_followed_only_when_the_source_allows_them(site, data_dir):
+    news_site(site)
+    with Site() as other:
+        elsewhere = other.url("/map.xml").replace("127.0.0.1", "localhost")
+        other.add("/map.xml", Response(200, '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/'
+                                            'sitemap/0.9"></urlset>', content_type="application/xml"))
+        site.add("/robots.txt", Response(200, f"User-agent: *\nAllow: /\nSitemap: {elsewhere}\n",
+                                         content_type="text/plain"))
+
+        crawl(source(site, robots_sitemaps=True), data_dir)
+        assert other.requests == []
+        assert reason_of(data_dir, elsewhere).startswith("offsite")
+
+        crawl(source(site, robots_sitemaps=True, allowed_domains=("127.0.0.1", "localhost")), data_dir)
+        assert other.paths_requested() == ["/robots.txt", "/map.xml"]
