@@ -154,3 +154,21 @@ def test_sitemap_lines_on_other_hosts_are_followed_only_when_the_source_allows_t
 
         crawl(source(site, robots_sitemaps=True, allowed_domains=("127.0.0.1", "localhost")), data_dir)
         assert other.paths_requested() == ["/robots.txt", "/map.xml"]
+
+
+def test_a_source_on_ipv6_loopback_is_crawled(tmp_path):
+    if (why := ipv6_loopback()) is not None:
+        pytest.skip(why)
+    data_dir = tmp_path / "data"
+    with Site("::1") as site:
+        news_site(site)
+        site.add("/robots.txt", Response(200, "User-agent: *\nDisallow: /news/2.html\n", content_type="text/plain"))
+        src = source(site)
+        assert src.allowed_domains == ("::1",)
+
+        stats = crawl(src, data_dir)
+
+        assert stats.stored == 1 and stats.rejected == {"robots_disallowed": 1, "no_article": 1}  # home: links only
+        assert site.paths_requested() == ["/robots.txt", "/", "/news/1.html"]
+        with Store(None, data_dir) as store:
+            assert store.find_document(site.url("/news/1.html")) is not None

@@ -57,6 +57,10 @@ def crawl_settings(source: Source, *, database_url: str | None, data_dir: str | 
     settings: dict[str, Any] = {
         "BOT_NAME": "wirecrawl",
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        # Scrapy's default resolver asks for IPv4 only: a source on http://[::1]:8570/, or on a
+        # host with only IPv6 addresses, would fail as dns_error. This one resolves both (a
+        # lookup that hangs is still bounded by DOWNLOAD_TIMEOUT, which counts from the start).
+        "TWISTED_DNS_RESOLVER": "scrapy.resolver.CachingHostnameResolver",
         # Nobody may attach to a crawl: no telnet console, no remote control.
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,
