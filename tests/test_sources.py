@@ -269,3 +269,20 @@ def test_probe_of_one_source_with_source(site, tmp_path):
     assert result.exit_code == 0, result.output
     assert "a: 2 article URL(s) found" in result.output and "\nb:" not in result.output
     assert "/gone.xml" not in site.paths_requested()
+
+
+def test_probe_follows_sitemap_lines_only_on_the_allowed_domains(site, tmp_path):
+    from tests.sites import Site
+
+    with Site() as other:
+        elsewhere = other.add("/map.xml", Response(content_type="application/xml", body=(
+            '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>')))
+        elsewhere = elsewhere.replace("127.0.0.1", "localhost")
+        site.add("/robots.txt", Response(body=f"User-agent: *\nSitemap: {elsewhere}\n", content_type="text/plain"))
+        site.add("/", "<html><body><p>home</p></body></html>")
+        sources = write(tmp_path, f'[[source]]\nname = "a"\nstart_urls = ["{site.url("/")}"]\n')
+
+        result = _check(str(sources), "--probe")
+
+        assert f"robots.txt    {site.url('/robots.txt')}\n                names 0 sitemap(s)" in result.output
+        assert other.requests == []

@@ -192,8 +192,12 @@ class Scope:
         self.deny = [re.compile(p) for p in source.deny]
 
     def on_site(self, url: str) -> bool:
-        """True when the URL's host is an allowed domain or a subdomain of one."""
-        host = (urlsplit(url).hostname or "").lower()
+        """True when the URL's host is an allowed domain or a subdomain of one;
+        False for a URL whose host cannot be read."""
+        try:
+            host = (urlsplit(url).hostname or "").lower()
+        except ValueError:  # "http://[::1:80/" and the like
+            return False
         return any(host == d or host.endswith("." + d) for d in self.domains)
 
     def wanted(self, url: str) -> bool:
