@@ -4,7 +4,7 @@ with a stable reason code.
     article = extract(page)            # raises Rejected(reason, detail)
 
 Reasons: http_status, empty_body, too_large, not_html, undecodable,
-no_article, too_short. The path is: check the response, decode the bytes
+pathological_markup, no_article, too_short. The path is: check the response, decode the bytes
 (crawler.decode), parse once, read the metadata from the whole page, clean
 the page (crawler.boilerplate: first article only, furniture pruned,
 attribution taken out), let trafilatura find the main text, clean the text
@@ -44,6 +44,7 @@ from crawler.ingest.boilerplate import (Removals, clean_text, clean_tree, is_lab
                                         normalize_line, prepare_tree)
 from crawler.ingest.decode import decode_html
 from crawler.ingest.floor import MAX_RULE_SHARE, STRUCTURAL_RULES, agrees, apply_floor
+from crawler.ingest.markup import check_markup
 from crawler.ingest.records import Article, Page, Rejected
 
 logger = logging.getLogger(__name__)
@@ -131,12 +132,15 @@ def extract(page: Page, config: ExtractConfig = ExtractConfig(), trace: Trace | 
     Raises `Rejected` with reason `http_status` (not 2xx), `empty_body`,
     `too_large` (over `config.max_bytes`), `not_html` (content type other than
     HTML/XHTML; no content type is fine when the bytes look like HTML),
-    `undecodable`, `no_article` (no main text found) or `too_short` (less than
+    `undecodable`, `pathological_markup` (more elements, attributes on one
+    element or nesting than `crawler.ingest.markup.MarkupLimits`, refused
+    before parsing), `no_article` (no main text found) or `too_short` (less than
     `config.min_text_length` characters, or `config.min_attributed_length`
     for a page that names its source). `trace`, if given, is filled in as
     the page goes (also when it is rejected)."""
     _check_response(page, config)
     html = decode_html(page.body, page.headers)
+    check_markup(html)  # before the parser meets it
     tree = parse_html(html)
     if tree is None:
         raise Rejected("no_article", "the body does not parse as an HTML document")

@@ -78,6 +78,9 @@ _REASONS = (
     Reason("undecodable", REJECTED, "no character encoding turns the bytes into text"),
     Reason("no_article", REJECTED, "no main text found on the page"),
     Reason("too_short", REJECTED, "the main text is under the minimum length"),
+    Reason("pathological_markup", REJECTED, "more elements, attributes on one element or levels of nesting than "
+                                            "any page needs (refused before parsing, where they would cost minutes "
+                                            "or be cut off)"),
     Reason("extract_error", REJECTED, "extraction raised on this page (the detail names the exception)"),
     Reason("malformed_sitemap", REJECTED, "a sitemap that is empty, not valid gzip or not valid XML "
                                           "(what could be read is used)"),
