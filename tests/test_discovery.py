@@ -288,6 +288,24 @@ def test_malformed_sitemap_and_feed_are_recorded_and_the_crawl_goes_on(site, tmp
             site.url("/from-broken-feed")} <= result.pages()
 
 
+@pytest.mark.parametrize("entries, whole", [(50_000, True), (50_001, False)])
+def test_a_sitemap_of_exactly_50000_urls_is_whole_and_one_more_is_not(site, tmp_path, entries, whole):
+    # Every entry is denied, so the crawl reads the sitemap and fetches nothing else.
+    site.add("/map.xml", Response(body=urlset(*(site.url(f"/p/{n}") for n in range(entries))), content_type=XML))
+
+    result = crawl(tmp_path, f'[[source]]\nname = "test"\nsitemaps = ["{site.url("/map.xml")}"]\n'
+                             'deny = ["/p/"]\n')
+
+    assert site.paths_requested() == ["/map.xml"]
+    assert result.stats["wirecrawl/discovery/sitemap_entries"] == 50_000
+    if whole:
+        assert result.skipped() == {}
+    else:
+        skipped = result.skipped()[site.url("/map.xml")]
+        assert (skipped["reason"], skipped["detail"]) == (
+            "malformed_sitemap", "more than 50000 entries; the rest were not read")
+
+
 def test_gzip_sitemap_bigger_than_max_bytes_is_recorded_not_unpacked(site, tmp_path):
     bomb = gzip.compress(urlset(site.url("/x")).encode() + b" " * 5_000_000)
     site.add("/bomb.xml.gz", Response(body=bomb, content_type="application/x-gzip"))
