@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 import os
 import tomllib
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from flows import work
 from flows.settings import Settings
@@ -77,14 +78,40 @@ def ingest_urls(urls: list[str], settings: Settings, *, allow_private: bool = Fa
     unless `allow_private`.
 
     As a run of the `ingest-url` flow when a Prefect API is configured and
-    answering (the run shows in its UI); directly in this process otherwise,
-    without importing Prefect."""
+    answering (the run shows in its UI, run in this process, which is its
+    worker: `settings` and `allow_private` reach it through this process's
+    environment for the while); directly in this process otherwise, without
+    importing Prefect."""
     urls = list(urls)
     if _report_to_prefect():
         from flows.prefect_flows import ingest_url_flow
 
-        return ingest_url_flow(urls=urls, allow_private=allow_private, **_store_parameters(settings))
+        # The flow takes its store and the private-address switch from the
+        # environment of the process it runs in (never from its parameters):
+        # here, this one.
+        with _worker_environment(settings, allow_private):
+            return ingest_url_flow(urls=urls)
     return work.ingest(urls, settings, allow_private)
+
+
+@contextmanager
+def _worker_environment(settings: Settings, allow_private: bool) -> Iterator[None]:
+    wanted = {"WIRECRAWL_DATA_DIR": str(settings.data_dir), "WIRECRAWL_DATABASE_URL": settings.database_url,
+              "WIRECRAWL_ALLOW_PRIVATE": "1" if allow_private else None}
+    saved = {name: os.environ.get(name) for name in wanted}
+
+    def put(values: dict[str, str | None]) -> None:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+    put(wanted)
+    try:
+        yield
+    finally:
+        put(saved)
 
 
 def take_snapshot(settings: Settings, out_dir: str | Path, *, canonical_only: bool = False,
