@@ -399,3 +399,23 @@ def test_bracketed_ipv6_urls_are_ingested_and_checked(data_dir):
         assert site.paths_requested() == ["/robots.txt", "/a.html"]
     with Store(None, data_dir) as store:
         assert store.find_document(url) is not None
+
+
+def test_a_server_dripping_its_headers_is_cut_off_at_the_deadline_and_recorded(site, data_dir):
+    from crawler.crawl.adhoc import ingest_url
+    from crawler.crawl.fetch import FetchConfig
+    from storage.archive import Archive
+
+    site.add("/robots.txt", Response(200, "User-agent: *\nAllow: /\n", content_type="text/plain"))
+    url = site.add("/drip.html", Response(200, page_html(ENGLISH[4]), drip=0.05, headers={"X-Pad": "x" * 4000}))
+
+    started = time.monotonic()
+    with Store(None, data_dir) as store:
+        result = ingest_url(url, store, archive=Archive(data_dir / "archive"),
+                            fetch_config=FetchConfig(allow_private=True, timeout=2.0))
+        recorded = store.last_fetch(url)
+    took = time.monotonic() - started
+
+    assert took < 3.0, took  # the timeout plus a second
+    assert (result.outcome, result.reason_code) == ("failed", "timeout")
+    assert recorded.outcome == "failed" and recorded.reason.startswith(f"timeout: {url}: ")
