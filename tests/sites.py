@@ -36,6 +36,7 @@ class Response:
     # Seconds between the bytes of the status line and headers: a server
     # dripping its headers (pad them with a long header to make it last).
     drip: float = 0.0
+    drip_body: float = 0.0  # seconds between the bytes of the body: a slow body
 
     def encoded(self) -> bytes:
         return self.body.encode("utf-8") if isinstance(self.body, str) else self.body
@@ -91,7 +92,7 @@ class Site:
                 if resp.delay:
                     time.sleep(resp.delay)
                 body = resp.encoded()
-                if resp.drip:
+                if resp.drip or resp.drip_body:
                     self._drip(resp, body)
                     return
                 try:
@@ -109,14 +110,18 @@ class Site:
 
             def _drip(self, resp: Response, body: bytes) -> None:
                 lines = [f"HTTP/1.1 {resp.status} Dripping", f"Content-Length: {len(body)}"]
+                if resp.content_type and "content-type" not in {k.lower() for k in resp.headers}:
+                    lines.append(f"Content-Type: {resp.content_type}")
                 lines += [f"{k}: {v}" for k, v in resp.headers.items()]
                 head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
                 try:
-                    for i in range(len(head)):
-                        self.wfile.write(head[i:i + 1])
-                        self.wfile.flush()
-                        time.sleep(resp.drip)
-                    self.wfile.write(body)
+                    for data, pause in ((head, resp.drip), (body, resp.drip_body)):
+                        if not pause:
+                            self.wfile.write(data)
+                            continue
+                        for i in range(len(data)):
+                            self.wfile.write(data[i:i + 1])
+                            time.sleep(pause)
                 except OSError:  # the client gave up: that is the point
                     self.close_connection = True
 
