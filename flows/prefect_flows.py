@@ -33,7 +33,7 @@ from crawler.crawl.sources import SourcesError
 from crawler.crawl.stats import CrawlStats
 from crawler.ingest.ingest import IngestResult
 from flows import work
-from flows.settings import Settings
+from flows.settings import Settings, private_addresses_allowed
 from storage.snapshot import SnapshotError, SnapshotInfo
 
 HOUR = 3600
@@ -89,11 +89,14 @@ def crawl_source_flow(source: str, sources: str = "sources.toml", data_dir: str 
 
 
 @flow(name="ingest-url", timeout_seconds=1 * HOUR)
-def ingest_url_flow(url: str | None = None, urls: list[str] | None = None, allow_private: bool = False,
-                    data_dir: str | None = None, database_url: str | None = None) -> list[IngestResult] | State:
-    """Fetch and ingest one URL (`url`) or several (`urls`). Private, loopback
-    and link-local addresses are refused unless `allow_private`; neither
-    `url` nor `urls` fails the run at once (ValueError).
+def ingest_url_flow(url: str | None = None, urls: list[str] | None = None) -> list[IngestResult] | State:
+    """Fetch and ingest one URL (`url`) or several (`urls`); neither fails
+    the run at once (ValueError).
+
+    Anyone who can trigger a run chooses its URLs, and nothing else: the
+    store is the worker's (WIRECRAWL_DATA_DIR, WIRECRAWL_DATABASE_URL), and
+    private, loopback and link-local addresses are refused unless the worker
+    itself runs with WIRECRAWL_ALLOW_PRIVATE=1 (`private_addresses_allowed`).
 
     Leaves the artifacts `ingest-url` (each URL with its outcome and reason)
     and `ingest-url-counts`, and a log line per URL. The run ends Failed,
@@ -104,7 +107,7 @@ def ingest_url_flow(url: str | None = None, urls: list[str] | None = None, allow
     wanted = ([url] if url else []) + list(urls or [])
     if not wanted:
         raise ValueError("ingest-url needs a `url` or a list of `urls`")
-    results = ingest_task(wanted, Settings.resolve(data_dir, database_url), allow_private)
+    results = ingest_task(wanted, Settings.resolve(), private_addresses_allowed())
     report = work.ingest_report(results)
     for line in report.log_lines:
         logger.info(line)

@@ -103,7 +103,7 @@ def ingest_urls(urls: list[str], settings: Settings, *, allow_private: bool = Fa
         return work.ingest(urls, settings, allow_private)
     from flows.prefect_report import ReportedRun, auth_headers
 
-    parameters = {"urls": urls, "allow_private": allow_private, **_store_parameters(settings)}
+    parameters = {"urls": urls}
     headers = auth_headers(prefect_setting("PREFECT_API_KEY"), prefect_setting("PREFECT_API_AUTH_STRING"))
     with ReportedRun(api_url, "ingest-url", parameters, headers=headers) as run:
         results = work.ingest(urls, settings, allow_private)

@@ -90,7 +90,9 @@ def _deployment(flow, name: str, *, cron: str | None = None, parameters: dict | 
 def serve(plan: ServePlan, settings: Settings) -> None:
     """Register the deployments and run their flow runs until interrupted.
     NoPrefectServer without a real server; SourcesError for a wrong sources
-    file. Flow runs inherit this process's data directory and store."""
+    file. Flow runs inherit this process's data directory and store, and
+    its WIRECRAWL_ALLOW_PRIVATE (ad-hoc URLs on private addresses are
+    refused without it); no run parameter can change them."""
     from prefect import serve as prefect_serve
 
     require_prefect_server()

@@ -10,6 +10,14 @@ from storage.archive import Archive
 from storage.store import Store, default_database_url, store_exists
 
 
+def private_addresses_allowed() -> bool:
+    """Whether this process may fetch ad-hoc URLs on private, loopback and
+    link-local addresses: WIRECRAWL_ALLOW_PRIVATE=1 in its environment (set
+    by whoever starts the worker, or by `wirecrawl ingest --allow-private` for
+    the flow run it makes), never a parameter of a run."""
+    return os.environ.get("WIRECRAWL_ALLOW_PRIVATE", "").strip().lower() in ("1", "true", "yes")
+
+
 class StoreUnavailable(RuntimeError):
     """The store named by the settings does not exist (for a command that
     only reads it) or cannot be opened; the message names the store and why,

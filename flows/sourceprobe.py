@@ -87,7 +87,8 @@ def probe_source(source: Source, *, limits: Limits = Limits(),
             except Rejected as exc:
                 probe.found.append(Found("robots.txt", url, problem=str(exc)))
                 continue
-            listed = sitemaps_in_robots(page.body, url)
+            # As the crawl does: only Sitemap: lines on the source's allowed domains.
+            listed = [u for u in sitemaps_in_robots(page.body, url) if scope.on_site(u)]
             probe.found.append(Found("robots.txt", url, sitemaps=len(listed)))
             sitemaps += [u for u in listed if u not in sitemaps]
 

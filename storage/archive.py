@@ -4,21 +4,30 @@ so any document can be re-extracted later without refetching.
 Each process appends to its own file (no two writers share one), one gzip
 member per record: a kill mid-write leaves at most a torn last member, which
 no stored fetch points at because the store row is written after the record.
+The next process writes a file of its own; a write that fails in a living
+process (a full disk) is cut back off the file, so no record is ever written
+after a torn one. Readers know a torn record: `read` refuses it, and
+`records` ends before it.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import os
 import socket
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Iterator
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -92,27 +101,77 @@ class Archive:
         return self.append(encode_record(url, status, headers, body, fetched_at), fetched_at)
 
     def append(self, record: bytes, fetched_at: datetime) -> tuple[str, int]:
-        """Append a record made by `encode_record`; returns (file name, offset)."""
+        """Append a record made by `encode_record`; returns (file name, offset).
+        A write that fails (OSError, or an interrupt) leaves the file as it
+        was, or, when even that fails, the file is left for a new one."""
         path = self._current_file(fetched_at)
-        with open(path, "ab") as fh:
-            offset = fh.tell()
-            fh.write(record)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            offset = os.fstat(fd).st_size
+            try:
+                view = memoryview(record)
+                while view:
+                    view = view[os.write(fd, view):]
+            except BaseException:
+                self._cut_back(fd, path, offset)
+                raise
+        finally:
+            os.close(fd)
         return path.name, offset
 
+    def _cut_back(self, fd: int, path: Path, offset: int) -> None:
+        try:
+            os.ftruncate(fd, offset)
+        except OSError as exc:
+            logger.warning("%s: a record could not be written nor cut back off (%s); the next record goes "
+                           "to a new file", path, exc)
+            self._path = None
+
     def read(self, name: str, offset: int) -> ArchivedPage:
-        """The record written at (name, offset). Raises ValueError if it is not there."""
+        """The record written at (name, offset). Raises ValueError if it is
+        not there or is cut short (a write a crash interrupted)."""
         with open(self.root / name, "rb") as fh:
             fh.seek(offset)
-            for record in ArchiveIterator(fh):
-                if record.rec_type != "response":
-                    break
-                headers = dict(record.http_headers.headers) if record.http_headers else {}
-                status = int(record.http_headers.get_statuscode() or 0) if record.http_headers else 0
-                return ArchivedPage(
-                    url=record.rec_headers.get_header("WARC-Target-URI"),
-                    status=status,
-                    headers=headers,
-                    body=record.content_stream().read(),
-                    fetched_at=record.rec_headers.get_header("WARC-Date"),
-                )
+            try:
+                for record in ArchiveIterator(fh):
+                    if record.rec_type != "response":
+                        break
+                    return _whole(record, f"{name}:{offset}")
+            except ValueError:
+                raise
+            except Exception as exc:  # warcio meeting bytes that are no record raises all sorts
+                raise ValueError(f"no readable record at {name}:{offset} ({type(exc).__name__}: {exc})") from exc
         raise ValueError(f"no response record at {name}:{offset}")
+
+    def records(self, name: str) -> Iterator[tuple[int, ArchivedPage]]:
+        """Every response record of one file with its offset, in order. A
+        file whose last record was cut by a crash ends before that record
+        (logged), whatever reads it next."""
+        with open(self.root / name, "rb") as fh:
+            records = ArchiveIterator(fh)
+            try:
+                for record in records:
+                    if record.rec_type != "response":
+                        continue
+                    offset = records.get_record_offset()
+                    yield offset, _whole(record, f"{name}:{offset}")
+            except Exception as exc:  # warcio meeting bytes that are no record raises all sorts
+                logger.warning("%s: the records from offset %s on cannot be read, left out (%s: %s)", name,
+                               records.get_record_offset(), type(exc).__name__, exc)
+
+
+def _whole(record, where: str) -> ArchivedPage:
+    """The page of a response record; ValueError when the file ends inside it."""
+    headers = dict(record.http_headers.headers) if record.http_headers else {}
+    status = int(record.http_headers.get_statuscode() or 0) if record.http_headers else 0
+    body = record.content_stream().read()
+    if record.raw_stream.limit:  # bytes the record announced and the file does not hold
+        raise ValueError(f"the record at {where} is cut short: {record.raw_stream.limit} of its "
+                         f"{record.length} bytes are missing")
+    return ArchivedPage(
+        url=record.rec_headers.get_header("WARC-Target-URI"),
+        status=status,
+        headers=headers,
+        body=body,
+        fetched_at=record.rec_headers.get_header("WARC-Date"),
+    )

@@ -5,11 +5,13 @@
         site.add("/b", Response(404, body=b"no"))
         site.add("/c", lambda req: Response(...)) # computed per request
         site.url("/a.html")                       # http://127.0.0.1:PORT/a.html
+        Site("::1")                               # on IPv6 loopback: http://[::1]:PORT/
         site.requests                             # [Request(method, path, headers)]
 """
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,12 +33,32 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str | None = "text/html; charset=utf-8"
     delay: float = 0.0  # seconds before answering: a slow server, not a sync
+    # Seconds between the bytes of the status line and headers: a server
+    # dripping its headers (pad them with a long header to make it last).
+    drip: float = 0.0
+    drip_body: float = 0.0  # seconds between the bytes of the body: a slow body
 
     def encoded(self) -> bytes:
         return self.body.encode("utf-8") if isinstance(self.body, str) else self.body
 
 
 Route = Union[Response, str, bytes, Callable[[Request], Response]]
+
+
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+def ipv6_loopback() -> str | None:
+    """Why this machine cannot serve on [::1], or None when it can."""
+    if not socket.has_ipv6:
+        return "Python was built without IPv6"
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError as exc:
+        return f"no IPv6 loopback here ({exc})"
+    return None
 
 
 class Site:
@@ -70,6 +92,9 @@ class Site:
                 if resp.delay:
                     time.sleep(resp.delay)
                 body = resp.encoded()
+                if resp.drip or resp.drip_body:
+                    self._drip(resp, body)
+                    return
                 try:
                     self.send_response(resp.status)
                     if resp.content_type and "content-type" not in {k.lower() for k in resp.headers}:
@@ -83,6 +108,23 @@ class Site:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
+            def _drip(self, resp: Response, body: bytes) -> None:
+                lines = [f"HTTP/1.1 {resp.status} Dripping", f"Content-Length: {len(body)}"]
+                if resp.content_type and "content-type" not in {k.lower() for k in resp.headers}:
+                    lines.append(f"Content-Type: {resp.content_type}")
+                lines += [f"{k}: {v}" for k, v in resp.headers.items()]
+                head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+                try:
+                    for data, pause in ((head, resp.drip), (body, resp.drip_body)):
+                        if not pause:
+                            self.wfile.write(data)
+                            continue
+                        for i in range(len(data)):
+                            self.wfile.write(data[i:i + 1])
+                            time.sleep(pause)
+                except OSError:  # the client gave up: that is the point
+                    self.close_connection = True
+
             def handle_one_request(self):
                 try:
                     super().handle_one_request()
@@ -95,7 +137,8 @@ class Site:
             def do_HEAD(self):
                 self._serve(head_only=True)
 
-        self.server = ThreadingHTTPServer((host, 0), Handler)
+        server_class = _IPv6Server if ":" in host else ThreadingHTTPServer
+        self.server = server_class((host, 0), Handler)
         self.server.daemon_threads = True
         self.host, self.port = self.server.server_address[:2]
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -117,7 +160,8 @@ class Site:
 
     @property
     def base(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     def url(self, path: str) -> str:
         return self.base + path

@@ -288,6 +288,24 @@ def test_malformed_sitemap_and_feed_are_recorded_and_the_crawl_goes_on(site, tmp
             site.url("/from-broken-feed")} <= result.pages()
 
 
+@pytest.mark.parametrize("entries, whole", [(50_000, True), (50_001, False)])
+def test_a_sitemap_of_exactly_50000_urls_is_whole_and_one_more_is_not(site, tmp_path, entries, whole):
+    # Every entry is denied, so the crawl reads the sitemap and fetches nothing else.
+    site.add("/map.xml", Response(body=urlset(*(site.url(f"/p/{n}") for n in range(entries))), content_type=XML))
+
+    result = crawl(tmp_path, f'[[source]]\nname = "test"\nsitemaps = ["{site.url("/map.xml")}"]\n'
+                             'deny = ["/p/"]\n')
+
+    assert site.paths_requested() == ["/map.xml"]
+    assert result.stats["wirecrawl/discovery/sitemap_entries"] == 50_000
+    if whole:
+        assert result.skipped() == {}
+    else:
+        skipped = result.skipped()[site.url("/map.xml")]
+        assert (skipped["reason"], skipped["detail"]) == (
+            "malformed_sitemap", "more than 50000 entries; the rest were not read")
+
+
 def test_gzip_sitemap_bigger_than_max_bytes_is_recorded_not_unpacked(site, tmp_path):
     bomb = gzip.compress(urlset(site.url("/x")).encode() + b" " * 5_000_000)
     site.add("/bomb.xml.gz", Response(body=bomb, content_type="application/x-gzip"))
@@ -328,3 +346,26 @@ def test_http_errors_are_recorded_and_a_304_stays_a_page(site, tmp_path):
         site.url("/gone"): ("http_status", 404), site.url("/broken"): ("http_status", 500)}
     same = next(i for i in result.items if i["url"] == site.url("/same"))
     assert (same["type"], same["status"]) == ("Page", 304)
+
+
+@pytest.mark.parametrize("url, canonical", [
+    ("http://[2001:DB8::1]/a.html?utm_source=x", "http://[2001:db8::1]/a.html"),
+    ("http://[::1]:8570", "http://[::1]:8570/"),
+    ("https://[::1]:443/feed", "https://[::1]/feed"),
+    ("http://bücher.example/a", "http://xn--bcher-kva.example/a"),
+    ("http://a_b.example.com/", "http://a_b.example.com/"),
+])
+def test_canonical_urls_keep_ipv6_brackets_and_idna_hosts(url, canonical):
+    from crawler.ingest.urls import canonicalize
+
+    assert canonicalize(url) == canonical
+
+
+@pytest.mark.parametrize("url", ["http://xn--.com/", "http://xn--zz.example/", "http://[::1:8570/",
+                                 "http://[v1.x]/", "http://a..example/", "http://exa mple.com/",
+                                 "http://example.com:99999/", "http://example.com:0/", "http://[fe80::zz]/"])
+def test_urls_whose_host_or_port_cannot_be_used_are_value_errors(url):
+    from crawler.ingest.urls import canonicalize
+
+    with pytest.raises(ValueError):
+        canonicalize(url)

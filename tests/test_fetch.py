@@ -15,7 +15,7 @@ import pytest
 import crawler.crawl.fetch as fetch_module
 from crawler.crawl.fetch import FetchConfig, check_address, fetch, forget_robots
 from crawler.ingest.records import Rejected
-from tests.sites import Response, Site
+from tests.sites import Response, Site, ipv6_loopback
 
 HTML = "<html><head><title>Harbour news</title></head><body><p>The ferry left at dawn.</p></body></html>"
 LOCAL = FetchConfig(allow_private=True, timeout=5.0)
@@ -84,8 +84,77 @@ def test_robots_txt_4xx_allows_and_5xx_disallows_everything(site, robots_status,
         assert fetch(url, LOCAL).status == 200
     else:
         error = rejected(url)
-        assert error.reason == "robots_disallowed" and str(robots_status) in error.detail
+        assert error.reason == "robots_unavailable" and error.outcome == "failed"
+        assert f"HTTP {robots_status}" in error.detail and error.detail.startswith(url)
         assert "/a.html" not in site.paths_requested()
+
+
+def test_robots_txt_server_error_holds_for_the_error_ttl_then_is_asked_again(site, monkeypatch):
+    def answers():
+        yield Response(503, "busy")
+        while True:
+            yield Response(200, "User-agent: *\nAllow: /\n", content_type="text/plain")
+    robots = answers()
+    site.add("/robots.txt", lambda request: next(robots))
+    url = site.add("/a.html", HTML)
+
+    assert rejected(url).reason == "robots_unavailable"
+    assert rejected(url).reason == "robots_unavailable"  # within ROBOTS_ERROR_TTL: not asked again
+    assert site.paths_requested() == ["/robots.txt"]
+
+    monkeypatch.setattr(fetch_module, "ROBOTS_ERROR_TTL", 0.0)
+    forget_robots()
+    robots = answers()
+    assert rejected(url).reason == "robots_unavailable"  # 503 again, and good for no time at all
+    assert fetch(url, LOCAL).status == 200
+    assert site.paths_requested() == ["/robots.txt"] * 3 + ["/a.html"]
+
+
+def test_robots_txt_of_12_mb_is_read_to_its_first_500_kib(site):
+    padding = "# " + "x" * 97 + "\n"
+    long_tail = padding * (12 * 1024 * 1024 // len(padding))
+    site.add("/robots.txt", Response(200, "User-agent: *\nDisallow: /\n" + long_tail, content_type="text/plain"))
+    url = site.add("/a.html", HTML)
+
+    error = rejected(url)
+    assert error.reason == "robots_disallowed" and "/a.html" not in site.paths_requested()
+
+    with Site() as other:  # rules past the first 500 KiB are not read: here the Disallow comes too late
+        other.add("/robots.txt", Response(200, "User-agent: *\nAllow: /\n" + long_tail + "Disallow: /\n",
+                                          content_type="text/plain"))
+        assert fetch(other.add("/a.html", HTML), LOCAL).status == 200
+
+
+def test_robots_txt_that_does_not_decompress_disallows_everything(site):
+    site.add("/robots.txt", Response(200, b"\x1f\x8b\x08 not gzip at all", headers={"Content-Encoding": "gzip"},
+                                     content_type="text/plain"))
+    url = site.add("/a.html", HTML)
+
+    error = rejected(url)
+    assert error.reason == "robots_unavailable" and "does not decompress" in error.detail
+    assert "/a.html" not in site.paths_requested()
+
+
+# A server that sends its headers a byte at a time: httpx's timeouts count per
+# read, so only a wall-clock deadline over the whole fetch stops it.
+DRIPPING = {"drip": 0.05, "headers": {"X-Pad": "x" * 4000}}  # 200 s if nobody hangs up
+
+
+@pytest.mark.parametrize("dripping", ["/a.html", "/robots.txt"])
+def test_headers_dripped_a_byte_at_a_time_end_at_the_deadline(site, dripping):
+    site.add("/robots.txt", Response(200, "User-agent: *\nAllow: /\n", content_type="text/plain"))
+    url = site.add("/a.html", HTML)
+    site.add(dripping, Response(200, HTML, **DRIPPING))
+
+    started = time.monotonic()
+    error = rejected(url, FetchConfig(allow_private=True, timeout=1.5))
+    took = time.monotonic() - started
+
+    assert error.reason == "timeout" and error.detail.startswith(url)
+    assert 1.4 < took < 2.5, took
+    assert site.paths_requested()[0] == "/robots.txt"
+    if dripping == "/robots.txt":
+        assert "robots.txt" in error.detail and "/a.html" not in site.paths_requested()
 
 
 def test_robots_txt_is_checked_at_every_redirect_hop(site):
@@ -192,9 +261,20 @@ def test_unsupported_content_encoding_is_refused(site):
 
 
 @pytest.mark.parametrize("url", ["ftp://127.0.0.1/a.html", "file:///etc/passwd", "javascript:alert(1)",
-                                 "/relative/a.html", "", "http://", None])
-def test_only_absolute_http_urls_are_fetched(url):
-    assert rejected(url).reason == "bad_url"
+                                 "/relative/a.html", "", "http://", None, "http://xn--.com/", "http://xn--zz.com/",
+                                 "http://[::1:8080/", "http://a..example/", "http://example.com:99999/",
+                                 "http://exa mple.com/", "http://[v1.x]/"])
+def test_only_absolute_http_urls_with_a_usable_host_are_fetched(url):
+    for config in (LOCAL, FetchConfig(timeout=5.0)):  # the address check comes after parsing
+        assert rejected(url, config).reason == "bad_url"
+
+
+@pytest.mark.parametrize("target", ["http://xn--.com/", "http://[::1:8080/a.html", "http://example.com:0/"])
+def test_redirect_to_an_unusable_url_is_refused(site, target):
+    url = site.add("/to-nowhere", redirect(target))
+
+    error = rejected(url)
+    assert error.reason == "bad_url" and error.detail.startswith(url)
 
 
 def test_redirect_to_a_non_http_scheme_is_refused(site):
@@ -210,7 +290,8 @@ def test_loopback_url_is_refused_unless_private_addresses_are_allowed(site):
     draft = site.add("/drafts/a.html", HTML)
 
     error = rejected(url, FetchConfig())
-    assert error.reason == "private_address" and "127.0.0.1" in error.detail
+    assert error.reason == "private_address" and "127.0.0.1 is loopback" in error.detail
+    assert error.detail.startswith(url) and "robots.txt" not in error.detail  # the page, as asked
     assert site.requests == []  # not even robots.txt was asked for
     assert fetch(url, LOCAL).status == 200
     assert rejected(draft).reason == "robots_disallowed"  # the refusal left no stand-in robots.txt behind
@@ -252,8 +333,31 @@ def test_connection_refused_is_named_as_a_crawl_names_it():
     with Site() as gone:
         url = gone.url("/a.html")
     error = rejected(url)
-    assert error.reason == "connection_refused" and url.rsplit("/", 1)[0] in error.detail
+    assert error.reason == "connection_refused" and error.detail.startswith(url)
     assert error.outcome == "failed"
+
+
+def test_ipv6_host_is_fetched_and_checked_like_any_other():
+    if (why := ipv6_loopback()) is not None:
+        pytest.skip(why)
+    with Site("::1") as site:
+        site.add("/robots.txt", Response(200, "User-agent: *\nDisallow: /drafts/\n", content_type="text/plain"))
+        url = site.add("/a.html", HTML)
+        assert url.startswith("http://[::1]:")
+
+        error = rejected(url, FetchConfig())
+        assert error.reason == "private_address" and "::1 is loopback" in error.detail
+        assert site.requests == []
+        page = fetch(url, LOCAL)
+        assert page.status == 200 and page.final_url == url
+        assert rejected(site.url("/drafts/a.html")).reason == "robots_disallowed"
+        assert site.paths_requested() == ["/robots.txt", "/a.html"]
+
+
+@pytest.mark.parametrize("address", ["2001:db8::1", "fd00::1"])
+def test_bracketed_ipv6_urls_reach_the_address_check(address):
+    error = rejected(f"http://[{address}]/a.html", FetchConfig(timeout=5.0))
+    assert error.reason == "private_address" and address in error.detail
 
 
 def test_conditional_request_gets_304_as_an_empty_page(site):

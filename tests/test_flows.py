@@ -234,7 +234,7 @@ def test_ingest_urls_records_an_ingest_url_run_when_prefect_is_configured(use_pr
 
     run = _newest_run("ingest-url")
     assert run is not None and run.state.is_completed()
-    assert run.parameters["urls"] == urls and run.parameters["allow_private"] is True
+    assert run.parameters == {"urls": urls}  # the store and --allow-private stay with this process
     assert {"wirecrawl", "cli"} <= set(run.tags)
     artifacts = _artifacts(run.id)
     assert [(r["url"], r["outcome"]) for r in _rows(artifacts["ingest-url"])] == [(r.url, r.outcome) for r in results]
@@ -286,6 +286,51 @@ def test_adhoc_ingest_refuses_private_addresses_unless_allowed(use_prefect, site
     [result] = ingest_urls([site.url("/a.html")], Settings.resolve(data_dir))
     assert result.outcome == "rejected" and result.reason
     assert "/a.html" not in site.paths_requested()
+
+
+def test_a_run_of_ingest_url_cannot_switch_the_guard_off_nor_choose_the_store(use_prefect, site, data_dir,
+                                                                               tmp_path, monkeypatch):
+    """The deployment's parameters are its URLs: the store and the
+    private-address switch are the worker's environment."""
+    from prefect.exceptions import ParameterBindError
+
+    from flows.prefect_flows import ingest_url_flow
+    from storage.store import Store
+
+    assert set(ingest_url_flow.parameters.properties) == {"url", "urls"}
+    for forbidden in ({"allow_private": True}, {"data_dir": str(tmp_path / "elsewhere")},
+                      {"database_url": "sqlite:////tmp/elsewhere.db"}):
+        with pytest.raises((ParameterBindError, TypeError)):
+            ingest_url_flow(url=site.url("/a.html"), **forbidden)
+
+    _news_site(site)
+    monkeypatch.setenv("WIRECRAWL_DATA_DIR", str(data_dir))  # the worker's store
+    monkeypatch.delenv("WIRECRAWL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("WIRECRAWL_ALLOW_PRIVATE", raising=False)
+    [refused] = ingest_url_flow(url=site.url("/a.html"))
+    assert (refused.outcome, refused.reason_code) == ("rejected", "private_address")
+    assert site.requests == []
+
+    monkeypatch.setenv("WIRECRAWL_ALLOW_PRIVATE", "1")  # a worker started so by its operator
+    [stored] = ingest_url_flow(url=site.url("/a.html"))
+    assert stored.outcome == "stored"
+    with Store(None, data_dir) as store:
+        assert store.find_document(site.url("/a.html")) is not None
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_ingest_with_allow_private_through_prefect_leaves_the_environment_as_it_was(use_prefect, site, data_dir,
+                                                                                     monkeypatch):
+    from flows.runs import ingest_urls
+    from flows.settings import Settings
+
+    monkeypatch.delenv("WIRECRAWL_ALLOW_PRIVATE", raising=False)
+    monkeypatch.setenv("WIRECRAWL_DATA_DIR", "/nonexistent/elsewhere")
+    _news_site(site)
+    [result] = ingest_urls([site.url("/b.html")], Settings.resolve(data_dir), allow_private=True)
+    assert result.outcome == "stored"
+    assert "WIRECRAWL_ALLOW_PRIVATE" not in os.environ
+    assert os.environ["WIRECRAWL_DATA_DIR"] == "/nonexistent/elsewhere"
 
 
 def test_ingest_urls_skips_prefect_when_none_is_configured(prefect_api, site, data_dir, tmp_path, monkeypatch):

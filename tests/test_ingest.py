@@ -12,6 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from flows.app import app
@@ -348,3 +349,73 @@ def test_a_fetch_history_written_by_an_earlier_release_is_read_under_todays_name
         repeated = ingest_page(page("http://old.example/n", short, 1), store)
         assert (repeated.outcome, repeated.reason, repeated.extracted) == (
             "rejected", "too_short: 41 characters of text", False)
+
+
+def test_a_refused_address_names_the_page_and_says_how_to_allow_it(site, data_dir):
+    url = site.add("/a.html", page_html(ENGLISH[0]))
+    r = wirecrawl(data_dir, "ingest", url)
+
+    assert r.exit_code == 1
+    assert r.stdout.strip() == f"{url}: rejected (private_address: {url}: 127.0.0.1 is loopback, not a public address)"
+    assert "--allow-private" in r.stderr
+    assert site.requests == []
+
+
+def test_failures_to_connect_or_resolve_are_failed_not_rejected(data_dir, monkeypatch):
+    import socket
+
+    from tests.sites import Site
+
+    with Site() as gone:
+        refused = gone.url("/a.html")
+    real = socket.getaddrinfo
+
+    def no_such_host(host, *args, **kw):
+        if host == "news.invalid":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kw)
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
+    r = wirecrawl(data_dir, "ingest", "--allow-private", refused)
+    assert r.exit_code == 1 and r.output.startswith(f"{refused}: failed (connection_refused: {refused}: ")
+    r = wirecrawl(data_dir, "ingest", "http://news.invalid/a.html")
+    assert r.exit_code == 1
+    assert r.output.startswith("http://news.invalid/a.html: failed (dns_error: http://news.invalid/a.html: ")
+
+
+def test_bracketed_ipv6_urls_are_ingested_and_checked(data_dir):
+    from tests.sites import Site, ipv6_loopback
+
+    r = wirecrawl(data_dir, "ingest", "http://[2001:db8::1]/a.html")
+    assert r.exit_code == 1
+    assert r.output.startswith("http://[2001:db8::1]/a.html: rejected (private_address: ")  # not bad_url
+    if (why := ipv6_loopback()) is not None:
+        pytest.skip(why)
+    with Site("::1") as site:
+        url = site.add("/a.html", page_html(ENGLISH[3]))
+        assert wirecrawl(data_dir, "ingest", url).output.startswith(f"{url}: rejected (private_address: {url}: ::1")
+        r = wirecrawl(data_dir, "ingest", "--allow-private", url)
+        assert r.exit_code == 0 and r.output.startswith(f"{url}: stored")
+        assert site.paths_requested() == ["/robots.txt", "/a.html"]
+    with Store(None, data_dir) as store:
+        assert store.find_document(url) is not None
+
+
+def test_a_server_dripping_its_headers_is_cut_off_at_the_deadline_and_recorded(site, data_dir):
+    from crawler.crawl.adhoc import ingest_url
+    from crawler.crawl.fetch import FetchConfig
+    from storage.archive import Archive
+
+    site.add("/robots.txt", Response(200, "User-agent: *\nAllow: /\n", content_type="text/plain"))
+    url = site.add("/drip.html", Response(200, page_html(ENGLISH[4]), drip=0.05, headers={"X-Pad": "x" * 4000}))
+
+    started = time.monotonic()
+    with Store(None, data_dir) as store:
+        result = ingest_url(url, store, archive=Archive(data_dir / "archive"),
+                            fetch_config=FetchConfig(allow_private=True, timeout=2.0))
+        recorded = store.last_fetch(url)
+    took = time.monotonic() - started
+
+    assert took < 3.0, took  # the timeout plus a second
+    assert (result.outcome, result.reason_code) == ("failed", "timeout")
+    assert recorded.outcome == "failed" and recorded.reason.startswith(f"timeout: {url}: ")

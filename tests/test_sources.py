@@ -69,6 +69,18 @@ def test_source_built_in_code_keeps_the_same_promises():
     assert source.politeness == Politeness()
 
 
+def test_ipv6_hosts_are_urls_and_allowed_domains_like_any_other(tmp_path):
+    path = write(tmp_path, '[[source]]\nname = "local"\nstart_urls = ["http://[::1]:8570/"]\n'
+                           'sitemaps = ["http://[2001:DB8::1]/map.xml"]\n'
+                           '[[source]]\nname = "listed"\nstart_urls = ["http://[::1]:8570/"]\n'
+                           'allowed_domains = ["[::1]", "2001:db8::1"]\n')
+    local, listed = load_sources(path).values()
+
+    assert local.start_urls == ("http://[::1]:8570/",) and local.sitemaps == ("http://[2001:db8::1]/map.xml",)
+    assert local.allowed_domains == ("::1", "2001:db8::1")  # as a URL's hostname names them
+    assert listed.allowed_domains == ("::1", "2001:db8::1")
+
+
 def test_example_file_in_the_repository_loads():
     sources = load_sources(REPO / "sources.example.toml")
 
@@ -100,6 +112,10 @@ def one(**keys: str) -> str:
     (one(feeds='["feed.xml"]'), "feeds", "expected an absolute http(s) URL; got 'feed.xml'"),
     (one(sitemaps='["ftp://news.example/map.xml"]'), "sitemaps", "expected an absolute http(s) URL"),
     (one(allowed_domains='["https://news.example/"]'), "allowed_domains", "expected a host name"),
+    (one(feeds='["http://xn--.news.example/feed"]'), "feeds", "'xn--.news.example' is not a host name"),
+    (one(feeds='["http://[::1:8570/feed"]'), "feeds", "expected an absolute http(s) URL; got 'http://[::1:8570/feed' "
+                                                      "(Invalid IPv6 URL)"),
+    (one(feeds='["http://news.example:99999/feed"]'), "feeds", "Port out of range"),
     (one(contact_url='"operator at example"'), "contact_url", "expected an http(s) or mailto: URL"),
     ('[[source]]\nname = "news"\nfollow_links = true\n', "start_urls",
      "no URL at all: expected at least one of start_urls, feeds, sitemaps"),
@@ -253,3 +269,20 @@ def test_probe_of_one_source_with_source(site, tmp_path):
     assert result.exit_code == 0, result.output
     assert "a: 2 article URL(s) found" in result.output and "\nb:" not in result.output
     assert "/gone.xml" not in site.paths_requested()
+
+
+def test_probe_follows_sitemap_lines_only_on_the_allowed_domains(site, tmp_path):
+    from tests.sites import Site
+
+    with Site() as other:
+        elsewhere = other.add("/map.xml", Response(content_type="application/xml", body=(
+            '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>')))
+        elsewhere = elsewhere.replace("127.0.0.1", "localhost")
+        site.add("/robots.txt", Response(body=f"User-agent: *\nSitemap: {elsewhere}\n", content_type="text/plain"))
+        site.add("/", "<html><body><p>home</p></body></html>")
+        sources = write(tmp_path, f'[[source]]\nname = "a"\nstart_urls = ["{site.url("/")}"]\n')
+
+        result = _check(str(sources), "--probe")
+
+        assert f"robots.txt    {site.url('/robots.txt')}\n                names 0 sitemap(s)" in result.output
+        assert other.requests == []

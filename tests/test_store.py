@@ -4,11 +4,12 @@ Runs against SQLite and PostgreSQL (the `store` fixture)."""
 from __future__ import annotations
 
 import gzip
+import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from storage.archive import Archive
+from storage.archive import Archive, encode_record
 from storage.records import Document, FetchRecord
 from storage.store import Store, StoreConfigError
 
@@ -103,6 +104,85 @@ def test_archive_round_trips_raw_pages(tmp_path):
     assert archive.read(name2, offset2).body == b"<p>2</p>"
     # every record is its own gzip member, so the file stays readable by any gzip tool
     assert "Grüße".encode() in gzip.decompress((tmp_path / "archive" / name).read_bytes())
+
+
+def _two_records_and_a_torn_third(archive: Archive) -> tuple[str, list[int], int]:
+    """Three records written, the third cut halfway as a kill would."""
+    written = [archive.write(f"http://a.example/{n}", 200, {"content-type": "text/html"},
+                             f"<p>page {n}</p>".encode() * 200 + os.urandom(3000), T0) for n in range(3)]
+    name = written[0][0]
+    path = archive.root / name
+    size = path.stat().st_size
+    third = written[2][1]
+    with open(path, "r+b") as fh:
+        fh.truncate(third + (size - third) // 2)
+    return name, [offset for _, offset in written[:2]], third
+
+
+def test_a_warc_file_cut_by_a_crash_reads_up_to_its_torn_record(tmp_path):
+    archive = Archive(tmp_path / "archive")
+    name, whole, torn = _two_records_and_a_torn_third(archive)
+
+    assert [archive.read(name, offset).url for offset in whole] == ["http://a.example/0", "http://a.example/1"]
+    with pytest.raises(ValueError, match="cut short"):
+        archive.read(name, torn)  # warcio alone hands back the part that is there, as if whole
+    assert [(offset, page.url) for offset, page in archive.records(name)] == [
+        (whole[0], "http://a.example/0"), (whole[1], "http://a.example/1")]
+
+    # The next writer (a new process, after the crash) writes a file of its own.
+    again = Archive(tmp_path / "archive")
+    name2, offset2 = again.write("http://a.example/3", 200, {}, b"<p>3</p>", T0)
+    assert name2 != name and again.read(name2, offset2).body == b"<p>3</p>"
+    assert [page.url for _, page in again.records(name2)] == ["http://a.example/3"]
+
+
+def test_a_write_that_fails_is_cut_back_off_so_the_next_record_follows_a_whole_one(tmp_path, monkeypatch):
+    import errno
+
+    import storage.archive as archive_module
+
+    archive = Archive(tmp_path / "archive")
+    name, offset = archive.write("http://a.example/0", 200, {}, b"<p>0</p>", T0)
+    size = (archive.root / name).stat().st_size
+    real_write = os.write
+
+    def disk_full(fd, data):  # half of the record lands, then the disk is full
+        real_write(fd, bytes(data[: len(data) // 2]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(archive_module.os, "write", disk_full)
+    with pytest.raises(OSError):
+        archive.write("http://a.example/1", 200, {}, os.urandom(5000), T0)
+    monkeypatch.setattr(archive_module.os, "write", real_write)
+    assert (archive.root / name).stat().st_size == size
+
+    name2, offset2 = archive.write("http://a.example/2", 200, {}, b"<p>2</p>", T0)
+    assert name2 == name and offset2 == size
+    assert [page.url for _, page in archive.records(name)] == ["http://a.example/0", "http://a.example/2"]
+
+
+def test_ingest_goes_on_after_a_crash_cut_the_archive(site, data_dir):
+    from crawler.crawl.adhoc import ingest_url
+    from crawler.crawl.fetch import FetchConfig
+    from tests.sampleweb.articles import ARTICLES
+
+    english = [a for a in ARTICLES if a.lang == "en"]
+    urls = [site.add(f"/{n}.html", "<html><body><article>" + "".join(f"<p>{p}</p>" for p in a.paragraphs)
+                     + "</article></body></html>") for n, a in enumerate(english[:2])]
+    local = FetchConfig(allow_private=True)
+    with Store(None, data_dir) as store:
+        first = ingest_url(urls[0], store, archive=Archive(data_dir / "archive"), fetch_config=local)
+        [warc] = (data_dir / "archive").iterdir()
+        with open(warc, "ab") as fh:  # the start of a record a crash cut
+            fh.write(encode_record("http://a.example/cut", 200, {}, os.urandom(9000), T0)[:4000])
+        second = ingest_url(urls[1], store, archive=Archive(data_dir / "archive"), fetch_config=local)
+        assert (first.outcome, second.outcome) == ("stored", "stored")
+        archive = Archive(data_dir / "archive")
+        for url in urls:
+            fetch = store.last_fetch(url)
+            assert archive.read(fetch.warc_file, fetch.warc_offset).url == url
+        assert [page.url for _, page in archive.records(warc.name)] == [urls[0]]
+    assert site.paths_requested().count("/robots.txt") == 1
 
 
 def test_a_database_switching_to_wal_while_another_process_opens_it_is_waited_for(tmp_path):

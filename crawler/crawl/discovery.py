@@ -109,7 +109,9 @@ def read_sitemap(body: bytes, url: str, limits: Limits = Limits(), max_bytes: in
 
     Raises `Unreadable` for an empty body, bad gzip, a body over `max_bytes`
     once decompressed (0: no cap), or a document that is not a sitemap.
-    Malformed XML is read as far as it goes and the error put in `problem`."""
+    Malformed XML is read as far as it goes and the error put in `problem`;
+    so is an entry past `limits.max_sitemap_entries` (the protocol's 50,000:
+    a sitemap of exactly that many is whole)."""
     if body[:3] == _GZIP_MAGIC:
         try:
             body = gunzip(body, max_size=max_bytes)
@@ -119,12 +121,14 @@ def read_sitemap(body: bytes, url: str, limits: Limits = Limits(), max_bytes: in
             raise Unreadable("malformed_sitemap", f"not valid gzip: {exc}") from exc
     if not body.strip():
         raise Unreadable("malformed_sitemap", "empty document")
+    more = False  # an entry past the cap was seen (and not read)
     try:
         sitemap = _NewsSitemap(body)
         kind = sitemap.type
         raw_entries = []
         for entry in sitemap:
             if len(raw_entries) == limits.max_sitemap_entries:
+                more = True
                 break
             raw_entries.append(entry)
     except (lxml.etree.XMLSyntaxError, StopIteration) as exc:
@@ -134,7 +138,7 @@ def read_sitemap(body: bytes, url: str, limits: Limits = Limits(), max_bytes: in
     entries = [Listed(urljoin(url, e.pop("loc")), {k: v for k, v in e.items() if isinstance(v, str)})
                for e in raw_entries]
     problem = _xml_problem(sitemap)
-    if len(raw_entries) == limits.max_sitemap_entries:
+    if more:  # exactly the cap is a full sitemap, not a malformed one
         problem = problem or f"more than {limits.max_sitemap_entries} entries; the rest were not read"
     return Listing(kind, entries, problem)
 
@@ -192,8 +196,12 @@ class Scope:
         self.deny = [re.compile(p) for p in source.deny]
 
     def on_site(self, url: str) -> bool:
-        """True when the URL's host is an allowed domain or a subdomain of one."""
-        host = (urlsplit(url).hostname or "").lower()
+        """True when the URL's host is an allowed domain or a subdomain of one;
+        False for a URL whose host cannot be read."""
+        try:
+            host = (urlsplit(url).hostname or "").lower()
+        except ValueError:  # "http://[::1:80/" and the like
+            return False
         return any(host == d or host.endswith("." + d) for d in self.domains)
 
     def wanted(self, url: str) -> bool:

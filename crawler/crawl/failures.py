@@ -37,12 +37,23 @@ _ERRORS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
 )
 
 
+class Refused(IgnoreRequest):
+    """A request one of our components refused, carrying the Rejected to
+    record for it (Scrapy's own components only leave a message)."""
+
+    def __init__(self, rejected: Rejected, message: str | None = None):
+        super().__init__(message or str(rejected))
+        self.rejected = rejected
+
+
 def classify(failure: Failure, request: Request, max_bytes: int | None = None) -> Rejected:
     """Name the reason a request failed; never raises. Scrapy reports several
     of these only as an IgnoreRequest with a message, so the messages are
     matched here (pinned by tests/test_crawl.py); an exception nobody named
     is a download_error."""
     exc = failure.value
+    if isinstance(exc, Refused):
+        return exc.rejected
     if isinstance(exc, HttpError):
         status = exc.response.status
         note = request.meta.get(NOTE)

@@ -23,6 +23,9 @@ Our own settings and their defaults:
   waited for; a longer one ends the retries (the host asked for a pause longer
   than a crawl should sit idle) and is recorded.
 - WIRECRAWL_PROGRESS_INTERVAL (0.5 s): how often counts are reported.
+- WIRECRAWL_ROBOTS_RETRY_AFTER (600 s): a robots.txt that could not be read
+  (5xx, no answer in time) disallows its whole origin this long, then is
+  asked for again (crawler.crawl.robots).
 """
 
 from __future__ import annotations
@@ -54,6 +57,10 @@ def crawl_settings(source: Source, *, database_url: str | None, data_dir: str | 
     settings: dict[str, Any] = {
         "BOT_NAME": "wirecrawl",
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        # Scrapy's default resolver asks for IPv4 only: a source on http://[::1]:8570/, or on a
+        # host with only IPv6 addresses, would fail as dns_error. This one resolves both (a
+        # lookup that hangs is still bounded by DOWNLOAD_TIMEOUT, which counts from the start).
+        "TWISTED_DNS_RESOLVER": "scrapy.resolver.CachingHostnameResolver",
         # Nobody may attach to a crawl: no telnet console, no remote control.
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,
@@ -64,7 +71,6 @@ def crawl_settings(source: Source, *, database_url: str | None, data_dir: str | 
         # Politeness.
         "USER_AGENT": user_agent(p.contact_url, p.user_agent),
         "ROBOTSTXT_OBEY": p.obey_robots,
-        "ROBOTSTXT_PARSER": "scrapy.robotstxt.ProtegoRobotParser",
         "ROBOTSTXT_USER_AGENT": ROBOTS_TOKEN if not p.user_agent else None,
         "DOWNLOAD_DELAY": p.download_delay,
         "CONCURRENT_REQUESTS_PER_DOMAIN": p.concurrency_per_host,
@@ -88,6 +94,9 @@ def crawl_settings(source: Source, *, database_url: str | None, data_dir: str | 
         "DOWNLOADER_MIDDLEWARES": {
             # Before robots.txt: a page skipped as recently fetched needs no robots lookup.
             "crawler.crawl.history.FetchHistoryMiddleware": 90,
+            # Ours instead of Scrapy's, which lets everything through when robots.txt cannot be read.
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawler.crawl.robots.RobotsMiddleware": 100,
             "crawler.crawl.crawl_delay.CrawlDelayMiddleware": 110,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.crawl.retry.BackoffRetryMiddleware": 550,
@@ -113,6 +122,7 @@ def crawl_settings(source: Source, *, database_url: str | None, data_dir: str | 
         "WIRECRAWL_RETRY_BACKOFF_MAX": 60.0,
         "WIRECRAWL_RETRY_AFTER_MAX": 300.0,
         "WIRECRAWL_PROGRESS_INTERVAL": 0.5,
+        "WIRECRAWL_ROBOTS_RETRY_AFTER": 600.0,
     }
     settings.update(overrides or {})
     return settings

@@ -18,6 +18,7 @@ come from the operator, who is trusted (ad-hoc URLs are another matter).
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -110,6 +111,14 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
 
 
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def load_sources(path: str | Path) -> dict[str, Source]:
     """Read a sources file (TOML: a `[defaults]` table and `[[source]]` tables)
     and return its sources by name, in file order.
@@ -158,6 +167,12 @@ def parse_sources(data: dict[str, Any], origin: str = "sources") -> dict[str, So
                                source=source.name, key="name")
         sources[source.name] = source
     return sources
+
+
+def _why(exc: ValueError, url: str) -> str:
+    # canonicalize's message repeats the URL; say only what is wrong with it.
+    text = str(exc).replace(f" in {url!r}", "").replace(f"not an absolute http(s) URL: {url!r}", "")
+    return text.strip("() ")
 
 
 def _known_keys(defaults_only: bool = False) -> str:
@@ -247,17 +262,20 @@ class _Checker:
         for url in self.strings(raw, key, "http(s) URLs"):
             try:
                 out.append(canonicalize(url))
-            except ValueError:
-                self.fail(key, f"expected an absolute http(s) URL; got {url!r}")
+            except ValueError as exc:
+                why = _why(exc, url)
+                self.fail(key, f"expected an absolute http(s) URL; got {url!r}" + (f" ({why})" if why else ""))
         return tuple(dict.fromkeys(out))
 
     def hosts(self, raw: dict, key: str) -> tuple[str, ...]:
-        hosts = self.strings(raw, key, "host names")
-        for host in hosts:
-            if not _HOST.match(host):
-                self.fail(key, f"expected a host name like 'example.com' (no scheme, port or "
-                          f"path); got {host!r}")
-        return tuple(h.lower() for h in hosts)
+        out = []
+        for host in self.strings(raw, key, "host names"):
+            bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+            if not (_HOST.match(host) or _is_ipv6(bare)):
+                self.fail(key, f"expected a host name like 'example.com' or an IP address (no scheme, port "
+                          f"or path); got {host!r}")
+            out.append(bare.lower())  # IPv6 without brackets, as URLs' hostname gives it
+        return tuple(out)
 
     def patterns(self, raw: dict, key: str) -> tuple[str, ...]:
         patterns = self.strings(raw, key, "regular expressions")

@@ -88,12 +88,23 @@ class SiteSpider(scrapy.Spider):
     # -- lists ---------------------------------------------------------------
 
     def parse_robots(self, response: Response) -> Iterator[Any]:
-        """The `Sitemap:` lines of a robots.txt, as sitemap requests."""
+        """The `Sitemap:` lines of a robots.txt, as sitemap requests: only
+        those on the source's allowed domains (a site's robots.txt does not
+        choose what else is crawled); the others are recorded as offsite."""
         if response.status >= 400:
             self._count("robots_missing")
             return
         for url in sitemaps_in_robots(response.body, response.url):
-            yield from self._maybe_sitemap(url, found_in=response.url)
+            try:
+                url = canonicalize(url)
+            except ValueError:
+                yield self._skipped(url, "bad_url", f"not an http(s) URL (a Sitemap: line of {response.url})")
+                continue
+            if self.scope.on_site(url):
+                yield from self._maybe_sitemap(url, found_in=response.url)
+            else:
+                yield self._skipped(url, "offsite", f"named by a Sitemap: line of {response.url}, on a host "
+                                                    "outside the source's allowed domains")
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         """Sitemaps of an index, or pages of a urlset (with lastmod and news

@@ -4,7 +4,7 @@ with a stable reason code.
     article = extract(page)            # raises Rejected(reason, detail)
 
 Reasons: http_status, empty_body, too_large, not_html, undecodable,
-no_article, too_short. The path is: check the response, decode the bytes
+pathological_markup, no_article, too_short. The path is: check the response, decode the bytes
 (crawler.ingest.decode), parse once, read the metadata from the whole page,
 let trafilatura read the page as it is, clean the page recording what each
 step removes (crawler.ingest.boilerplate), keep trafilatura's text less what
@@ -47,6 +47,7 @@ from crawler.ingest.lines import clean_text, dense_chars, is_label, normalize_li
 from crawler.ingest.removals import Removals
 from crawler.ingest.decode import decode_html
 from crawler.ingest.floor import MAX_RULE_SHARE, STRUCTURAL_RULES, Floor, agrees, apply_floor
+from crawler.ingest.markup import check_markup
 from crawler.ingest.records import Article, Page, Rejected
 from crawler.ingest.sitelines import candidate_keys, drop_site_furniture
 
@@ -133,12 +134,15 @@ def extract(page: Page, config: ExtractConfig = ExtractConfig(), trace: Trace | 
     Raises `Rejected` with reason `http_status` (not 2xx), `empty_body`,
     `too_large` (over `config.max_bytes`), `not_html` (content type other than
     HTML/XHTML; no content type is fine when the bytes look like HTML),
-    `undecodable`, `no_article` (no main text found) or `too_short` (less than
+    `undecodable`, `pathological_markup` (more elements, attributes on one
+    element or nesting than `crawler.ingest.markup.MarkupLimits`, refused
+    before parsing), `no_article` (no main text found) or `too_short` (less than
     `config.min_text_length` characters, or `config.min_attributed_length`
     for a page that names its source). `trace`, if given, is filled in as
     the page goes (also when it is rejected)."""
     _check_response(page, config)
     html = decode_html(page.body, page.headers)
+    check_markup(html)  # before the parser meets it
     tree = parse_html(html)
     if tree is None:
         raise Rejected("no_article", "the body does not parse as an HTML document")

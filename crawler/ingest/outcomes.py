@@ -78,6 +78,9 @@ _REASONS = (
     Reason("undecodable", REJECTED, "no character encoding turns the bytes into text"),
     Reason("no_article", REJECTED, "no main text found on the page"),
     Reason("too_short", REJECTED, "the main text is under the minimum length"),
+    Reason("pathological_markup", REJECTED, "more elements, attributes on one element or levels of nesting than "
+                                            "any page needs (refused before parsing, where they would cost minutes "
+                                            "or be cut off)"),
     Reason("extract_error", REJECTED, "extraction raised on this page (the detail names the exception)"),
     Reason("malformed_sitemap", REJECTED, "a sitemap that is empty, not valid gzip or not valid XML "
                                           "(what could be read is used)"),
@@ -92,6 +95,9 @@ _REASONS = (
 
     Reason("http_status", FAILED, "an HTTP error status (after retries), a 3xx without a Location, or a 304 "
                                   "to a request that sent no validators; the status is recorded"),
+    Reason("robots_unavailable", FAILED, "not requested: the site's robots.txt answered 5xx, or could not be read "
+                                         "in time or at all, so every path counts as disallowed until it is asked "
+                                         "for again (by the next crawl, or after a pause)"),
     Reason("timeout", FAILED, "no complete answer within the time limit"),
     Reason("dns_error", FAILED, "the host name does not resolve"),
     Reason("connection_refused", FAILED, "the host refused the connection"),

@@ -55,6 +55,9 @@ def ingest(
         results = ingest_urls(list(urls), cfg, allow_private=allow_private)
         for result in results:
             console.print(result.line(), markup=False, highlight=False, soft_wrap=True)
+        if any(r.reason_code == "private_address" for r in results):
+            err.print("Ad-hoc URLs may not reach loopback, private or link-local addresses; --allow-private "
+                      "allows them (sources in a sources file need no such flag).", markup=False, highlight=False)
     else:
         raise CommandError("nothing to ingest: give one or more URLs, or --html PATH")
     if any(r.outcome in (REJECTED, FAILED) for r in results):
