@@ -245,14 +245,17 @@ def test_ingest_urls_records_an_ingest_url_run_when_prefect_is_configured(use_pr
 
 
 def test_an_adhoc_run_whose_only_url_was_rejected_ends_failed_and_its_artifact_says_why(prefect_api, site,
-                                                                                          data_dir):
-    """The `ingest-url/adhoc` deployment runs this flow: a loopback URL given
-    without allow_private is refused, and the run must not look green."""
+                                                                                          data_dir, monkeypatch):
+    """The `ingest-url/adhoc` deployment runs this flow: a loopback URL on a
+    worker that does not allow private addresses is refused, and the run
+    must not look green."""
     import flows.prefect_flows as wf
 
+    monkeypatch.setenv("WIRECRAWL_DATA_DIR", str(data_dir))  # the worker's store
+    monkeypatch.delenv("WIRECRAWL_ALLOW_PRIVATE", raising=False)
     _news_site(site)
     url = site.url("/a.html")
-    state = wf.ingest_url_flow(url=url, data_dir=str(data_dir), return_state=True)
+    state = wf.ingest_url_flow(url=url, return_state=True)
     assert state.is_failed()
     assert url in state.message and "rejected (private_address" in state.message
     [row] = _rows(_artifacts(state.state_details.flow_run_id)["ingest-url"])
@@ -260,20 +263,20 @@ def test_an_adhoc_run_whose_only_url_was_rejected_ends_failed_and_its_artifact_s
 
 
 def test_an_adhoc_run_lists_every_url_with_its_outcome_and_fails_only_when_none_was_ingested(prefect_api, site,
-                                                                                               data_dir):
+                                                                                               data_dir, monkeypatch):
     import flows.prefect_flows as wf
 
+    monkeypatch.setenv("WIRECRAWL_DATA_DIR", str(data_dir))  # a worker on this store, allowed private addresses
+    monkeypatch.setenv("WIRECRAWL_ALLOW_PRIVATE", "1")
     _news_site(site)
     good, missing, also_missing = site.url("/a.html"), site.url("/missing.html"), site.url("/gone.html")
-    state = wf.ingest_url_flow(urls=[good, missing], allow_private=True, data_dir=str(data_dir),
-                               return_state=True)
+    state = wf.ingest_url_flow(urls=[good, missing], return_state=True)
     assert state.is_completed(), state.message
     rows = _rows(_artifacts(state.state_details.flow_run_id)["ingest-url"])
     assert [(r["url"], r["outcome"]) for r in rows] == [(good, "stored"), (missing, "failed")]
     assert rows[1]["reason"].startswith("http_status: ") and rows[0]["cluster"] is not None
 
-    state = wf.ingest_url_flow(urls=[missing, also_missing], allow_private=True, data_dir=str(data_dir),
-                               return_state=True)
+    state = wf.ingest_url_flow(urls=[missing, also_missing], return_state=True)
     assert state.is_failed()
     assert state.message == "none of the 2 URLs was ingested: 2 failed (http_status)"
 
@@ -307,8 +310,8 @@ def test_a_run_of_ingest_url_cannot_switch_the_guard_off_nor_choose_the_store(us
     monkeypatch.setenv("WIRECRAWL_DATA_DIR", str(data_dir))  # the worker's store
     monkeypatch.delenv("WIRECRAWL_DATABASE_URL", raising=False)
     monkeypatch.delenv("WIRECRAWL_ALLOW_PRIVATE", raising=False)
-    [refused] = ingest_url_flow(url=site.url("/a.html"))
-    assert (refused.outcome, refused.reason_code) == ("rejected", "private_address")
+    refused = ingest_url_flow(url=site.url("/a.html"), return_state=True)
+    assert refused.is_failed() and "rejected (private_address" in refused.message
     assert site.requests == []
 
     monkeypatch.setenv("WIRECRAWL_ALLOW_PRIVATE", "1")  # a worker started so by its operator
