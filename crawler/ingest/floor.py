@@ -72,6 +72,13 @@ def _collapsed(text: str) -> str:
     return " ".join(text.split())
 
 
+def _key(text: str) -> str:
+    """Text without any whitespace, for matching: an element's text_content()
+    runs its children's texts together ("TrendingWhy…") where trafilatura puts
+    a space, and the reverse."""
+    return "".join(text.split())
+
+
 class _Remaining:
     """What the cleaning left on the page, to ask whether a line is still
     there: a long line anywhere in its text, a short one as the whole text
@@ -84,14 +91,15 @@ class _Remaining:
         self._pieces: set[str] | None = None
 
     def holds(self, line: str) -> bool:
+        """Whether the page still holds `line` (given as its `_key`)."""
         if len(line) >= _MIN_PART:
             if self._text is None:
-                self._text = _collapsed(self.left.text_content())
+                self._text = _key(self.left.text_content())
             return line in self._text
         if self._pieces is None:
             # Own texts and tails only: a block's whole text would need a
             # text_content() of every element (2.6 ms a page).
-            self._pieces = {_collapsed(piece) for el in self.left.iter()
+            self._pieces = {_key(piece) for el in self.left.iter()
                             for piece in (el.text if isinstance(el.tag, str) else None, el.tail) if piece}
         return line in self._pieces
 
@@ -107,9 +115,9 @@ def apply_floor(text: str, removals: Removals, left: HtmlElement, *, min_kept: i
     whole: dict[str, int] = {}
     parts: list[tuple[str, int]] = []
     for index, (_, removed_text, element) in enumerate(removals.items):
-        collapsed = _collapsed(removed_text)
-        whole.setdefault(collapsed, index)
-        parts.append((collapsed, index))
+        key = _key(removed_text)
+        whole.setdefault(key, index)
+        parts.append((key, index))
         if element is not None:
             # The short blocks of what was removed, by the texts of its
             # elements and their tails: a short line is matched whole, and
@@ -118,14 +126,15 @@ def apply_floor(text: str, removals: Removals, left: HtmlElement, *, min_kept: i
             for el in element.iter():
                 for piece in (el.text if isinstance(el.tag, str) else None, el.tail if el is not element else None):
                     if piece and len(piece) < 2 * _MIN_PART:
-                        whole.setdefault(_collapsed(piece), index)
+                        whole.setdefault(_key(piece), index)
     remaining = _Remaining(left)
     step_of: list[int | None] = []
-    for line in lines:
-        step = whole.get(line)
-        if step is None and len(line) >= _MIN_PART:
-            step = next((i for blob, i in parts if line in blob), None)
-        if step is not None and remaining.holds(line):
+    keys = [_key(line) for line in lines]
+    for key in keys:
+        step = whole.get(key)
+        if step is None and len(key) >= _MIN_PART:
+            step = next((i for blob, i in parts if key in blob), None)
+        if step is not None and remaining.holds(key):
             step = None  # still on the page: something else holds it
         step_of.append(step)
     total = sum(map(len, lines))
@@ -141,13 +150,13 @@ def apply_floor(text: str, removals: Removals, left: HtmlElement, *, min_kept: i
     floor = Floor([], overruled=overruled,
                   structural=sum(by_rule.get(rule, 0) for rule in STRUCTURAL_RULES) / total)
     blocks = [blob for blob, i in parts if len(blob) >= _MIN_MIXED and removals.items[i][0] not in overruled]
-    for line, step in zip(lines, step_of):
+    for line, key, step in zip(lines, keys, step_of):
         if step is None or removals.items[step][0] in overruled:
             floor.lines.append(line)
-            inside = [blob for blob in blocks if blob in line and blob != line] if len(line) > _MIN_PART + _MIN_MIXED else []
+            inside = [blob for blob in blocks if blob in key and blob != key] if len(key) > _MIN_PART + _MIN_MIXED else []
             if inside:
                 floor.mixed.append(line)
-            floor.expected += max(0, len(line) - sum(map(len, inside)))
+            floor.expected += max(0, len(key) - sum(map(len, inside)))
         else:
             floor.dropped.append((removals.items[step][0], line))
     return floor
@@ -160,11 +169,11 @@ def agrees(cleaned: str, floor: Floor, read: str) -> list[str] | None:
     mixed is in them, and they hold most of the text the floor expects.
     None when they cannot: the cleaning lost something trafilatura had read."""
     lines = [line for line in map(_collapsed, cleaned.splitlines()) if line]
-    whole, text = _collapsed(read), "\n".join(lines)
-    if not lines or not all(line in whole for line in lines) or len(text) < _MIN_AGREEING * floor.expected:
+    whole, text = _key(read), _key(cleaned)
+    if not lines or not all(_key(line) in whole for line in lines) or len(text) < _MIN_AGREEING * floor.expected:
         return None
     mixed = set(floor.mixed)
-    if not all(line in text for line in floor.lines if line not in mixed):
+    if not all(_key(line) in text for line in floor.lines if line not in mixed):
         return None
     return lines
 

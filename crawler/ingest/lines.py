@@ -278,7 +278,7 @@ _COMMENTS_MARKER = re.compile(
 END_MARKER = re.compile(
     r"^(?:\d+\s+)?(?:"
     r"related(?: posts| articles| stories| content| news| coverage| reading)?"
-    r"|you (?:may|might) also (?:like|enjoy|be interested in)|(?:more|also) (?:from|on) (?:\S+ ?){1,5}"
+    r"|you (?:may|might) also (?:like|enjoy|be interested in)|(?:more|also) (?:from|on) (?:\S+ ?){1,8}"
     r"|(?:more|other) (?:stories|news|articles|posts)(?: today| from \S+(?: \S+){0,3})?"
     r"|recommended(?: for you| stories| reading)?|read next|up next"
     r"|what to read next|most (?:read|popular|viewed|shared)|trending(?: now| stories)?"
