@@ -311,14 +311,16 @@ class Store:
                                     host=host, pid=pid)
             ).inserted_primary_key[0]
 
-    def finish_run(self, run_id: int, stats: dict, status: str = "finished") -> None:
-        """Record the end of a run: `finished`, `failed` or `interrupted`
-        (stopped on purpose; what it fetched is stored), with its counts."""
+    def finish_run(self, run_id: int, stats: dict, status: str = "finished",
+                   finished_at: datetime | None = None) -> None:
+        """Record the end of a run (at `finished_at`, now by default):
+        `finished`, `failed` or `interrupted` (stopped on purpose; what it
+        fetched is stored), with its counts."""
         with self.write() as conn:
             conn.execute(
                 update(runs)
                 .where(runs.c.id == run_id)
-                .values(finished_at=utc_now(), status=status, stats=json.dumps(stats, default=str))
+                .values(finished_at=finished_at or utc_now(), status=status, stats=json.dumps(stats, default=str))
             )
 
     def mark_abandoned_runs(self) -> list[int]:
