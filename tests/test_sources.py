@@ -75,6 +75,15 @@ def test_example_file_in_the_repository_loads():
     assert sources, "the example names at least one source"
 
 
+def test_max_age_and_discovery_are_read_per_source_and_from_defaults(tmp_path):
+    sources = load_sources(write(tmp_path, '[defaults]\nmax_age_hours = 48\n' + one(discover="false")
+                                 + '[[source]]\nname = "home"\nstart_urls = ["https://home.example/"]\n'
+                                   'max_age_hours = 6.5\n'))
+    assert (sources["news"].max_age_hours, sources["news"].discover) == (48.0, False)
+    assert (sources["home"].max_age_hours, sources["home"].discover) == (6.5, True)
+    assert Source(name="x", start_urls=("https://x.example/",)).max_age_hours is None  # no limit by default
+
+
 def error(tmp_path: Path, text: str) -> SourcesError:
     with pytest.raises(SourcesError) as caught:
         load_sources(write(tmp_path, text))
@@ -101,6 +110,9 @@ def one(**keys: str) -> str:
     (one(sitemaps='["ftp://news.example/map.xml"]'), "sitemaps", "expected an absolute http(s) URL"),
     (one(allowed_domains='["https://news.example/"]'), "allowed_domains", "expected a host name"),
     (one(contact_url='"operator at example"'), "contact_url", "expected an http(s) or mailto: URL"),
+    (one(max_age_hours="0"), "max_age_hours", "expected a number > 0"),
+    (one(max_age_hours='"two days"'), "max_age_hours", "expected a number > 0"),
+    (one(discover='"yes"'), "discover", "expected true or false"),
     ('[[source]]\nname = "news"\nfollow_links = true\n', "start_urls",
      "no URL at all: expected at least one of start_urls, feeds, sitemaps"),
 ])

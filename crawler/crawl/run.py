@@ -328,12 +328,14 @@ class _Crawl:
                 run_status = status
             else:
                 run_status = "interrupted" if self.result.interrupted else "finished"
-            stats.status = "interrupted" if run_status == "interrupted" else "finished"
+            stats.status = run_status
             record = stats.as_dict()
             if run_status == "failed":
                 record["error"] = error
             self.store.finish_run(run_id, record, status=run_status, finished_at=self.done_at.get(source.name))
             self.result.stats.append(stats)
+            if not done and self.on_done is not None:
+                self.on_done(stats)
 
 
 def _crawl_in_child(job: _Job, updates) -> None:

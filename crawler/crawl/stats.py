@@ -46,8 +46,9 @@ class CrawlStats:
 
     `unreachable` is set when the source got no HTTP response at all (every
     request failed to connect): the first such failure, "dns_error: …".
-    `status` is the run's: "finished", or "interrupted" when the crawl was
-    stopped (Ctrl-C) before it ended. `cpu_crawl_s` and `cpu_extract_s` are
+    `status` is the run's: "finished", "interrupted" when the crawl was
+    stopped (Ctrl-C) before the source was done, or "failed" when the crawl
+    process died first. `cpu_crawl_s` and `cpu_extract_s` are
     the CPU seconds of the crawl process and of its extraction processes,
     for the whole crawl this source was part of; `log_file` is that crawl's
     Scrapy log, the same for every source crawled together."""

@@ -176,7 +176,8 @@ def crawl(
     board = Board([s.name for s in chosen])
 
     def done(stats: "CrawlStats") -> None:
-        board.update(stats, "unreachable" if stats.unreachable else "done")
+        state = stats.status if stats.status != "finished" else "unreachable" if stats.unreachable else "done"
+        board.update(stats, state)
 
     def stopping() -> None:
         for name, state in board.state.items():
@@ -188,11 +189,6 @@ def crawl(
             board.set_state(src.name, "starting")
         result = crawl_sources(chosen, database_url=cfg.database_url, data_dir=cfg.data_dir,
                                on_progress=board.update, on_done=done, on_stopping=stopping)
-        for stats in result.stats:
-            if stats.status == "interrupted":
-                board.update(stats, "interrupted")
-            elif board.state.get(stats.source) not in ("done", "unreachable"):
-                done(stats)
         for name in result.busy:
             board.set_state(name, "busy")
     console.print()

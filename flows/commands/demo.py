@@ -199,8 +199,6 @@ def crawl_sites(sources_file, cfg: "Settings") -> None:
             board.set_state(name, "starting")
         result = crawl_sources(list(sources.values()), database_url=cfg.database_url, data_dir=cfg.data_dir,
                                on_progress=board.update, on_done=lambda s: board.update(s, "done"))
-        for stats in result.stats:
-            board.update(stats, "failed" if result.failure else "done")
     console.print()
     failures = [result.failure] if result.failure else []
     failures += [f"{s.source}: unreachable: {s.unreachable}" for s in result.stats if s.unreachable]
