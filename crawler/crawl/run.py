@@ -48,7 +48,7 @@ from typing import Any, Callable
 from crawler.crawl.process import exit_with_parent, process_context, quiet_garbage_collector
 from crawler.crawl.settings import available_cores, crawl_settings, with_overrides
 from crawler.crawl.sources import Source
-from crawler.crawl.stats import CPU_CRAWL, CPU_EXTRACT, CrawlStats
+from crawler.crawl.stats import CPU_CRAWL, CPU_EXTRACT, CrawlStats, by_source
 from storage.store import Store, StoreConfigError
 from storage.utc import utc_now
 
@@ -467,29 +467,30 @@ class _Reporter:
     def __init__(self, crawler, sources: list[Source], run_ids: dict[str, int], started: float, updates):
         self.crawler, self.run_ids, self.started, self.updates = crawler, run_ids, started, updates
         self.names = [s.name for s in sources]
-        self.sent: dict[str, dict] = {}
+        self.sent: dict[str, tuple] = {}
         self.done: dict[str, float] = {}
 
-    def _stats(self, name: str, stats: dict) -> CrawlStats:
+    def _stats(self, name: str, counts: dict, stats: dict) -> CrawlStats:
         ended = self.done.get(name, time.monotonic())
-        return CrawlStats.from_scrapy(stats, source=name, run_id=self.run_ids[name], duration_s=ended - self.started)
+        return CrawlStats.from_counts(counts.get(name, {}), stats, source=name, run_id=self.run_ids[name],
+                                      duration_s=ended - self.started)
 
     def report(self) -> None:
         stats = self.crawler.stats.get_stats()
+        counts = by_source(stats)
         changed = []
         for name in self.names:
             if name in self.done:
                 continue
-            current = self._stats(name, stats)
-            counts = {k: v for k, v in current.as_dict().items() if k not in ("duration_s", "pages_per_s")}
-            if counts != self.sent.get(name):
-                self.sent[name] = counts
+            current = self._stats(name, counts, stats)
+            if current.counts() != self.sent.get(name):
+                self.sent[name] = current.counts()
                 changed.append(current)
         if changed:
             self.updates.put(("progress", changed))
-        self._report_done(stats)
+        self._report_done(counts, stats)
 
-    def _report_done(self, stats: dict) -> None:
+    def _report_done(self, counts: dict, stats: dict) -> None:
         engine = self.crawler.engine
         spider, scheduler = getattr(engine, "spider", None), getattr(engine, "scheduler", None)
         at_work = scheduler.sources_at_work() if hasattr(scheduler, "sources_at_work") else None
@@ -498,8 +499,9 @@ class _Reporter:
         for name in self.names:
             if name not in self.done and name in spider.seeded and name not in at_work:
                 self.done[name] = time.monotonic()
-                self.updates.put(("source_done", self._stats(name, stats)))
+                self.updates.put(("source_done", self._stats(name, counts, stats)))
 
     def final(self) -> dict[str, CrawlStats]:
         stats = self.crawler.stats.get_stats()
-        return {name: self._stats(name, stats) for name in self.names}
+        counts = by_source(stats)
+        return {name: self._stats(name, counts, stats) for name in self.names}

@@ -22,6 +22,18 @@ def stat_key(source: str, outcome: str, reason: str | None = None) -> str:
     return f"source/{source}/{outcome}/{reason}" if reason else f"source/{source}/{outcome}"
 
 
+def by_source(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Scrapy's stats split by source, in one pass: {source: {key without
+    the "source/<name>/" prefix: value}}. A crawl of 500 sources reads its
+    counts this way every half second."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, value in stats.items():
+        if key.startswith("source/"):
+            source, _, rest = key[7:].partition("/")
+            out.setdefault(source, {})[rest] = value
+    return out
+
+
 # Counted per source besides the outcomes.
 FETCHED, EXTRACTED, RESPONSES = "fetched", "extracted", "responses"
 # The first failure of a source that got no response at all, kept as its
@@ -78,27 +90,42 @@ class CrawlStats:
     def from_scrapy(cls, stats: dict[str, Any], *, source: str, run_id: int | None,
                     duration_s: float) -> "CrawlStats":
         """Read the counters of `source` from a Scrapy stats dict."""
-        def count(what: str, reason: str | None = None) -> int:
-            return int(stats.get(stat_key(source, what, reason), 0))
+        return cls.from_counts(by_source(stats).get(source, {}), stats, source=source, run_id=run_id,
+                               duration_s=duration_s)
+
+    @classmethod
+    def from_counts(cls, counts: dict[str, Any], stats: dict[str, Any], *, source: str, run_id: int | None,
+                    duration_s: float) -> "CrawlStats":
+        """A source's CrawlStats from its counters (`by_source(stats)[source]`:
+        keys without the "source/<name>/" prefix) and the crawl's `stats`
+        (for the CPU of the whole crawl)."""
+        def count(key: str) -> int:
+            return int(counts.get(key, 0))
 
         def reasons(outcome: str) -> dict[str, int]:
-            prefix = stat_key(source, outcome) + "/"
-            return {k[len(prefix):]: v for k, v in sorted(stats.items()) if k.startswith(prefix)}
+            prefix = outcome + "/"
+            return {k[len(prefix):]: v for k, v in sorted(counts.items()) if k.startswith(prefix)}
 
         unchanged = reasons(UNCHANGED)
         out = cls(source=source, run_id=run_id, rejected=reasons(REJECTED), failed=reasons(FAILED),
                   not_modified=unchanged.pop("not_modified", 0), unchanged=sum(unchanged.values()))
         out.stored, out.copies = count(STORED), count(COPY)
-        out.skipped_recent = count(SKIPPED, "recently_fetched")
-        out.skipped_rejected = count(SKIPPED, "recently_rejected")
-        out.skipped_old = count(SKIPPED, "too_old")
+        out.skipped_recent = count(f"{SKIPPED}/recently_fetched")
+        out.skipped_rejected = count(f"{SKIPPED}/recently_rejected")
+        out.skipped_old = count(f"{SKIPPED}/too_old")
         out.fetched, out.extracted = count(FETCHED), count(EXTRACTED)
         if not count(RESPONSES):
-            out.unreachable = stats.get(stat_key(source, NO_RESPONSE))
+            out.unreachable = counts.get(NO_RESPONSE)
         out.cpu_crawl_s = float(stats.get(CPU_CRAWL, 0.0))
         out.cpu_extract_s = float(stats.get(CPU_EXTRACT, 0.0))
         out.timed(duration_s)
         return out
+
+    def counts(self) -> tuple:
+        """What the counts are, without the time: equal while nothing new was counted."""
+        return (self.fetched, self.stored, self.copies, self.unchanged, self.not_modified, self.skipped_recent,
+                self.skipped_rejected, self.skipped_old, tuple(self.rejected.items()), tuple(self.failed.items()),
+                self.extracted, self.unreachable)
 
     def timed(self, duration_s: float) -> "CrawlStats":
         self.duration_s = round(duration_s, 3)
