@@ -11,9 +11,9 @@ text); one source per site (its home page, links followed, no robots.txt,
 no sitemap guessing), one request at a time to each host, `--delay` seconds
 between two requests to a host, no AutoThrottle.
 
-Pace: the slowest host's floor is its request count x the delay (its home
-page and its 30 articles, one after the other, the delay apart): no crawl of
-that host alone can take less. Prints the crawl's wall time / that floor
+Pace: the slowest host's floor is its request count (as the server counted
+them: its home page and up to 30 articles) x the delay, one after the
+other, the delay apart: no crawl of that host alone can take less. Prints the crawl's wall time / that floor
 (target <= 1.3 for N = 50), twice: from the moment the crawl process starts
 crawling until the last source is done, and for the whole call (process
 start, history, run records included). Medians over the repeats, each into
@@ -46,7 +46,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from crawl import _sentence  # noqa: E402  (bench/crawl.py)
 from crawler.crawl.settings import available_cores  # noqa: E402
 from crawler.crawl.sources import Politeness, Source  # noqa: E402
-from tests.sampleweb.templates import TEMPLATES, render_article_page  # noqa: E402
 
 MAX_EXTRA = 21  # site h has 10 + h % MAX_EXTRA articles
 
@@ -55,11 +54,15 @@ def articles_of(h: int, fixed: int | None) -> int:
     return fixed if fixed is not None else 10 + h % MAX_EXTRA
 
 
-def light_page(i: int, base: str) -> bytes:
+def light_page(i: int) -> bytes:
+    """Article page i: its own text in a bare page that links nowhere (so a
+    host's requests are its home page and its articles, nothing else)."""
     rng = random.Random(i)
     paragraphs = [" ".join(_sentence(rng) for _ in range(rng.randint(3, 5))) for _ in range(rng.randint(5, 8))]
-    return render_article_page(TEMPLATES[i % len(TEMPLATES)], title=_sentence(rng)[:80], paragraphs=paragraphs,
-                               site_name=f"Site {i // 100}", url=f"{base}/a/{i}.html").encode("utf-8")
+    title = _sentence(rng)[:80]
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (f"<!DOCTYPE html><html><head><title>{title}</title></head><body><article><h1>{title}</h1>{body}"
+            f"</article></body></html>").encode("utf-8")
 
 
 def _serve(sites: int, fixed: int | None, pipe) -> None:
@@ -77,13 +80,19 @@ def _serve(sites: int, fixed: int | None, pipe) -> None:
         base = f"http://127.0.0.1:{port}"
         numbers = [1000 * h + k for k in range(articles_of(h, fixed))]
         links = "".join(f'<li><a href="/a/{i}.html">Story {i}</a></li>' for i in numbers)
-        site = {f"/a/{i}.html": light_page(i, base) for i in numbers}
+        site = {f"/a/{i}.html": light_page(i) for i in numbers}
         site["/"] = f"<html><head><title>Site {h}</title></head><body><ul>{links}</ul></body></html>".encode()
         socks.append(sock)
         pages[port] = site
 
+    asked: dict[int, int] = {}
+
     async def handle(request: web.Request) -> web.Response:
-        body = pages[request.transport.get_extra_info("sockname")[1]].get(request.path)
+        port = request.transport.get_extra_info("sockname")[1]
+        if request.path == "/_asked":  # requests each host answered
+            return web.json_response({str(p): n for p, n in asked.items()})
+        asked[port] = asked.get(port, 0) + 1
+        body = pages[port].get(request.path)
         if body is None:
             return web.Response(status=404, text="not here")
         return web.Response(body=body, content_type="text/html", charset="utf-8")
@@ -120,6 +129,15 @@ class Web:
     def __exit__(self, *exc) -> None:
         self.process.terminate()
         self.process.join()
+
+    def asked(self) -> dict[str, int]:
+        """Requests each host (its base URL) answered so far."""
+        import json
+        import urllib.request
+
+        with urllib.request.urlopen(f"{self.bases[0]}/_asked", timeout=10) as answer:
+            counts = json.loads(answer.read())
+        return {base: counts.get(base.rsplit(":", 1)[1], 0) for base in self.bases}
 
     def sources(self, delay: float) -> list[Source]:
         return [Source(name=f"site{h}", start_urls=(f"{base}/",), allowed_domains=("127.0.0.1",),
@@ -203,16 +221,18 @@ class Sampler:
 def pace(sites: int, delay: float, repeats: int) -> None:
     from crawler.crawl.run import crawl_sources
 
-    requests = 1 + max(articles_of(h, None) for h in range(sites))
-    floor = requests * delay
     engine_ratios, call_ratios = [], []
     with Web(sites) as web, tempfile.TemporaryDirectory() as tmp:
         for repeat in range(repeats):
+            before = web.asked()
             started = time.perf_counter()
             result = crawl_sources(web.sources(delay), database_url=None, data_dir=Path(tmp) / f"pace{repeat}")
             call = time.perf_counter() - started
             if result.failure:
                 raise RuntimeError(result.failure)
+            # The floor from what the server saw: the busiest host's requests.
+            requests = max(n - before[base] for base, n in web.asked().items())
+            floor = requests * delay
             engine = max(s.duration_s for s in result.stats)
             fetched = sum(s.fetched for s in result.stats)
             engine_ratios.append(engine / floor)
