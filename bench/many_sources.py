@@ -69,6 +69,7 @@ def _serve(sites: int, fixed: int | None, pipe) -> None:
     """The web server process: one port per site, pages rendered once."""
     import asyncio
     import socket
+    import time
 
     from aiohttp import web
 
@@ -86,12 +87,16 @@ def _serve(sites: int, fixed: int | None, pipe) -> None:
         pages[port] = site
 
     asked: dict[int, int] = {}
+    times: list[float] = []  # when each request came, for the span of the downloads
 
     async def handle(request: web.Request) -> web.Response:
         port = request.transport.get_extra_info("sockname")[1]
-        if request.path == "/_asked":  # requests each host answered
-            return web.json_response({str(p): n for p, n in asked.items()})
+        if request.path == "/_asked":  # requests each host answered, and when the first and the last came
+            span = [min(times), max(times)] if times else [0.0, 0.0]
+            times.clear()
+            return web.json_response({"hosts": {str(p): n for p, n in asked.items()}, "span": span})
         asked[port] = asked.get(port, 0) + 1
+        times.append(time.time())
         body = pages[port].get(request.path)
         if body is None:
             return web.Response(status=404, text="not here")
@@ -130,14 +135,16 @@ class Web:
         self.process.terminate()
         self.process.join()
 
-    def asked(self) -> dict[str, int]:
-        """Requests each host (its base URL) answered so far."""
+    def asked(self) -> tuple[dict[str, int], float]:
+        """Requests each host (its base URL) answered so far, and the
+        seconds from the first request to the last since the previous call."""
         import json
         import urllib.request
 
         with urllib.request.urlopen(f"{self.bases[0]}/_asked", timeout=10) as answer:
-            counts = json.loads(answer.read())
-        return {base: counts.get(base.rsplit(":", 1)[1], 0) for base in self.bases}
+            got = json.loads(answer.read())
+        counts = {base: got["hosts"].get(base.rsplit(":", 1)[1], 0) for base in self.bases}
+        return counts, got["span"][1] - got["span"][0]
 
     def sources(self, delay: float) -> list[Source]:
         return [Source(name=f"site{h}", start_urls=(f"{base}/",), allowed_domains=("127.0.0.1",),
@@ -184,7 +191,7 @@ class Sampler:
 
     def __init__(self, exclude: int):
         self.exclude = exclude
-        self.peak = {"crawl_rss": 0, "tree_rss": 0, "tree_pss": 0}
+        self.peak = {"crawl_rss": 0, "tree_rss": 0, "tree_pss": 0, "fork_server_rss": 0}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -200,6 +207,8 @@ class Sampler:
         while not self._stop.wait(0.1):
             tree = _children()
             servers = [p for p in tree.get(os.getpid(), []) if _is_fork_server(p)]
+            for server in servers:
+                self.peak["fork_server_rss"] = max(self.peak["fork_server_rss"], _kb(server, "status", "VmRSS:"))
             for crawl in (c for s in servers for c in tree.get(s, [])):
                 family = [crawl, *self._descendants(tree, crawl)]
                 rss = [_kb(p, "status", "VmRSS:") for p in family]
@@ -224,21 +233,23 @@ def pace(sites: int, delay: float, repeats: int) -> None:
     engine_ratios, call_ratios = [], []
     with Web(sites) as web, tempfile.TemporaryDirectory() as tmp:
         for repeat in range(repeats):
-            before = web.asked()
+            before, _ = web.asked()
             started = time.perf_counter()
             result = crawl_sources(web.sources(delay), database_url=None, data_dir=Path(tmp) / f"pace{repeat}")
             call = time.perf_counter() - started
             if result.failure:
                 raise RuntimeError(result.failure)
             # The floor from what the server saw: the busiest host's requests.
-            requests = max(n - before[base] for base, n in web.asked().items())
+            after, downloads = web.asked()
+            requests = max(n - before[base] for base, n in after.items())
             floor = requests * delay
             engine = max(s.duration_s for s in result.stats)
             fetched = sum(s.fetched for s in result.stats)
             engine_ratios.append(engine / floor)
             call_ratios.append(call / floor)
-            print(f"  repeat {repeat + 1}: {sites} sources, {fetched} pages, crawling {engine:.1f} s, whole call "
-                  f"{call:.1f} s; slowest host's floor {floor:.1f} s ({requests} requests x {delay} s)", flush=True)
+            print(f"  repeat {repeat + 1}: {sites} sources, {fetched} pages, crawling {engine:.1f} s (first to last "
+                  f"request {downloads:.1f} s), whole call {call:.1f} s; slowest host's floor {floor:.1f} s "
+                  f"({requests} requests x {delay} s)", flush=True)
     print(f"pace: {sites} sites, one host each, {delay} s between two requests to a host; {available_cores()} cores")
     print(f"wall / slowest host's floor, crawling   : {statistics.median(engine_ratios):5.2f}  "
           f"(median of {repeats}; target <= 1.3)")
@@ -269,7 +280,8 @@ def memory(counts: list[int]) -> None:
     for n, peak, _, _ in rows:
         print(f"  {n:7d}   {peak['crawl_rss'] / 1024:14.0f} MB   {peak['tree_rss'] / 1024:13.0f} MB   "
               f"{peak['tree_pss'] / 1024:13.0f} MB")
-    print("  (target: 500 sources within 1 GB)")
+    print(f"  (target: 500 sources within 1 GB; the fork server every crawl process comes from holds "
+          f"{max(peak['fork_server_rss'] for _, peak, _, _ in rows) / 1024:.0f} MB RSS, shared)")
 
 
 def main() -> None:
