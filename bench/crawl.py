@@ -213,8 +213,9 @@ def timed_crawl(sources: list[Source], data_dir: Path, **overrides):
     return seconds, merged(result.stats)
 
 
-def merged(stats: list) -> "CrawlStats":
-    """The counts of several sources' CrawlStats added up (CPU is per crawl already)."""
+def merged(stats: list):
+    """The counts of several sources' CrawlStats added up, as one CrawlStats
+    (CPU is per crawl already)."""
     from collections import Counter
 
     from crawler.crawl.stats import CrawlStats

@@ -78,7 +78,6 @@ def _serve(sites: int, fixed: int | None, pipe) -> None:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-        base = f"http://127.0.0.1:{port}"
         numbers = [1000 * h + k for k in range(articles_of(h, fixed))]
         links = "".join(f'<li><a href="/a/{i}.html">Story {i}</a></li>' for i in numbers)
         site = {f"/a/{i}.html": light_page(i) for i in numbers}

@@ -19,6 +19,7 @@ included, so a crash never leaves a source locked:
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import re
 import time
 from pathlib import Path
@@ -129,9 +130,7 @@ def source_lock(engine: Engine, database_file: str | None, source: str) -> Sourc
     for SQLite: the database file's path, None for an in-memory database)."""
     if engine.dialect.name == "postgresql":
         return AdvisoryLock(source, engine)
-    try:
-        import fcntl  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("fcntl") is None:  # not on this platform
         return NoLock(source)
     if not database_file or database_file == ":memory:":
         return NoLock(source)
