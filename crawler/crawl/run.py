@@ -191,11 +191,14 @@ def _holder(store: Store, source: str) -> str:
 class _Stop:
     """SIGINT / SIGTERM while a crawl runs (main thread only): the first asks
     the crawl process to stop (it finishes the pages in flight), the second
-    ends it at once."""
+    ends it at once. A SIGTERM the program had its own handler for (Prefect
+    cancelling a flow run) is passed on to it once the runs are recorded
+    (`pass_on`)."""
 
     def __init__(self, child, on_stopping: Callable[[], None] | None):
         self.child, self.on_stopping = child, on_stopping
         self.asked_at: float | None = None
+        self.signum: int | None = None
         self.forced = False
         self._saved: dict[int, Any] = {}
 
@@ -209,9 +212,17 @@ class _Stop:
         for signum, handler in self._saved.items():
             signal.signal(signum, handler)
 
+    def pass_on(self) -> None:
+        """Deliver a SIGTERM that stopped the crawl to the handler the
+        program had before, when it had one of its own."""
+        handler = self._saved.get(signal.SIGTERM)
+        if self.signum == signal.SIGTERM and callable(handler):
+            signal.raise_signal(signal.SIGTERM)
+
     def _handle(self, signum, frame) -> None:
         if self.asked_at is None:
             self.asked_at = time.monotonic()
+            self.signum = signum
             self._signal(signal.SIGTERM)  # the crawl process's graceful stop
             if self.on_stopping is not None:
                 self.on_stopping()
@@ -248,8 +259,9 @@ class _Crawl:
                             name=f"wirecrawl-crawl-{self.job.sources[0].name}")
         child.start()
         final: dict[str, CrawlStats] | None = None
+        stop = _Stop(child, self.on_stopping)
         try:
-            with _Stop(child, self.on_stopping) as stop:
+            with stop:
                 final = self._relay(child, updates, stop)
                 self.result.interrupted = stop.asked_at is not None
         except CrawlFailed as exc:
@@ -271,6 +283,7 @@ class _Crawl:
                 child.kill()
                 child.join()
         self._finish_all(final=final or {})
+        stop.pass_on()
 
     def _relay(self, child, updates, stop: _Stop) -> dict[str, CrawlStats] | None:
         """Pass the child's reports on until it is done; the final counts,
