@@ -58,9 +58,15 @@ def _sentence(rng: random.Random) -> str:
     return " ".join(rng.choices(WORDS, k=rng.randint(10, 24))).capitalize() + "."
 
 
-def article_page(i: int, base: str) -> bytes:
-    """Page number i of the bench web (deterministic), served at `base`."""
+def article_page(i: int, base: str, short_every: int = 0) -> bytes:
+    """Page number i of the bench web (deterministic), served at `base`;
+    with `short_every`, every such page is a notice of one line (rejected
+    as too short), as news sites have."""
     rng = random.Random(i)
+    if short_every and i % short_every == short_every - 1:
+        title = _sentence(rng)[:60]
+        return (f"<!DOCTYPE html><html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+                f"<p>{_sentence(rng)}</p></article></body></html>").encode("utf-8")
     paragraphs = [" ".join(_sentence(rng) for _ in range(rng.randint(3, 5))) for _ in range(rng.randint(8, 12))]
     html = render_article_page(TEMPLATES[i % len(TEMPLATES)], title=_sentence(rng)[:80], paragraphs=paragraphs,
                                site_name="Bench Wire", url=f"{base}/a/{i}.html", author="Staff Reporter",
@@ -74,7 +80,7 @@ def sitemap(numbers: range, base: str) -> bytes:
             f"{urls}</urlset>").encode()
 
 
-def _serve(hosts: int, pages: int, port_pipe) -> None:
+def _serve(hosts: int, pages: int, short_every: int, port_pipe) -> None:
     """The server process: `hosts` ports, each a host with `pages` pages of
     its own; every page rendered once, then answered from memory, with an
     ETag and 304s for conditional requests. GET /_served on any port
@@ -92,7 +98,7 @@ def _serve(hosts: int, pages: int, port_pipe) -> None:
         port = sock.getsockname()[1]
         base = f"http://127.0.0.1:{port}"
         numbers = range(h * pages, (h + 1) * pages)
-        site = {f"/a/{i}.html": article_page(i, base) for i in numbers}
+        site = {f"/a/{i}.html": article_page(i, base, short_every) for i in numbers}
         site["/sitemap.xml"] = sitemap(numbers, base)
         socks.append(sock)
         sites[port] = (site, {path: '"' + hashlib.sha1(body).hexdigest()[:16] + '"' for path, body in site.items()})
@@ -130,15 +136,17 @@ def _serve(hosts: int, pages: int, port_pipe) -> None:
 
 class BenchWeb:
     """The generated web, served by its own process while the `with` lasts:
-    `hosts` hosts (one port each) of `pages` article pages each."""
+    `hosts` hosts (one port each) of `pages` article pages each (every
+    `short_every`-th a short notice, when given)."""
 
-    def __init__(self, pages: int, hosts: int = 1):
-        self.pages, self.hosts = pages, hosts
+    def __init__(self, pages: int, hosts: int = 1, short_every: int = 0):
+        self.pages, self.hosts, self.short_every = pages, hosts, short_every
 
     def __enter__(self) -> "BenchWeb":
         ctx = multiprocessing.get_context("spawn")
         receive, send = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(target=_serve, args=(self.hosts, self.pages, send), daemon=True)
+        self.process = ctx.Process(target=_serve, args=(self.hosts, self.pages, self.short_every, send),
+                                   daemon=True)
         self.process.start()
         self.bases = receive.recv()
         self.base = self.bases[0]

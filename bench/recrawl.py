@@ -6,7 +6,8 @@ unchanged web afterwards, in the same run and the same store.
 
 The web is bench/crawl.py's (articles listed in a sitemap per host, served
 with ETag and Last-Modified, 304 to a matching If-None-Match; by default 40
-hosts, one source each, crawled together in one crawl). After the first crawl:
+hosts, one source each, crawled together in one crawl), with one page in 20
+a notice of one line, rejected as too short. After the first crawl:
 
 - "within the interval": the next crawl with the default recrawl interval
   (24 h): the sitemaps are re-read, articles stored or rejected are not
@@ -44,7 +45,7 @@ def main() -> None:
     runs: dict[str, list[float]] = {"first": [], "within the interval": [], "interval elapsed": []}
     extracted: dict[str, list[int]] = {name: [] for name in runs}
     full: dict[str, list[int]] = {name: [] for name in runs}
-    with BenchWeb(pages, args.hosts) as web, tempfile.TemporaryDirectory() as tmp:
+    with BenchWeb(pages, args.hosts, short_every=20) as web, tempfile.TemporaryDirectory() as tmp:
         overrides = {"CONCURRENT_REQUESTS": 32} if args.hosts == 1 else {}
         for repeat in range(args.repeats):
             data_dir = Path(tmp) / f"store{repeat}"

@@ -136,7 +136,9 @@ class IngestPipeline:
         source = page.source
         self._count(source, FETCHED)
         if page.status == 304:  # no trip to an extraction process for an empty answer
-            last = await self._in_store(partial(self.store.last_fetch, page.url, with_page=True))
+            last = page.validated  # what the request's validators came from, else looked up
+            if last is None:
+                last = await self._in_store(partial(self.store.last_fetch, page.url, with_page=True))
             self._not_modified(page.url, page.final_url, last, source)
             return
         done = await self._ingest_in_pool(page)

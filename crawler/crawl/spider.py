@@ -45,8 +45,8 @@ from crawler.crawl.agent import user_agent
 from crawler.crawl.discovery import (USUAL_SITEMAPS, Limits, Listing, Scope, TrapGuard, Unreadable, is_feed_link,
                                      listed_date, read_feed, read_sitemap, sitemaps_in_robots)
 from crawler.crawl.failures import NotRequested, classify
-from crawler.crawl.meta import (FEED, FEED_INFO, FIRST_FETCH, GUESS, KIND, PAGE, ROBOTS, SITEMAP, SITEMAP_INFO,
-                                SOURCE, START, source_of)
+from crawler.crawl.meta import (FEED, FEED_INFO, FIRST_FETCH, GUESS, KIND, LAST_FETCH, PAGE, ROBOTS, SITEMAP,
+                                SITEMAP_INFO, SOURCE, START, source_of)
 from crawler.crawl.slots import host_key
 from crawler.crawl.sources import Politeness, Source
 from crawler.crawl.stats import stat_key
@@ -386,7 +386,8 @@ class SiteSpider(scrapy.Spider):
         return Page(url=canonicalize(asked), status=response.status, headers=headers,
                     body=response.body, fetched_at=utc_now(),
                     final_url=response.url, source=source_of(response.request) or "",
-                    first_fetch=bool(response.meta.get(FIRST_FETCH)))
+                    first_fetch=bool(response.meta.get(FIRST_FETCH)),
+                    validated=response.meta.get(LAST_FETCH) if response.status == 304 else None)
 
     def _announced_feeds(self, state: SourceState, response: HtmlResponse) -> Iterator[Any]:
         """The feeds a start page names in `<link rel="alternate">`."""
