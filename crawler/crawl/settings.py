@@ -194,8 +194,10 @@ def crawl_settings(sources: list[Source], *, database_url: str | None, data_dir:
         "DOWNLOADER_MIDDLEWARES": {
             # Before robots.txt: a page skipped as recently fetched needs no robots lookup.
             "crawler.crawl.history.FetchHistoryMiddleware": 90,
-            "crawler.crawl.unresolved.UnresolvedHostMiddleware": 95,
             "crawler.crawl.scope.SourceScopeMiddleware": 98,
+            # After robots.txt (100): the requests that waited for a robots.txt
+            # whose host did not resolve fail at once, without a slot's delay.
+            "crawler.crawl.unresolved.UnresolvedHostMiddleware": 101,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.crawl.retry.BackoffRetryMiddleware": 550,
         },
