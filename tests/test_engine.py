@@ -88,6 +88,27 @@ def test_two_sources_crawled_together_each_host_at_its_own_pace(data_dir):
     assert quick_times[-1] < slow_times[-1]
 
 
+def test_two_sources_on_one_host_share_its_pace_and_the_politer_delay_wins(data_dir):
+    """Two sources that name one host: the host still gets one request at a
+    time, the longer of the two delays apart."""
+    arrivals: list[float] = []
+    with Site() as site:
+        for section in ("a", "b"):
+            paths = [f"/{section}/{n}.html" for n in range(3)]
+            site.add(f"/{section}/", timed(site, arrivals, index_html(paths)))
+            for n, path in enumerate(paths):
+                site.add(path, timed(site, arrivals, plain_article_html(n + (0 if section == "a" else 10))))
+        hurried = Source(name="hurried", start_urls=(site.url("/a/"),), robots_sitemaps=False, discover=False,
+                         politeness=Politeness(download_delay=0.1, concurrency_per_host=4, **NO_EXTRAS))
+        patient = Source(name="patient", start_urls=(site.url("/b/"),), robots_sitemaps=False, discover=False,
+                         politeness=Politeness(download_delay=0.5, concurrency_per_host=1, **NO_EXTRAS))
+        result = crawl_sources([hurried, patient], database_url=None, data_dir=data_dir,
+                               settings_overrides={"WIRECRAWL_EXTRACT_WORKERS": 1})
+    assert [s.stored for s in result.stats] == [3, 3]
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
+    assert len(arrivals) == 8 and min(gaps) >= 0.45, gaps
+
+
 def test_a_source_whose_server_never_answers_slows_no_other(data_dir):
     """One source's server accepts connections and never answers; the other
     source is crawled in full and reported done while the first still
