@@ -414,11 +414,11 @@ def test_ctrl_c_stops_the_crawl_cleanly_and_the_next_crawl_resumes(site, data_di
 
 
 def test_a_second_crawl_of_a_source_being_crawled_says_it_is_busy(site, data_dir, tmp_path):
-    paths = [f"/w/{n}.html" for n in range(40)]
+    paths = [f"/w/{n}.html" for n in range(28)]
     site.add("/", index_html(paths))
     for n, path in enumerate(paths):
         site.add(path, Response(200, plain_article_html(n), delay=0.1))
-    # 40 pages 0.3 s apart: the first crawl lasts while the second starts
+    # 28 pages 0.3 s apart: the first crawl lasts while the second starts
     sources = _sources_file(tmp_path, {"wire": site.url("/")}, download_delay=0.3, concurrency_per_host=1)
     first = _cli("crawl", "--sources", str(sources), data_dir=data_dir)
     try:
