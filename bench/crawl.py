@@ -3,17 +3,23 @@ dedup, store, archive) against bare single-process `trafilatura.extract` over
 the same pages, measured in the same run.
 
     .venv/bin/python bench/crawl.py [--pages 2000] [--repeats 3] [--sample 300]
+    .venv/bin/python bench/crawl.py --hosts 40 --pages 75      # many hosts: 40 x 75 pages
 
-The site is generated and served on 127.0.0.1 by an aiohttp server in its own
+The web is generated and served on 127.0.0.1 by an aiohttp server in its own
 process, from pages rendered in advance, so the server is never the limit.
 Each page is one of our article templates around its own text (words of our
 sample articles in a new order, so no two pages are copies), dressed with the
 weight and furniture of a real news article page (bench/pageweight.py:
-inline CSS and scripts, mega-menu, story cards, footer; median ~120 KB). Articles are listed in a sitemap (links are not
-followed).
+inline CSS and scripts, mega-menu, story cards, footer; median ~120 KB).
+Articles are listed in a sitemap per host (links are not followed).
+
+One host (the default): one source, 16 requests in flight to it. Many hosts
+(`--hosts N`, `--pages` per host): one port per host, one source per host,
+all crawled together in one crawl (one engine, one extraction pool), 4
+requests in flight per host, no delay.
 
 Prints pages/s of the crawl, bare-extract pages/s on one core, and the ratio
-crawl / bare-per-core (target on 2 cores: >= 1.7); then where the crawl's CPU
+crawl / bare-per-core (target on 2 cores: >= 1.7, both modes); then where the crawl's CPU
 went: milliseconds a page in the crawl process (Scrapy, the pipeline) and in
 the extraction processes (same-body check, extraction, commit). Also the whole ingest path
 (`prepare` + `commit`) on one core without any crawl, and crawl / that: the
@@ -44,17 +50,23 @@ from tests.sampleweb.templates import TEMPLATES, render_article_page  # noqa: E4
 
 WORDS = sorted({w for a in ARTICLES if a.lang == "en" for p in a.paragraphs for w in re.findall(r"[A-Za-z']+", p)})
 LAST_MODIFIED = "Wed, 01 May 2024 08:00:00 GMT"
-# Crawl settings for a local server: no politeness delay, enough requests in flight.
-FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 32}
+# Crawl settings for a local server: no politeness delay.
+FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
 
 
 def _sentence(rng: random.Random) -> str:
     return " ".join(rng.choices(WORDS, k=rng.randint(10, 24))).capitalize() + "."
 
 
-def article_page(i: int, base: str) -> bytes:
-    """Page number i of the bench site (deterministic)."""
+def article_page(i: int, base: str, short_every: int = 0) -> bytes:
+    """Page number i of the bench web (deterministic), served at `base`;
+    with `short_every`, every such page is a notice of one line (rejected
+    as too short), as news sites have."""
     rng = random.Random(i)
+    if short_every and i % short_every == short_every - 1:
+        title = _sentence(rng)[:60]
+        return (f"<!DOCTYPE html><html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+                f"<p>{_sentence(rng)}</p></article></body></html>").encode("utf-8")
     paragraphs = [" ".join(_sentence(rng) for _ in range(rng.randint(3, 5))) for _ in range(rng.randint(8, 12))]
     html = render_article_page(TEMPLATES[i % len(TEMPLATES)], title=_sentence(rng)[:80], paragraphs=paragraphs,
                                site_name="Bench Wire", url=f"{base}/a/{i}.html", author="Staff Reporter",
@@ -62,34 +74,49 @@ def article_page(i: int, base: str) -> bytes:
     return dress(html, rng).encode("utf-8")
 
 
-def sitemap(n: int, base: str) -> bytes:
-    urls = "".join(f"<url><loc>{base}/a/{i}.html</loc></url>" for i in range(n))
+def sitemap(numbers: range, base: str) -> bytes:
+    urls = "".join(f"<url><loc>{base}/a/{i}.html</loc></url>" for i in numbers)
     return (f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
             f"{urls}</urlset>").encode()
 
 
-def _serve(n: int, port_pipe) -> None:
-    """The server process: render every page once, then answer from memory,
-    with an ETag and 304s for conditional requests."""
+def _serve(hosts: int, pages: int, short_every: int, port_pipe) -> None:
+    """The server process: `hosts` ports, each a host with `pages` pages of
+    its own; every page rendered once, then answered from memory, with an
+    ETag and 304s for conditional requests. GET /_served on any port
+    answers how many article pages went out in full and as 304s."""
     import asyncio
+    import json
     import socket
 
     from aiohttp import web
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    pages = {f"/a/{i}.html": article_page(i, base) for i in range(n)}
-    pages["/sitemap.xml"] = sitemap(n, base)
-    etags = {path: '"' + hashlib.sha1(body).hexdigest()[:16] + '"' for path, body in pages.items()}
+    socks, sites = [], {}
+    for h in range(hosts):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        base = f"http://127.0.0.1:{port}"
+        numbers = range(h * pages, (h + 1) * pages)
+        site = {f"/a/{i}.html": article_page(i, base, short_every) for i in numbers}
+        site["/sitemap.xml"] = sitemap(numbers, base)
+        socks.append(sock)
+        sites[port] = (site, {path: '"' + hashlib.sha1(body).hexdigest()[:16] + '"' for path, body in site.items()})
+    served = {"full": 0, "not_modified": 0}
 
     async def handle(request: web.Request) -> web.Response:
-        body = pages.get(request.path)
+        if request.path == "/_served":
+            return web.Response(text=json.dumps(served), content_type="application/json")
+        pages_of, etags = sites[request.transport.get_extra_info("sockname")[1]]
+        body = pages_of.get(request.path)
         if body is None:
             return web.Response(status=404, text="not here")
         etag = etags[request.path]
+        article = request.path.startswith("/a/")
         if request.headers.get("If-None-Match") == etag:
+            served["not_modified"] += article
             return web.Response(status=304, headers={"ETag": etag})
+        served["full"] += article
         kind = "application/xml" if request.path.endswith(".xml") else "text/html"
         return web.Response(body=body, content_type=kind, charset="utf-8",
                             headers={"ETag": etag, "Last-Modified": LAST_MODIFIED})
@@ -99,36 +126,56 @@ def _serve(n: int, port_pipe) -> None:
         app.router.add_get("/{tail:.*}", handle)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        await web.SockSite(runner, sock, backlog=512).start()
-        port_pipe.send(base)
+        for sock in socks:
+            await web.SockSite(runner, sock, backlog=512).start()
+        port_pipe.send([f"http://127.0.0.1:{sock.getsockname()[1]}" for sock in socks])
         await asyncio.Event().wait()
 
     asyncio.run(main())
 
 
-class BenchSite:
-    """The generated site, served by its own process while the `with` lasts."""
+class BenchWeb:
+    """The generated web, served by its own process while the `with` lasts:
+    `hosts` hosts (one port each) of `pages` article pages each (every
+    `short_every`-th a short notice, when given)."""
 
-    def __init__(self, pages: int):
-        self.pages = pages
+    def __init__(self, pages: int, hosts: int = 1, short_every: int = 0):
+        self.pages, self.hosts, self.short_every = pages, hosts, short_every
 
-    def __enter__(self) -> "BenchSite":
+    def __enter__(self) -> "BenchWeb":
         ctx = multiprocessing.get_context("spawn")
         receive, send = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(target=_serve, args=(self.pages, send), daemon=True)
+        self.process = ctx.Process(target=_serve, args=(self.hosts, self.pages, self.short_every, send),
+                                   daemon=True)
         self.process.start()
-        self.base = receive.recv()
+        self.bases = receive.recv()
+        self.base = self.bases[0]
         return self
 
     def __exit__(self, *exc) -> None:
         self.process.terminate()
         self.process.join()
 
-    def source(self, **politeness) -> Source:
-        """The site as a source: our own server, so many requests in flight."""
-        return Source(name="bench", sitemaps=(f"{self.base}/sitemap.xml",), allowed_domains=("127.0.0.1",),
-                      follow_links=False, robots_sitemaps=False,
-                      politeness=Politeness(**{"concurrency_per_host": 16, **politeness}))
+    def page_url(self, i: int) -> str:
+        return f"{self.bases[i // self.pages]}/a/{i}.html"
+
+    def sources(self, **politeness) -> list[Source]:
+        """One source a host: our own server, so many requests in flight
+        (16 to the only host, 4 to each of many)."""
+        per_host = 16 if self.hosts == 1 else 4
+        return [Source(name="bench" if self.hosts == 1 else f"bench{h}", sitemaps=(f"{base}/sitemap.xml",),
+                       allowed_domains=("127.0.0.1",), follow_links=False, robots_sitemaps=False, discover=False,
+                       politeness=Politeness(**{"concurrency_per_host": per_host, "obey_robots": False,
+                                                "autothrottle": False, "download_delay": 0, **politeness}))
+                for h, base in enumerate(self.bases)]
+
+    def served(self) -> dict[str, int]:
+        """Article pages the server sent so far: in full, and as 304s."""
+        import json
+        import urllib.request
+
+        with urllib.request.urlopen(f"{self.base}/_served", timeout=10) as answer:
+            return json.loads(answer.read())
 
 
 def bare_extract_rate(pages: list[tuple[str, bytes]]) -> float:
@@ -162,30 +209,56 @@ def ingest_rate(pages: list[tuple[str, bytes]], data_dir: Path) -> float:
         return len(pages) / (time.perf_counter() - start)
 
 
-def timed_crawl(source: Source, data_dir: Path, **overrides):
-    from crawler.crawl.run import crawl_source
+def timed_crawl(sources: list[Source], data_dir: Path, **overrides):
+    """Crawl `sources` together; (seconds, merged CrawlStats of them all)."""
+    from crawler.crawl.run import crawl_sources
 
     start = time.perf_counter()
-    stats = crawl_source(source, database_url=None, data_dir=data_dir, settings_overrides={**FAST, **overrides})
-    return time.perf_counter() - start, stats
+    result = crawl_sources(sources, database_url=None, data_dir=data_dir, settings_overrides={**FAST, **overrides})
+    seconds = time.perf_counter() - start
+    if result.failure:
+        raise RuntimeError(result.failure)
+    return seconds, merged(result.stats)
+
+
+def merged(stats: list):
+    """The counts of several sources' CrawlStats added up, as one CrawlStats
+    (CPU is per crawl already)."""
+    from collections import Counter
+
+    from crawler.crawl.stats import CrawlStats
+
+    total = CrawlStats(source="+".join(s.source for s in stats[:3]) + ("..." if len(stats) > 3 else ""))
+    for field in ("fetched", "stored", "copies", "unchanged", "not_modified", "skipped_recent", "skipped_rejected",
+                  "skipped_old", "extracted"):
+        setattr(total, field, sum(getattr(s, field) for s in stats))
+    total.rejected = dict(sum((Counter(s.rejected) for s in stats), Counter()))
+    total.failed = dict(sum((Counter(s.failed) for s in stats), Counter()))
+    total.cpu_crawl_s, total.cpu_extract_s = stats[0].cpu_crawl_s, stats[0].cpu_extract_s
+    return total
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--pages", type=int, default=2000)
+    ap.add_argument("--pages", type=int, default=None, help="pages per host (default 2000, or 75 with --hosts)")
+    ap.add_argument("--hosts", type=int, default=1, help="hosts (one source each), crawled together")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--sample", type=int, default=300, help="pages extracted bare per repeat")
     args = ap.parse_args()
+    pages = args.pages or (2000 if args.hosts == 1 else 75)
+    total = pages * args.hosts
+    # One host: as many in flight as the engine used before; many: each host's own 4.
+    overrides = {"CONCURRENT_REQUESTS": 32} if args.hosts == 1 else {}
     crawl_rates, bare_rates, ingest_rates, cpu_crawl, cpu_extract = [], [], [], [], []
-    with BenchSite(args.pages) as site, tempfile.TemporaryDirectory() as tmp:
+    with BenchWeb(pages, args.hosts) as web, tempfile.TemporaryDirectory() as tmp:
         # A random sample: every k-th page would be one template only.
-        picked = sorted(random.Random(0).sample(range(args.pages), min(args.sample, args.pages)))
-        sample = [(f"{site.base}/a/{i}.html", article_page(i, site.base)) for i in picked]
+        picked = sorted(random.Random(0).sample(range(total), min(args.sample, total)))
+        sample = [(web.page_url(i), article_page(i, web.page_url(i).rsplit("/a/", 1)[0])) for i in picked]
         size = statistics.mean(len(body) for _, body in sample)
         for repeat in range(args.repeats):  # interleaved, so drift hits all alike
             bare_rates.append(bare_extract_rate(sample))
             ingest_rates.append(ingest_rate(sample, Path(tmp) / f"ingest{repeat}"))
-            seconds, stats = timed_crawl(site.source(), Path(tmp) / f"crawl{repeat}")
+            seconds, stats = timed_crawl(web.sources(), Path(tmp) / f"crawl{repeat}", **overrides)
             crawl_rates.append(stats.fetched / seconds)
             cpu_crawl.append(stats.cpu_crawl_s / stats.fetched * 1000)
             cpu_extract.append(stats.cpu_extract_s / stats.fetched * 1000)
@@ -194,7 +267,8 @@ def main() -> None:
                   f"failed {stats.failed}); bare {bare_rates[-1]:.1f} pages/s; "
                   f"ingest {ingest_rates[-1]:.1f} pages/s", flush=True)
     crawl, bare, ingest = (statistics.median(r) for r in (crawl_rates, bare_rates, ingest_rates))
-    print(f"site: {args.pages} article pages, {size / 1024:.0f} kB each on average; {available_cores()} cores")
+    print(f"web: {args.hosts} host(s) x {pages} article pages, {size / 1024:.0f} kB each on average; "
+          f"{available_cores()} cores")
     print(f"crawl (whole ingest, every core)    : {crawl:7.1f} pages/s  (median of {args.repeats})")
     print(f"bare trafilatura.extract, 1 core    : {bare:7.1f} pages/s")
     print(f"whole ingest path, 1 core, no crawl : {ingest:7.1f} pages/s")

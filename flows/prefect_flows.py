@@ -1,12 +1,19 @@
-"""The Prefect flows of wirecrawl: `crawl-source`, `ingest-url` and `snapshot`.
+"""The Prefect flows of wirecrawl: `crawl-sources`, `crawl-source`,
+`ingest-url` and `snapshot`.
 
 Flows are thin: each calls one task that does the work (`flows.work`), then
 leaves an artifact (a table of counts) and a summary line in the run log.
 Retries, their condition and timeouts are declared on the decorators; one
-crawl per source at a time is a Prefect global concurrency limit the flow
-holds around its task. Pages that fail are counted, never retried: only
-infrastructure failures are (the database, the disk, a crawl process that
-died), and a wrong sources file or snapshot request fails at once.
+crawl per source at a time is a Prefect global concurrency limit per
+source, held around the crawl. Pages that fail are counted, never retried:
+only infrastructure failures are (the database, the disk, a crawl process
+that died), and a wrong sources file or snapshot request fails at once.
+
+`crawl-sources` crawls many sources together in one crawl (one engine, one
+extraction pool): the sources whose schedules fall due at the minute a run
+was scheduled for, or those it is given. The UI still shows each source: a
+`crawl-<source>` task run with its own `crawl-<source>` table artifact, and
+the store has one `runs` row per source.
 
 Importing this module imports Prefect (about 2 s): the command line imports
 it only when a Prefect server is configured (`flows.runs`). Deployments name
@@ -17,7 +24,8 @@ from __future__ import annotations
 
 import re
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from datetime import datetime
 from typing import Any, Callable, Iterator
 
 from prefect import flow, get_run_logger, task
@@ -26,15 +34,19 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.sync import concurrency
+from prefect.concurrency.asyncio import ConcurrencySlotAcquisitionError
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
 from crawler.crawl.sources import SourcesError
 from crawler.crawl.stats import CrawlStats
 from crawler.ingest.ingest import IngestResult
 from flows import work
+from flows.schedule import due_sources, minute_of
 from flows.settings import Settings, private_addresses_allowed
 from storage.snapshot import SnapshotError, SnapshotInfo
+from storage.store import Store
 
 HOUR = 3600
 
@@ -55,6 +67,35 @@ def crawl_task(source: str, sources: str, settings: Settings,
     """Crawl one source once. A crawl is incremental and resumes from the
     store, so a retry is cheap."""
     return work.crawl(source, sources, settings, on_progress)
+
+
+@task(name="crawl-together", retries=2, retry_delay_seconds=[60, 600], retry_condition_fn=infrastructure_failure,
+      cache_policy=NO_CACHE)
+def crawl_together_task(names: list[str], sources: str, settings: Settings,
+                        on_progress: Callable[..., None] | None = None) -> dict[str, Any]:
+    """Crawl these sources together, in one crawl. A retry crawls them
+    again: incremental, so cheap. Returns each source's counts (and the
+    sources another process held), for the per-source reports."""
+    result = work.crawl_together(names, sources, settings, on_progress)
+    if result.failure is not None:
+        raise RuntimeError(result.failure)  # the crawl process died: retried
+    return {"stats": {s.source: s for s in result.stats}, "busy": result.busy}
+
+
+@task(name="report-source", task_run_name="crawl-{source}", cache_policy=NO_CACHE)
+def report_source_task(source: str, stats: CrawlStats | None, note: str | None = None) -> dict[str, Any]:
+    """One source's part of a crawl of several: its table artifact
+    (`crawl-<source>`) and a line in the log, in a task run of its own so
+    the UI shows each source. `note` says why a source was not crawled."""
+    logger = get_run_logger()
+    if stats is None:
+        counts = {"crawled": "no", "why": note or "-"}
+        logger.info("%s not crawled: %s", source, note)
+    else:
+        counts = work.crawl_counts(stats)
+        logger.info("crawl of %s done: %s", source, _line(counts))
+    _table_artifact(f"crawl-{source}", counts, f"Crawl of {source}" + (f" (run {stats.run_id})" if stats else ""))
+    return counts
 
 
 @task(name="ingest", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=infrastructure_failure,
@@ -86,6 +127,92 @@ def crawl_source_flow(source: str, sources: str = "sources.toml", data_dir: str 
     _table_artifact(f"crawl-{source}", counts, f"Crawl of {source} ({settings.describe()})")
     logger.info("crawl of %s done: %s", source, _line(counts))
     return counts
+
+
+def _crawl_sources_run_name() -> str:
+    names = flow_run.parameters.get("names")
+    when = minute_of(flow_run.scheduled_start_time)
+    return f"crawl-{len(names)}-sources" if names else f"crawl-due-{when:%Y%m%dT%H%M}"
+
+
+@flow(name="crawl-sources", flow_run_name=_crawl_sources_run_name, timeout_seconds=6 * HOUR)
+def crawl_sources_flow(sources: str = "sources.toml", names: list[str] | None = None, data_dir: str | None = None,
+                       database_url: str | None = None) -> dict[str, dict[str, Any]]:
+    """Crawl several sources together, in one crawl, then report each.
+
+    `names` given: those sources. Not given (a scheduled run): every source
+    whose `schedule` falls due at the minute this run was scheduled for.
+    Each source's crawl slot (`crawl-source-<name>`) is held for the whole
+    crawl. A source whose slot is held (its last crawl is still running) is
+    not started twice: it is left out of this crawl, and says so in its
+    report; so is a source crawled since that minute already (by a run of
+    another schedule that fell due at the same minute). An unknown name
+    fails the run at once (SourcesError)."""
+    logger = get_run_logger()
+    settings = Settings.resolve(data_dir, database_url)
+    minute = minute_of(flow_run.scheduled_start_time)
+    if names:
+        wanted = [s.name for s in work.sources_named(list(names), sources)]
+    else:
+        from crawler.crawl.sources import load_sources
+
+        wanted = due_sources(load_sources(sources), minute)
+        logger.info("%d source(s) due at %s UTC: %s", len(wanted), f"{minute:%Y-%m-%d %H:%M}",
+                    ", ".join(wanted) or "none")
+    reports: dict[str, dict[str, Any]] = {}
+    with ExitStack() as slots:
+        chosen, left_out = _take_free_slots(slots, wanted, settings, since=None if names else minute)
+        for name, why in left_out.items():
+            logger.info("%s left out of this crawl: %s", name, why)
+        done = crawl_together_task(chosen, sources, settings, _batch_progress_logger(logger, len(chosen))) \
+            if chosen else {"stats": {}, "busy": {}}
+    left_out.update({name: f"busy: {holder}" for name, holder in done["busy"].items()})
+    for name in wanted:
+        reports[name] = report_source_task(name, done["stats"].get(name), left_out.get(name))
+    logger.info("crawl of %d source(s) together done; %d left out", len(done["stats"]), len(left_out))
+    return reports
+
+
+def _take_free_slots(slots: ExitStack, wanted: list[str], settings: Settings,
+                     since: datetime | None) -> tuple[list[str], dict[str, str]]:
+    """Take the crawl slot of every source of `wanted` that is free, while
+    holding the gathering lock (`crawl-sources-gather`), so two runs that
+    start at once never split the sources between them: the second finds
+    the slots taken. A source crawled at or after `since` is left out too.
+    Returns the sources whose slots are now held by `slots`, and why the
+    others were left out."""
+    chosen: list[str] = []
+    left_out: dict[str, str] = {}
+    _ensure_limit(_GATHER)
+    with concurrency(_GATHER, occupy=1, strict=True, timeout_seconds=600):
+        with Store(settings.database_url, settings.data_dir) as store:
+            last = {name: store.last_run_started(name) for name in wanted} if since is not None else {}
+        for name in wanted:
+            started = last.get(name)
+            if since is not None and started is not None and started >= since:
+                left_out[name] = f"crawled already at {started:%H:%M:%S} UTC, for this minute"
+            elif _try_slot(slots, name):
+                chosen.append(name)
+            else:
+                left_out[name] = "still running (its crawl slot is held): not started twice"
+    return chosen, left_out
+
+
+_GATHER = "crawl-sources-gather"
+
+
+def _try_slot(slots: ExitStack, source: str) -> bool:
+    """Take the crawl slot of `source` into `slots` if it is free, without waiting."""
+    name = f"crawl-source-{source}"
+    _ensure_limit(name)
+    try:
+        slots.enter_context(concurrency(name, occupy=1, strict=True, max_retries=0,
+                                        raise_on_lease_renewal_failure=False))
+    except ConcurrencySlotAcquisitionError as exc:
+        if getattr(getattr(exc.__cause__, "response", None), "status_code", None) == 423:
+            return False
+        raise
+    return True
 
 
 @flow(name="ingest-url", timeout_seconds=1 * HOUR)
@@ -198,6 +325,26 @@ def _progress_logger(logger, source: str, every_s: float = 30.0) -> Callable[...
         if now - last[0] >= every_s:
             last[0] = now
             logger.info("crawl of %s: %s", source, _describe_progress(progress))
+
+    return report
+
+
+def _batch_progress_logger(logger, sources: int, every_s: float = 30.0) -> Callable[..., None]:
+    """A progress callback for a crawl of several sources: one INFO line at
+    most every `every_s`, with the totals over the sources so far."""
+    latest: dict[str, Any] = {}
+    last = [0.0]
+
+    def report(progress: Any = None, *_: Any) -> None:
+        source = getattr(progress, "source", None)
+        if source is not None:
+            latest[source] = progress
+        now = time.monotonic()
+        if now - last[0] >= every_s and latest:
+            last[0] = now
+            totals = {f: sum(getattr(p, f, 0) for p in latest.values()) for f in ("fetched", "stored", "copies")}
+            logger.info("crawl of %d source(s): %d reporting, %s", sources, len(latest),
+                        ", ".join(f"{k} {v}" for k, v in totals.items()))
 
     return report
 

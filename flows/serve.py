@@ -1,11 +1,17 @@
 """`wirecrawl serve`: the deployments of wirecrawl, served from this process.
 
-One `crawl-source/<source>` deployment per source of the sources file, on the
-source's cron `schedule` (a source without one can still be run by hand),
-`ingest-url/adhoc` for ad-hoc URLs, and `snapshot/daily`. `prefect.serve`
-registers them with the Prefect server and runs each flow run in a subprocess
-of this process. `deploy/prefect.yaml` declares the same deployments for a
-process work pool instead.
+- `crawl-sources/scheduled`, on every distinct cron `schedule` of the
+  sources file: each of its runs crawls every source that falls due at its
+  minute, together in one crawl (`flows.prefect_flows.crawl_sources_flow`),
+  so 100 sources on one cron are one crawl process and one extraction
+  pool, not 100;
+- one `crawl-source/<source>` per source, without a schedule, to crawl one
+  source by hand;
+- `ingest-url/adhoc` for ad-hoc URLs, and `snapshot/daily`.
+
+`prefect.serve` registers them with the Prefect server and runs each flow
+run in a subprocess of this process. `deploy/prefect.yaml` declares the same
+deployments for a process work pool instead.
 
 Schedules need a real Prefect server: a temporary (ephemeral) one lives and
 dies with the process that started it and runs no scheduler, so `serve`
@@ -20,6 +26,7 @@ from pathlib import Path
 
 from crawler.crawl.sources import Source, load_sources
 from flows.runs import prefect_server_answers
+from flows.schedule import distinct_schedules
 from flows.settings import Settings
 
 DEFAULT_SNAPSHOT_CRON = "0 3 * * *"  # daily, 03:00 UTC
@@ -59,31 +66,43 @@ def require_prefect_server() -> str:
 
 
 def build_deployments(sources: dict[str, Source], plan: ServePlan) -> list:
-    """The RunnerDeployments to serve: one crawl-source per source (with its
-    schedule), ingest-url/adhoc, and snapshot/daily."""
-    from flows.prefect_flows import crawl_source_flow, ingest_url_flow, snapshot_flow
+    """The RunnerDeployments to serve: crawl-sources/scheduled (on every
+    distinct schedule of the sources; none when no source has one), one
+    crawl-source per source (on demand), ingest-url/adhoc, and snapshot/daily."""
+    from prefect.schedules import Cron
+
+    from flows.prefect_flows import crawl_source_flow, crawl_sources_flow, ingest_url_flow, snapshot_flow
 
     sources_path = str(plan.sources_path.resolve())
-    deployments = [
-        _deployment(crawl_source_flow, name, cron=source.schedule,
-                    parameters={"source": name, "sources": sources_path},
-                    description=f"Crawl {name} ({'cron ' + source.schedule if source.schedule else 'on demand'}).")
+    crons = distinct_schedules(sources)
+    deployments = []
+    if crons:
+        deployments.append(_deployment(
+            crawl_sources_flow, "scheduled", schedules=[Cron(c, timezone="UTC") for c in crons],
+            parameters={"sources": sources_path},
+            description=f"Crawl, together in one crawl, the sources whose schedule falls due "
+                        f"({len(crons)} schedule(s) of {sources_path})."))
+    deployments += [
+        _deployment(crawl_source_flow, name, parameters={"source": name, "sources": sources_path},
+                    description=f"Crawl {name} now (on its schedule: crawl-sources/scheduled"
+                                f"{', cron ' + source.schedule if source.schedule else ', none'}).")
         for name, source in sources.items()
     ]
     deployments.append(_deployment(ingest_url_flow, "adhoc",
                                    description="Fetch and ingest ad-hoc URLs: --param url=… or urls=[…]."))
-    deployments.append(_deployment(snapshot_flow, "daily", cron=plan.snapshot_cron,
+    deployments.append(_deployment(snapshot_flow, "daily", schedules=[Cron(plan.snapshot_cron, timezone="UTC")],
                                    parameters={"out_dir": str(plan.snapshot_dir.resolve())},
                                    description="Write a full snapshot of the store."))
     return deployments
 
 
-def _deployment(flow, name: str, *, cron: str | None = None, parameters: dict | None = None, description: str):
+def _deployment(flow, name: str, *, schedules: list | None = None, parameters: dict | None = None,
+                description: str):
     from prefect.types.entrypoint import EntrypointType
 
     # MODULE_PATH: flow runs load `flows.prefect_flows.<flow>` from the
     # installed package, wherever they start.
-    return flow.to_deployment(name=name, cron=cron, parameters=parameters or {}, tags=TAGS,
+    return flow.to_deployment(name=name, schedules=schedules, parameters=parameters or {}, tags=TAGS,
                               description=description, entrypoint_type=EntrypointType.MODULE_PATH)
 
 

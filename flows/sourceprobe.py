@@ -4,9 +4,13 @@
 For each source: the robots.txt of each start URL's host (for its `Sitemap:`
 lines, when `robots_sitemaps` is on), every sitemap (the source's and those
 robots.txt names, sitemap indexes followed), every feed, and every start
-page (its links). Each is fetched once, in that order, and the article URLs
-each lists are counted as a crawl would take them: canonical, inside the
-source's allowed domains, passing `allow` / `deny`. Nothing is stored.
+page (its links). With `discover` on, as in a crawl: a source that names no
+sitemap, on a host whose robots.txt names none, gets the usual paths tried
+(shown only when one is there), and one that names no feed gets the feeds
+its start pages announce (read after them). Each is fetched once, in that
+order, and the article URLs each lists are counted as a crawl would take
+them: canonical, inside the source's allowed domains, passing `allow` /
+`deny`. Nothing is stored.
 
 Every request goes through `crawler.fetch.fetch`, the polite fetch: the
 crawl's User-Agent, robots.txt obeyed as the source says, its timeout and
@@ -20,9 +24,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
-from crawler.crawl.discovery import Limits, Listing, Scope, Unreadable, read_feed, read_sitemap, sitemaps_in_robots
+from crawler.crawl.discovery import (USUAL_SITEMAPS, Limits, Listing, Scope, Unreadable, is_feed_link, read_feed,
+                                     read_sitemap, sitemaps_in_robots)
 from crawler.crawl.fetch import FetchConfig, fetch
 from crawler.ingest.records import Page, Rejected
 from crawler.crawl.agent import ROBOTS_TOKEN, user_agent
@@ -77,20 +82,31 @@ def probe_source(source: Source, *, limits: Limits = Limits(),
             return Found("", url, problem=str(exc))
 
     sitemaps = list(source.sitemaps)
+    guessed: set[str] = set()  # usual paths tried: when not there, nothing to show
+    origins = list(dict.fromkeys(f"{p.scheme}://{p.netloc}" for p in map(urlsplit, source.start_urls)))
+    guess_origins = origins if source.discover and not source.sitemaps else []
     if source.robots_sitemaps:
         no_robots_check = replace(config, obey_robots=False)  # robots.txt itself is always asked
-        for origin in dict.fromkeys(f"{p.scheme}://{p.netloc}" for p in map(urlsplit, source.start_urls)):
+        for origin in origins:
             url = f"{origin}/robots.txt"
             pace.wait(url)
             try:
                 page = get(url, no_robots_check)
             except Rejected as exc:
                 probe.found.append(Found("robots.txt", url, problem=str(exc)))
+                if not exc.reason.startswith("http_status") or (exc.status or 500) >= 500:
+                    guess_origins = [o for o in guess_origins if o != origin]  # a host down: no guessing
                 continue
             # As the crawl does: only Sitemap: lines on the source's allowed domains.
             listed = [u for u in sitemaps_in_robots(page.body, url) if scope.on_site(u)]
             probe.found.append(Found("robots.txt", url, sitemaps=len(listed)))
             sitemaps += [u for u in listed if u not in sitemaps]
+            if listed:
+                guess_origins = [o for o in guess_origins if o != origin]
+    for origin in guess_origins:
+        for path in USUAL_SITEMAPS:
+            guessed.add(origin + path)
+            sitemaps.append(origin + path)
 
     queue, seen = list(sitemaps), set()
     while queue and len(seen) < limits.max_sitemaps:
@@ -100,12 +116,14 @@ def probe_source(source: Source, *, limits: Limits = Limits(),
         seen.add(url)
         got = take(url)
         if isinstance(got, Found):
-            got.kind = "sitemap"
-            probe.found.append(got)
+            if url not in guessed:
+                got.kind = "sitemap"
+                probe.found.append(got)
             continue
         listing = _read(lambda: read_sitemap(got.body, url, limits, config.max_bytes))
         if isinstance(listing, str):
-            probe.found.append(Found("sitemap", url, problem=listing))
+            if url not in guessed:
+                probe.found.append(Found("sitemap", url, problem=listing))
         elif listing.kind == "sitemapindex":
             children = [e.url for e in listing.entries]
             probe.found.append(Found("sitemap index", url, sitemaps=len(children), problem=listing.problem))
@@ -114,19 +132,22 @@ def probe_source(source: Source, *, limits: Limits = Limits(),
             probe.found.append(_listed("sitemap", url, (e.url for e in listing.entries), scope, probe,
                                        listing.problem))
 
-    for url in source.feeds:
-        got = take(url)
-        if isinstance(got, Found):
-            got.kind = "feed"
-            probe.found.append(got)
-            continue
-        listing = _read(lambda: read_feed(got.body, url, got.headers.get("content-type")))
-        if isinstance(listing, str):
-            probe.found.append(Found("feed", url, problem=listing))
-        else:
-            probe.found.append(_listed("feed", url, (e.url for e in listing.entries), scope, probe,
-                                       listing.problem))
+    def read_feeds(urls: list[str]) -> None:
+        for url in urls:
+            got = take(url)
+            if isinstance(got, Found):
+                got.kind = "feed"
+                probe.found.append(got)
+                continue
+            listing = _read(lambda: read_feed(got.body, url, got.headers.get("content-type")))
+            if isinstance(listing, str):
+                probe.found.append(Found("feed", url, problem=listing))
+            else:
+                probe.found.append(_listed("feed", url, (e.url for e in listing.entries), scope, probe,
+                                           listing.problem))
 
+    read_feeds(list(source.feeds))
+    announced: list[str] = []
     for url in source.start_urls:
         got = take(url)
         if isinstance(got, Found):
@@ -134,6 +155,9 @@ def probe_source(source: Source, *, limits: Limits = Limits(),
             probe.found.append(got)
             continue
         probe.found.append(_listed("start page", url, _links(got), scope, probe, None))
+        if source.discover and not source.feeds:
+            announced += [u for u in _announced_feeds(got) if u not in announced]
+    read_feeds(announced)
     return probe
 
 
@@ -168,6 +192,25 @@ def _links(page: Page) -> Iterator[str]:
         return iter(())
     response = HtmlResponse(page.final_url or page.url, body=page.body, headers=page.headers)
     return (link.url for link in LinkExtractor().extract_links(response))
+
+
+def _announced_feeds(page: Page) -> list[str]:
+    """The feeds an HTML page announces in `<link rel="alternate">`, as the
+    crawl's spider takes them (`discovery.is_feed_link`), canonical."""
+    from scrapy.http import HtmlResponse
+
+    if "html" not in page.headers.get("content-type", "text/html"):
+        return []
+    response = HtmlResponse(page.final_url or page.url, body=page.body, headers=page.headers)
+    out = []
+    for link in response.xpath("//link[contains(concat(' ', normalize-space(@rel), ' '), ' alternate ')]"):
+        href, kind, title = (link.attrib.get(k, "") for k in ("href", "type", "title"))
+        if is_feed_link(kind, href, title):
+            try:
+                out.append(canonicalize(urljoin(response.url, href)))
+            except ValueError:
+                continue
+    return out
 
 
 class _Pace:

@@ -1,4 +1,4 @@
-"""The work of each flow, as plain functions: crawl one source, ingest URLs,
+"""The work of each flow, as plain functions: crawl sources, ingest URLs,
 write a snapshot, and the counts each run reports.
 
 No Prefect here. The Prefect tasks (`flows.prefect_flows`) call these, and so
@@ -18,25 +18,55 @@ from crawler.ingest.outcomes import COPY, FAILED, REJECTED, STORED, UNCHANGED
 from flows.settings import Settings
 
 if TYPE_CHECKING:
+    from crawler.crawl.run import CrawlResult
+    from crawler.crawl.sources import Source
     from crawler.crawl.stats import CrawlStats
     from crawler.ingest.ingest import IngestResult
     from storage.snapshot import SnapshotInfo
 
 
-def crawl(source_name: str, sources_path: str, settings: Settings,
-          on_progress: Callable[..., None] | None = None) -> CrawlStats:
-    """Crawl one source of the sources file once. SourcesError if the file is
-    wrong or names no such source."""
-    from crawler.crawl.run import crawl_source
+# A crawl run by Prefect waits this long for a source another process (a
+# `wirecrawl crawl` from a shell) is crawling into the same store.
+BUSY_WAIT_S = 6 * 3600
+
+
+def sources_named(names: list[str], sources_path: str) -> list[Source]:
+    """The sources of the sources file with these names, in that order.
+    SourcesError if the file is wrong or names no such source."""
     from crawler.crawl.sources import SourcesError, load_sources
 
     sources = load_sources(sources_path)
-    if source_name not in sources:
+    unknown = [n for n in names if n not in sources]
+    if unknown:
         raise SourcesError(sources_path, f"no such source; the file names {', '.join(sources)}",
-                           source=source_name)
+                           source=unknown[0])
+    return [sources[n] for n in dict.fromkeys(names)]
+
+
+def crawl(source_name: str, sources_path: str, settings: Settings,
+          on_progress: Callable[..., None] | None = None) -> CrawlStats:
+    """Crawl one source of the sources file once, waiting for another
+    process crawling it into the same store to finish. SourcesError if the
+    file is wrong or names no such source."""
+    from crawler.crawl.run import crawl_source
+
+    [source] = sources_named([source_name], sources_path)
     # INFO keeps Scrapy's per-item debug lines out of the run log.
-    return crawl_source(sources[source_name], database_url=settings.database_url, data_dir=settings.data_dir,
-                        on_progress=on_progress, settings_overrides={"LOG_LEVEL": "INFO"})
+    return crawl_source(source, database_url=settings.database_url, data_dir=settings.data_dir,
+                        on_progress=on_progress, settings_overrides={"LOG_LEVEL": "INFO"}, wait_busy_s=BUSY_WAIT_S)
+
+
+def crawl_together(names: list[str], sources_path: str, settings: Settings,
+                   on_progress: Callable[..., None] | None = None,
+                   on_done: Callable[..., None] | None = None) -> CrawlResult:
+    """Crawl these sources of the sources file together, in one crawl. A
+    source another process is crawling into the same store is left out
+    (`CrawlResult.busy`). SourcesError if the file is wrong or names no such source."""
+    from crawler.crawl.run import crawl_sources
+
+    return crawl_sources(sources_named(names, sources_path), database_url=settings.database_url,
+                         data_dir=settings.data_dir, on_progress=on_progress, on_done=on_done,
+                         settings_overrides={"LOG_LEVEL": "INFO"})
 
 
 def ingest(urls: list[str], settings: Settings, allow_private: bool = False) -> list[IngestResult]:
@@ -77,6 +107,8 @@ def crawl_counts(stats: CrawlStats) -> dict[str, Any]:
         "fetched": stats.fetched, "stored": stats.stored, "copies": stats.copies,
         "unchanged": stats.unchanged, "not modified (304)": stats.not_modified,
         "skipped (fetched recently)": stats.skipped_recent,
+        "skipped (rejected recently)": stats.skipped_rejected,
+        "skipped (older than max_age_hours)": stats.skipped_old,
         "rejected": sum(stats.rejected.values()),
     }
     counts.update({f"rejected: {reason}": n for reason, n in sorted(stats.rejected.items())})
@@ -84,6 +116,10 @@ def crawl_counts(stats: CrawlStats) -> dict[str, Any]:
     counts.update({f"failed: {reason}": n for reason, n in sorted(stats.failed.items())})
     counts["duration (s)"] = round(stats.duration_s, 1)
     counts["pages/s"] = round(stats.pages_per_s, 1)
+    if stats.unreachable:
+        counts["unreachable"] = stats.unreachable
+    if stats.status != "finished":
+        counts["status"] = stats.status
     return counts
 
 

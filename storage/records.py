@@ -35,13 +35,14 @@ class SourceHistory:
     """What the fetch history holds for one crawl source, read in one
     transaction (see `Store.source_history`)."""
 
-    # Per URL, the newest fetch by this source that stored or matched a document.
+    # Per URL, the newest fetch by these sources that received the page and
+    # judged it: it stored or matched a document, or rejected the body.
     newest: list[FetchRecord]
-    # The store holds a fetch that stored or matched a document for someone
-    # else (another source, an ad-hoc ingest).
-    others_have_documents: bool
-    # Every URL this source ever fetched, whatever came of it, when the store
-    # holds no fetch at all by anyone else; None when it does.
+    # The store holds such a fetch by someone else (another source, an
+    # ad-hoc ingest).
+    others_have_pages: bool
+    # Every URL these sources ever fetched, whatever came of it, when the
+    # store holds no fetch at all by anyone else; None when it does.
     urls: list[str] | None
 
 
@@ -84,5 +85,8 @@ class RunRecord:
     source: str | None
     started_at: datetime
     finished_at: datetime | None  # None while running, or if the run's process died
-    status: str  # running | finished | failed
+    # running | finished | failed | interrupted (stopped on purpose) | abandoned (its process is gone)
+    status: str
     stats: dict[str, Any] = field(default_factory=dict)  # the run's counts, as it recorded them
+    host: str | None = None  # the host and pid of the process that started it (None: an earlier release)
+    pid: int | None = None

@@ -36,8 +36,15 @@ runs = Table(
     Column("source", String(200)),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
+    # running | finished | failed | interrupted (stopped by Ctrl-C or SIGTERM,
+    # what it fetched is stored) | abandoned (its process is gone)
     Column("status", String(20), nullable=False, default="running"),
     Column("stats", Text),  # JSON counts
+    # The process that owns the run, so a run whose process is gone can be
+    # told from one still in progress. Added after the first release: stores
+    # created before get them from `storage.migrate`.
+    Column("host", String(255)),
+    Column("pid", Integer),
 )
 
 fetches = Table(
@@ -60,6 +67,9 @@ fetches = Table(
     Column("warc_offset", BigInteger),
     Index("ix_fetches_url_time", "url", "fetched_at"),
     Index("ix_fetches_run", "run_id"),
+    # A crawl reads the history of its sources when it opens (added after the
+    # first release; `storage.migrate` creates it in older stores).
+    Index("ix_fetches_source", "source"),
 )
 
 clusters = Table(

@@ -36,6 +36,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
+from storage.locks import SourceLock, source_lock
+from storage.migrate import migrate
+from storage.processes import process_gone, this_process
 from storage.records import Document, FetchRecord, RunRecord, SourceHistory
 from storage.schema import clusters, documents, fetches, lsh_bands, meta, metadata, runs, site_lines
 from storage.utc import as_utc, utc_now
@@ -79,6 +82,16 @@ _LAST_FETCH = (
 )
 _LAST_FETCH_WITH_DOCUMENT = (
     select(fetches).where(fetches.c.url == bindparam("url"), fetches.c.document_id.is_not(None))
+    .order_by(fetches.c.fetched_at.desc(), fetches.c.id.desc()).limit(1)
+)
+# A fetch that received the page and judged it: it made or confirmed a
+# document, or it rejected the body it got (not an article, too short, not
+# HTML…: a rejection with a content hash). Its validators are worth
+# re-sending, and within the recrawl interval its URL is not asked again.
+_JUDGED_PAGE = fetches.c.document_id.is_not(None) | (
+    (fetches.c.outcome == "rejected") & fetches.c.content_hash.is_not(None))
+_LAST_FETCH_WITH_PAGE = (
+    select(fetches).where(fetches.c.url == bindparam("url"), _JUDGED_PAGE)
     .order_by(fetches.c.fetched_at.desc(), fetches.c.id.desc()).limit(1)
 )
 _PREVIOUS_VERSION = (
@@ -220,9 +233,10 @@ class Store:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._meta_ok: set[tuple[str, str]] = set()
         # Under the writer lock: two processes opening a new store at once must
-        # not both try to create it.
+        # not both try to create it (or add a column of a newer release twice).
         with self.write() as conn:
             metadata.create_all(conn, checkfirst=True)
+            migrate(conn)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -288,18 +302,64 @@ class Store:
     # -- runs ---------------------------------------------------------------
 
     def start_run(self, kind: str, source: str | None = None) -> int:
+        """Record a run as `running`, with the host and pid of this process
+        (the process whose end ends the run)."""
+        host, pid = this_process()
         with self.write() as conn:
             return conn.execute(
-                insert(runs).values(kind=kind, source=source, started_at=utc_now(), status="running")
+                insert(runs).values(kind=kind, source=source, started_at=utc_now(), status="running",
+                                    host=host, pid=pid)
             ).inserted_primary_key[0]
 
-    def finish_run(self, run_id: int, stats: dict, status: str = "finished") -> None:
+    def finish_run(self, run_id: int, stats: dict, status: str = "finished",
+                   finished_at: datetime | None = None) -> None:
+        """Record the end of a run (at `finished_at`, now by default):
+        `finished`, `failed` or `interrupted` (stopped on purpose; what it
+        fetched is stored), with its counts."""
         with self.write() as conn:
             conn.execute(
                 update(runs)
                 .where(runs.c.id == run_id)
-                .values(finished_at=utc_now(), status=status, stats=json.dumps(stats, default=str))
+                .values(finished_at=finished_at or utc_now(), status=status, stats=json.dumps(stats, default=str))
             )
+
+    def mark_abandoned_runs(self) -> list[int]:
+        """Mark `abandoned` every run still `running` whose process is gone
+        (same host, and no process with its pid, or one started after the
+        run did); returns their ids. Runs of other hosts, and runs recorded
+        without a host (by an earlier release), are left as they are: this
+        process cannot tell."""
+        with self.read() as conn:
+            rows = conn.execute(select(runs.c.id, runs.c.host, runs.c.pid, runs.c.started_at)
+                                .where(runs.c.status == "running")).all()
+        gone = [r for r in rows if process_gone(r.host, r.pid, as_utc(r.started_at))]
+        if not gone:
+            return []
+        with self.write() as conn:
+            for r in gone:
+                note = {"error": f"its process (pid {r.pid} on {r.host}) ended without finishing the run"}
+                conn.execute(update(runs).where(runs.c.id == r.id, runs.c.status == "running")
+                             .values(status="abandoned", stats=json.dumps(note)))
+        return [r.id for r in gone]
+
+    def running_run(self, source: str) -> RunRecord | None:
+        """The newest run of `source` still marked `running`, or None."""
+        q = (select(runs).where(runs.c.source == source, runs.c.status == "running")
+             .order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(1))
+        with self.read() as conn:
+            row = conn.execute(q).first()
+        return _row_to_run(row) if row is not None else None
+
+    def last_run_started(self, source: str) -> datetime | None:
+        """When the newest crawl of `source` started, whatever became of it; None if never."""
+        q = select(func.max(runs.c.started_at)).where(runs.c.source == source, runs.c.kind == "crawl")
+        with self.read() as conn:
+            return as_utc(conn.execute(q).scalar())
+
+    def source_lock(self, source: str) -> SourceLock:
+        """The lock that lets one process at a time crawl `source` into this
+        store (see `storage.locks`): `acquire(wait_s)`, then `release()`."""
+        return source_lock(self.engine, make_url(self.database_url).database if self.is_sqlite else None, source)
 
     # -- fetch history --------------------------------------------------------
 
@@ -311,30 +371,33 @@ class Store:
         record.id = conn.execute(_INSERT_FETCH, values).inserted_primary_key[0]
         return record.id
 
-    def last_fetch(self, url: str, *, with_document: bool = False) -> FetchRecord | None:
+    def last_fetch(self, url: str, *, with_document: bool = False, with_page: bool = False) -> FetchRecord | None:
         """The newest fetch of `url`; with `with_document`, the newest that stored
-        or matched a document (the one whose validators are worth re-sending)."""
-        q = _LAST_FETCH_WITH_DOCUMENT if with_document else _LAST_FETCH
+        or matched a document; with `with_page`, the newest that received the
+        page and judged it (a document, or a rejection of the body it got):
+        the one whose validators are worth re-sending."""
+        q = _LAST_FETCH_WITH_PAGE if with_page else _LAST_FETCH_WITH_DOCUMENT if with_document else _LAST_FETCH
         with self.read() as conn:
             row = conn.execute(q, {"url": url}).first()
         return _row_to_fetch(row) if row else None
 
-    def source_history(self, source: str | None, limit: int) -> SourceHistory:
-        """What the fetch history holds for `source` (see `SourceHistory`), in
-        one transaction; `newest` and `urls` hold at most `limit` entries
-        (more exist when they are full)."""
+    def source_history(self, sources: str | Iterable[str], limit: int) -> SourceHistory:
+        """What the fetch history holds for the crawl sources `sources` (one
+        name, or several crawled together; see `SourceHistory`), in one
+        transaction; `newest` and `urls` hold at most `limit` entries (more
+        exist when they are full)."""
+        names = [sources] if isinstance(sources, str) else list(dict.fromkeys(sources))
+        ours = fetches.c.source.in_(names)
+        not_ours = or_(fetches.c.source.not_in(names), fetches.c.source.is_(None))
         newest = (select(fetches.c.url, func.max(fetches.c.id).label("id"))
-                  .where(fetches.c.source == source, fetches.c.document_id.is_not(None))
-                  .group_by(fetches.c.url).subquery())
-        not_ours = or_(fetches.c.source != source, fetches.c.source.is_(None))
+                  .where(ours, _JUDGED_PAGE).group_by(fetches.c.url).subquery())
         with self.read() as conn:
             rows = conn.execute(select(fetches).join(newest, fetches.c.id == newest.c.id).limit(limit)).all()
-            others_documents = conn.execute(
-                select(fetches.c.id).where(not_ours, fetches.c.document_id.is_not(None)).limit(1)).first()
+            others_pages = conn.execute(select(fetches.c.id).where(not_ours, _JUDGED_PAGE).limit(1)).first()
             others_at_all = conn.execute(select(fetches.c.id).where(not_ours).limit(1)).first()
             urls = None if others_at_all is not None else list(conn.execute(
-                select(fetches.c.url).where(fetches.c.source == source).distinct().limit(limit)).scalars())
-        return SourceHistory([_row_to_fetch(r) for r in rows], others_documents is not None, urls)
+                select(fetches.c.url).where(ours).distinct().limit(limit)).scalars())
+        return SourceHistory([_row_to_fetch(r) for r in rows], others_pages is not None, urls)
 
     def fetch_history(self, url: str) -> list[FetchRecord]:
         q = select(fetches).where(fetches.c.url == url).order_by(fetches.c.id)
@@ -606,17 +669,17 @@ class Store:
         valid JSON comes back as {"unreadable": <its text>}."""
         q = select(runs).order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit)
         with self.read() as conn:
-            rows = conn.execute(q).all()
-        out = []
-        for r in rows:
-            try:
-                stats = json.loads(r.stats) if r.stats else {}
-            except ValueError:
-                stats = {"unreadable": r.stats}
-            out.append(RunRecord(id=r.id, kind=r.kind, source=r.source, started_at=as_utc(r.started_at),
-                                 finished_at=as_utc(r.finished_at), status=r.status,
-                                 stats=stats if isinstance(stats, dict) else {"stats": stats}))
-        return out
+            return [_row_to_run(r) for r in conn.execute(q).all()]
+
+
+def _row_to_run(r) -> RunRecord:
+    try:
+        stats = json.loads(r.stats) if r.stats else {}
+    except ValueError:
+        stats = {"unreadable": r.stats}
+    return RunRecord(id=r.id, kind=r.kind, source=r.source, started_at=as_utc(r.started_at),
+                     finished_at=as_utc(r.finished_at), status=r.status,
+                     stats=stats if isinstance(stats, dict) else {"stats": stats}, host=r.host, pid=r.pid)
 
 
 _UPDATE_SITE_LINE = (

@@ -5,7 +5,7 @@ sources file, and write down what it did, for tests/test_discovery.py:
 
 OUT_DIR/items.jsonl      one line per yielded item: Page (body length, not body) or Skipped
 OUT_DIR/responses.jsonl  one line per response: url, status, and the request's meta keys
-OUT_DIR/closed.json      the close reason and the spider's wirecrawl/* stats
+OUT_DIR/closed.json      the close reason and the spider's wirecrawl/* and source/* stats
 
 Each crawl runs in its own process: Twisted's reactor cannot be restarted.
 """
@@ -80,7 +80,7 @@ def main(sources_path: str, name: str, out_dir: str, settings_json: str = "{}") 
         responses.write(json.dumps({"url": request.url, "status": response.status, **meta}) + "\n")
 
     def spider_closed(spider, reason):
-        stats = {k: v for k, v in crawler.stats.get_stats().items() if k.startswith("wirecrawl/")}
+        stats = {k: v for k, v in crawler.stats.get_stats().items() if k.startswith(("wirecrawl/", "source/"))}
         Path(out_dir, "closed.json").write_text(json.dumps({"reason": reason, "stats": stats}))
 
     crawler.signals.connect(response_received, signal=signals.response_received)

@@ -488,8 +488,17 @@ def test_crawl_killed_with_sigkill_resumes_without_storing_twice(site, data_dir)
 
 
 def _children(pid: int) -> list[int]:
-    tasks = Path(f"/proc/{pid}/task")
-    return [int(c) for t in tasks.iterdir() for c in (t / "children").read_text().split()] if tasks.exists() else []
+    children = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:
+        return []
+    for task in tasks:
+        try:
+            children += [int(c) for c in (task / "children").read_text().split()]
+        except FileNotFoundError:
+            continue  # a thread that ended since the listing
+    return children
 
 
 def _cpu_seconds(pid: int) -> float:

@@ -166,7 +166,10 @@ def test_start_url_alone_is_crawled_by_following_links_inside_the_site(site, tmp
 
     assert result.pages() == {site.url(p) for p in ("/", "/a", "/b", "/c")}
     assert result.response(site.url("/c"))["depth"] == 2
-    assert sorted(site.paths_requested()) == ["/", "/a", "/b", "/c", "/robots.txt"]
+    # robots.txt names no sitemap and the source none: the usual paths are tried (404 here, nothing failed)
+    assert sorted(site.paths_requested()) == ["/", "/a", "/b", "/c", "/news-sitemap.xml", "/robots.txt",
+                                              "/sitemap.xml", "/sitemap_index.xml"]
+    assert not result.skipped()
     assert result.skipped() == {}  # no robots.txt is no failure; the other host is out of scope
 
 
@@ -176,7 +179,8 @@ def test_allow_and_deny_patterns_decide_which_links_are_fetched(site, tmp_path):
         site.add(path, article(path))
 
     result = crawl(tmp_path, f'[[source]]\nname = "test"\nstart_urls = ["{site.url("/")}"]\n'
-                             'allow = ["/news/"]\ndeny = ["/private/"]\nrobots_sitemaps = false\n')
+                             'allow = ["/news/"]\ndeny = ["/private/"]\nrobots_sitemaps = false\n'
+                             "discover = false\n")  # no sitemap tried at the usual paths either
 
     assert result.pages() == {site.url("/"), site.url("/news/one"), site.url("/news/two")}
     assert sorted(site.paths_requested()) == ["/", "/news/one", "/news/two"]
@@ -297,7 +301,7 @@ def test_a_sitemap_of_exactly_50000_urls_is_whole_and_one_more_is_not(site, tmp_
                              'deny = ["/p/"]\n')
 
     assert site.paths_requested() == ["/map.xml"]
-    assert result.stats["wirecrawl/discovery/sitemap_entries"] == 50_000
+    assert result.stats["source/test/discovery/sitemap_entries"] == 50_000
     if whole:
         assert result.skipped() == {}
     else:

@@ -11,6 +11,7 @@ import sys
 import textwrap
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -478,39 +479,144 @@ def test_snapshot_flow_leaves_its_path_and_row_counts(use_prefect, data_dir, tmp
 
 # -- serve and deploy/prefect.yaml ---------------------------------------------
 
-def test_serve_registers_every_deployment_with_its_schedule(prefect_api, site, data_dir, tmp_path):
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterTags
-
-    sources = _sources(tmp_path, site, ("north", "*/30 * * * *"), ("south", None))
-    env = {**os.environ, "PREFECT_API_URL": prefect_api}
+def _serve(prefect_api, data_dir, sources, tmp_path, **env):
+    """`wirecrawl serve` in a subprocess; returns it once every deployment is registered."""
+    env = {**os.environ, "PREFECT_API_URL": prefect_api, **env}
     proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "--data-dir", str(data_dir), "serve",
                              "--sources", str(sources), "--snapshots", str(tmp_path / "snaps")],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    banner = []
+    for line in proc.stdout:  # `serve` prints its banner once every deployment is registered
+        banner.append(line)
+        if "prefect deployment run" in line:
+            break
+    assert proc.poll() is None, "".join(banner)
+    threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep its pipe drained
+    return proc
+
+
+def _deployments() -> dict[str, object]:
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterTags
+
+    with _client() as client:
+        found = client.read_deployments(deployment_filter=DeploymentFilter(
+            tags=DeploymentFilterTags(all_=["wirecrawl"])))
+        flows_by_id = {d.flow_id: client.read_flow(d.flow_id).name for d in found}
+    return {f"{flows_by_id[d.flow_id]}/{d.name}": d for d in found}
+
+
+def test_serve_registers_every_deployment_with_its_schedule(prefect_api, site, data_dir, tmp_path):
+    sources = _sources(tmp_path, site, ("north", "*/30 * * * *"), ("east", "*/30 * * * *"), ("south", None),
+                       ("west", "0 6 * * *"))
+    proc = _serve(prefect_api, data_dir, sources, tmp_path)
     try:
-        # `serve` prints its banner once every deployment is registered
-        banner = []
-        for line in proc.stdout:
-            banner.append(line)
-            if "prefect deployment run" in line:
-                break
-        assert proc.poll() is None, "".join(banner)
-        with _client() as client:
-            found = client.read_deployments(deployment_filter=DeploymentFilter(
-                tags=DeploymentFilterTags(all_=["wirecrawl"])))
-            flows_by_id = {d.flow_id: client.read_flow(d.flow_id).name for d in found}
+        by_name = _deployments()
     finally:
         proc.terminate()
         proc.wait(timeout=60)
-    by_name = {f"{flows_by_id[d.flow_id]}/{d.name}": d for d in found}
-    assert {"crawl-source/north", "crawl-source/south", "ingest-url/adhoc", "snapshot/daily"} <= set(by_name)
+    assert {"crawl-sources/scheduled", "crawl-source/north", "crawl-source/south", "ingest-url/adhoc",
+            "snapshot/daily"} <= set(by_name)
     crons = {name: [s.schedule.cron for s in d.schedules] for name, d in by_name.items()}
-    assert crons["crawl-source/north"] == ["*/30 * * * *"]
-    assert crons["crawl-source/south"] == [] and crons["ingest-url/adhoc"] == []
-    assert crons["snapshot/daily"] == ["0 3 * * *"]
+    # one deployment carries every distinct schedule: sources due together are one crawl
+    assert sorted(crons["crawl-sources/scheduled"]) == ["*/30 * * * *", "0 6 * * *"]
+    assert all(s.schedule.timezone == "UTC" for s in by_name["crawl-sources/scheduled"].schedules)
+    assert crons["crawl-source/north"] == [] and crons["crawl-source/south"] == []  # by hand
+    assert crons["ingest-url/adhoc"] == [] and crons["snapshot/daily"] == ["0 3 * * *"]
+    assert by_name["crawl-sources/scheduled"].parameters == {"sources": str(sources.resolve())}
+    assert by_name["crawl-sources/scheduled"].entrypoint == "flows.prefect_flows.crawl_sources_flow"
     north = by_name["crawl-source/north"]
     assert north.parameters == {"source": "north", "sources": str(sources.resolve())}
     assert north.entrypoint == "flows.prefect_flows.crawl_source_flow"
     assert by_name["snapshot/daily"].parameters["out_dir"] == str((tmp_path / "snaps").resolve())
+
+
+def _two_sites_file(tmp_path: Path, sites: dict, crons: dict[str, str | None]) -> Path:
+    lines = ["[defaults]", "download_delay = 0.0", "autothrottle = false", "obey_robots = false",
+             "retry_times = 0", "robots_sitemaps = false", "discover = false", ""]
+    for name, site in sites.items():
+        lines += ["[[source]]", f'name = "{name}"', f'start_urls = ["{site.url("/")}"]', "max_depth = 1"]
+        lines += [f'schedule = "{crons[name]}"'] if crons.get(name) else []
+        lines.append("")
+    path = tmp_path / "sources.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def test_a_serve_batch_of_sources_due_together_is_one_crawl_reported_per_source(prefect_api, data_dir, tmp_path):
+    """A run of crawl-sources/scheduled for a minute when two of three
+    sources fall due: those two are crawled, in one crawl (one process),
+    each with its own run record and its own task run and artifact; the
+    third is not touched."""
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, TaskRunFilter
+    from prefect.states import Scheduled
+    from storage.store import Store
+    from tests.sites import Site
+
+    minute = datetime(2026, 1, 1, 0, 0, tzinfo=timezone.utc)  # "0 0 1 1 *" falls due; "0 12 * * *" does not
+    with Site() as a, Site() as b, Site() as c:
+        for site in (a, b, c):
+            _news_site(site)
+        sources = _two_sites_file(tmp_path, {"alpha": a, "beta": b, "gamma": c},
+                                  {"alpha": "0 0 1 1 *", "beta": "0 0 1 1 *", "gamma": "0 12 * * *"})
+        proc = _serve(prefect_api, data_dir, sources, tmp_path, PREFECT_RUNNER_POLL_FREQUENCY="1")
+        try:
+            deployment = _deployments()["crawl-sources/scheduled"]
+            with _client() as client:
+                run = client.create_flow_run_from_deployment(deployment.id, state=Scheduled(scheduled_time=minute))
+            deadline = time.monotonic() + 240
+            while True:  # poll the run's state, not the clock
+                with _client() as client:
+                    state = client.read_flow_run(run.id).state
+                if state.is_final():
+                    break
+                assert time.monotonic() < deadline, f"the scheduled run did not end in 240 s ({state.name})"
+                time.sleep(0.5)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+        assert state.is_completed(), state.message
+        assert "/a.html" in a.paths_requested() and "/b.html" in b.paths_requested()
+        assert c.paths_requested() == []
+    artifacts = _artifacts(run.id)
+    assert {"crawl-alpha", "crawl-beta"} <= set(artifacts) and "crawl-gamma" not in artifacts
+    for name in ("crawl-alpha", "crawl-beta"):  # the two sites serve the same stories: copies of each other
+        table = _table(artifacts[name])
+        assert table["fetched"] == 3 and table["stored"] + table["copies"] == 2, table
+    with _client() as client:
+        tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])),
+                                      task_run_filter=TaskRunFilter())
+    assert {"crawl-alpha", "crawl-beta"} <= {t.name for t in tasks}
+    with Store(None, data_dir) as store:
+        crawls = {r.source: r for r in store.recent_runs() if r.kind == "crawl"}
+    assert set(crawls) == {"alpha", "beta"} and all(r.status == "finished" for r in crawls.values())
+    # one crawl: one crawl process (the same log) started by one flow-run process
+    assert crawls["alpha"].stats["log_file"] == crawls["beta"].stats["log_file"]
+    assert crawls["alpha"].pid == crawls["beta"].pid
+
+
+def test_a_source_still_running_is_left_out_of_a_batch_not_started_twice(prefect_api, data_dir, tmp_path):
+    """While a source's crawl slot is held (its last crawl still running),
+    a crawl of several sources that names it crawls the others and reports
+    it as left out; its site is not asked for anything."""
+    import flows.prefect_flows as wf
+    from prefect.concurrency.sync import concurrency
+    from tests.sites import Site
+
+    with Site() as a, Site() as b:
+        for site in (a, b):
+            _news_site(site)
+        sources = _two_sites_file(tmp_path, {"free": a, "held": b}, {})
+        wf._ensure_limit("crawl-source-held")
+        with concurrency("crawl-source-held", occupy=1, strict=True):
+            state = wf.crawl_sources_flow(sources=str(sources), names=["free", "held"], data_dir=str(data_dir),
+                                          return_state=True)
+        assert state.is_completed(), state.message
+        reports = state.result()
+        assert reports["free"]["fetched"] == 3
+        assert reports["held"]["crawled"] == "no" and "still running" in reports["held"]["why"]
+        assert b.paths_requested() == []
+    artifacts = _artifacts(state.state_details.flow_run_id)
+    assert _table(artifacts["crawl-held"])["crawled"] == "no"
 
 
 def test_serve_refuses_a_temporary_prefect_server_and_says_how_to_start_one(site, tmp_path):
@@ -535,7 +641,14 @@ def test_deploy_prefect_yaml_declares_the_same_deployments():
         declared[f"{flow.name}/{d['name']}"] = d
         assert set(d.get("parameters") or {}) <= set(flow.parameters.properties), d["name"]
         assert d["work_pool"]["name"] == "wirecrawl"
-    assert {"ingest-url/adhoc", "snapshot/daily"} <= set(declared)
+    assert {"crawl-sources/scheduled", "ingest-url/adhoc", "snapshot/daily"} <= set(declared)
     crawls = [d for name, d in declared.items() if name.startswith("crawl-source/")]
-    assert crawls and all(d["parameters"]["source"] == d["name"] for d in crawls)
+    assert crawls and all(d["parameters"]["source"] == d["name"] and not d.get("schedules") for d in crawls)
     assert [s["cron"] for s in declared["snapshot/daily"]["schedules"]] == ["0 3 * * *"]
+    # the batch deployment carries the schedules of the example sources file
+    from crawler.crawl.sources import load_sources
+    from flows.schedule import distinct_schedules
+
+    scheduled = declared["crawl-sources/scheduled"]
+    assert [s["cron"] for s in scheduled["schedules"]] == distinct_schedules(load_sources(
+        REPO / "sources.example.toml"))

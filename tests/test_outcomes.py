@@ -49,8 +49,9 @@ def test_every_reason_belongs_to_one_listed_outcome():
 def _codes_in_code() -> dict[str, str]:
     """Reason codes written as literals in crawler/ (code -> where): the
     first argument of Rejected(...) and Unreadable(...), the reason of the
-    spider's _skipped(...), of stat_key(...) and of _count(...), whatever is
-    assigned to or passed as a `reason`, and the code column of the
+    spider's _skipped(...), of stat_key(source, outcome, reason) and of
+    _count(source, outcome, reason), whatever is assigned to or passed as a
+    `reason`, and the code column of the
     download-failure table and of the trap guard's answers."""
     found: dict[str, str] = {}
 
@@ -64,11 +65,13 @@ def _codes_in_code() -> dict[str, str]:
     def codes_of(node: ast.AST) -> list[str]:
         if isinstance(node, ast.Call):
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-            positional = {"Rejected": 0, "Unreadable": 0, "_skipped": 1, "stat_key": 1, "_count": 1}.get(name)
+            positional = {"Rejected": 0, "Unreadable": 0, "_skipped": 1, "stat_key": 2, "_count": 2}.get(name)
             codes = [c for k in node.keywords if k.arg == "reason" for c in literals(k.value)]
             if positional is not None and len(node.args) > positional:
                 codes += literals(node.args[positional])
             return codes
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "reason":
+            return literals(node.value)
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Tuple) \
                 and isinstance(node.value, ast.Tuple):
             pairs = zip(node.targets[0].elts, node.value.elts)

@@ -43,8 +43,9 @@ def news_site(site: Site) -> list[str]:
 
 def source(site: Site, name: str = "harbour", **kw) -> Source:
     politeness = Politeness(concurrency_per_host=4, retry_times=0, timeout=kw.pop("timeout", 5.0))
+    # discover=False: no sitemap guessed at the usual paths, so the requests are the ones each test names.
     return Source(name=name, start_urls=(site.url("/"),), robots_sitemaps=kw.pop("robots_sitemaps", False),
-                  politeness=politeness, **kw)
+                  discover=kw.pop("discover", False), politeness=politeness, **kw)
 
 
 def crawl(src: Source, data_dir, **overrides):

@@ -87,6 +87,15 @@ def test_example_file_in_the_repository_loads():
     assert sources, "the example names at least one source"
 
 
+def test_max_age_and_discovery_are_read_per_source_and_from_defaults(tmp_path):
+    sources = load_sources(write(tmp_path, '[defaults]\nmax_age_hours = 48\n' + one(discover="false")
+                                 + '[[source]]\nname = "home"\nstart_urls = ["https://home.example/"]\n'
+                                   'max_age_hours = 6.5\n'))
+    assert (sources["news"].max_age_hours, sources["news"].discover) == (48.0, False)
+    assert (sources["home"].max_age_hours, sources["home"].discover) == (6.5, True)
+    assert Source(name="x", start_urls=("https://x.example/",)).max_age_hours is None  # no limit by default
+
+
 def error(tmp_path: Path, text: str) -> SourcesError:
     with pytest.raises(SourcesError) as caught:
         load_sources(write(tmp_path, text))
@@ -117,6 +126,9 @@ def one(**keys: str) -> str:
                                                       "(Invalid IPv6 URL)"),
     (one(feeds='["http://news.example:99999/feed"]'), "feeds", "Port out of range"),
     (one(contact_url='"operator at example"'), "contact_url", "expected an http(s) or mailto: URL"),
+    (one(max_age_hours="0"), "max_age_hours", "expected a number > 0"),
+    (one(max_age_hours='"two days"'), "max_age_hours", "expected a number > 0"),
+    (one(discover='"yes"'), "discover", "expected true or false"),
     ('[[source]]\nname = "news"\nfollow_links = true\n', "start_urls",
      "no URL at all: expected at least one of start_urls, feeds, sitemaps"),
 ])
@@ -180,7 +192,7 @@ def test_check_reads_the_file_as_a_crawl_would_and_prints_a_line_per_source(tmp_
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].endswith("sources.toml: 2 source(s), no mistakes found.")
-    assert lines[1].startswith("  wire: 2 start URLs, 1 feed, 0 sitemaps, links followed to depth 1, "
+    assert lines[1].startswith("  wire: 2 start URLs, 1 feed, 0 sitemaps, sitemaps found from the start pages, links followed to depth 1, "
                                "schedule '*/30 * * * *'")
     assert lines[2].startswith("  blog: 0 start URLs, 0 feeds, 1 sitemap, links not followed")
 
@@ -286,3 +298,30 @@ def test_probe_follows_sitemap_lines_only_on_the_allowed_domains(site, tmp_path)
 
         assert f"robots.txt    {site.url('/robots.txt')}\n                names 0 sitemap(s)" in result.output
         assert other.requests == []
+
+
+def test_probe_of_a_home_page_alone_finds_its_feed_and_its_sitemap(site, tmp_path):
+    """As a crawl would: the feed the home page announces, and the sitemap at
+    a usual path (robots.txt names none); the usual paths that are not there
+    are not shown."""
+    x = "application/xml"
+    site.add("/", '<html><head><link rel="alternate" type="application/atom+xml" href="/atom"></head>'
+                  '<body><a href="/2026/a">a</a></body></html>')
+    site.add("/robots.txt", Response(content_type="text/plain", body="User-agent: *\nAllow: /\n"))
+    site.add("/atom", Response(content_type="application/atom+xml", body=(
+        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>'
+        f'<entry><title>B</title><link href="{site.url("/2026/b")}"/><id>b</id></entry></feed>')))
+    site.add("/sitemap_index.xml", Response(content_type=x, body=(
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f'<url><loc>{site.url("/2026/c")}</loc></url></urlset>')))
+    sources = write(tmp_path, f'[defaults]\ndownload_delay = 0\n[[source]]\nname = "home"\n'
+                              f'start_urls = ["{site.url("/")}"]\n')
+    result = _check(str(sources), "--probe")
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "home: 3 article URL(s) found" in text
+    kinds = [line.split()[0] for line in text[text.index("home: 3"):].strip().splitlines()[1::2]]
+    assert kinds == ["robots.txt", "sitemap", "start", "feed"], text
+    assert f"{site.url('/sitemap_index.xml')}\n                1 article URL(s)" in text
+    assert f"feed          {site.url('/atom')}\n                1 article URL(s)" in text
+    assert "/sitemap.xml" not in text and "/news-sitemap.xml" not in text  # tried, not there: not shown

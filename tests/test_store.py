@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import gzip
 import os
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +17,7 @@ from storage.records import Document, FetchRecord
 from storage.store import Store, StoreConfigError
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _doc(url: str, text: str = "some text", **kw) -> Document:
@@ -223,3 +227,79 @@ def test_a_database_switching_to_wal_while_another_process_opens_it_is_waited_fo
     broken.cur = other.cursor()
     with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
         _use_wal(broken)
+
+
+# -- runs: who owns them, and which are dead; one crawl of a source at a time ----
+
+_OLD_RUNS_TABLE = """CREATE TABLE runs (id INTEGER PRIMARY KEY, kind VARCHAR(40) NOT NULL, source VARCHAR(200),
+    started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, status VARCHAR(20) NOT NULL, stats TEXT)"""
+
+
+def test_a_store_of_an_earlier_release_gains_the_new_columns_and_keeps_its_runs(data_dir, database_url):
+    """A store whose runs table predates host and pid (and whose fetches
+    table has no source index) is brought up to date when it is opened:
+    its rows are kept, and new runs record their process."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from storage.store import default_database_url
+
+    url = database_url or default_database_url(data_dir)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(_OLD_RUNS_TABLE.replace("INTEGER PRIMARY KEY", "SERIAL PRIMARY KEY")
+                          if engine.dialect.name == "postgresql" else _OLD_RUNS_TABLE))
+        conn.execute(text("INSERT INTO runs (kind, source, started_at, status) "
+                          "VALUES ('crawl', 'old', '2026-01-01 00:00:00', 'running')"))
+    engine.dispose()
+    with Store(database_url, data_dir) as store:
+        new = store.start_run("crawl", "new")
+        runs = {r.source: r for r in store.recent_runs()}
+        assert runs["old"].status == "running" and runs["old"].pid is None  # kept; its process unknown
+        assert runs["new"].pid == os.getpid() and runs["new"].host
+        assert store.mark_abandoned_runs() == []  # nothing to tell about a run without a host
+        inspector = inspect(store.engine)
+        assert "ix_fetches_source" in {ix["name"] for ix in inspector.get_indexes("fetches")}
+        assert new
+    with Store(database_url, data_dir) as store:  # opened again: nothing to add, nothing lost
+        assert [r.source for r in store.recent_runs()] == ["new", "old"]
+
+
+def test_a_run_whose_process_is_gone_is_marked_abandoned(store):
+    script = "import sys; from storage.store import Store; s = Store(sys.argv[1] or None, sys.argv[2]); " \
+             "print(s.start_run('crawl', 'dead'))"
+    out = subprocess.run([sys.executable, "-c", script, store.database_url, str(store.data_dir)], cwd=REPO,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    dead = int(out.stdout)
+    alive = store.start_run("crawl", "alive")  # this process: still here
+    assert store.mark_abandoned_runs() == [dead]
+    runs = {r.id: r for r in store.recent_runs()}
+    assert runs[dead].status == "abandoned" and "ended without finishing" in runs[dead].stats["error"]
+    assert runs[alive].status == "running"
+    assert store.mark_abandoned_runs() == []
+
+
+def test_one_process_at_a_time_holds_a_source_and_a_dead_holder_lets_go(store):
+    script = ("import sys, time; from storage.store import Store; s = Store(sys.argv[1] or None, sys.argv[2]); "
+              "lock = s.source_lock('wire'); assert lock.acquire(); print('held', flush=True); time.sleep(600)")
+    holder = subprocess.Popen([sys.executable, "-c", script, store.database_url, str(store.data_dir)], cwd=REPO,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        mine = store.source_lock("wire")
+        assert not mine.acquire()
+        assert not mine.acquire(wait_s=0.5)
+        other = store.source_lock("blog")  # another source is free
+        assert other.acquire()
+        other.release()
+        holder.kill()  # SIGKILL: the lock goes with the process
+        holder.wait()
+        assert mine.acquire(wait_s=30)
+        again = store.source_lock("wire")
+        assert not again.acquire()
+        mine.release()
+        assert again.acquire()
+        again.release()
+    finally:
+        if holder.poll() is None:
+            holder.kill()

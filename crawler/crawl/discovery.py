@@ -4,22 +4,27 @@
   a robots.txt lists, read with Scrapy's sitemap utilities and feedparser;
   a list that cannot be read raises `Unreadable`, one read only in part comes
   back with a `problem` to record.
+- `listed_date`: how recent a listed page is, by what its list says.
+- `is_feed_link`, `USUAL_SITEMAPS`: where a site that names no list keeps
+  its feeds and sitemaps.
 - `Scope`: whether a URL belongs to a source (allowed domains, allow/deny).
 - `TrapGuard`: whether a followed link looks like a spider trap (endless
   calendar, ever-growing query, repeated path segments, very long URL).
 
-No network and no Scrapy engine here: the spider (`crawler/spiders/site.py`)
+No network and no Scrapy engine here: the spider (`crawler/crawl/spider.py`)
 does the fetching and yields what these functions decide.
 """
 
 from __future__ import annotations
 
+import calendar
 import io
 import re
 import struct
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import feedparser
@@ -28,7 +33,14 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from crawler.crawl.sources import Source
-from storage.utc import utc_now
+from storage.utc import as_utc, utc_now
+
+# Where sites keep the sitemaps robots.txt does not name (tried, in this
+# order, for a source that names none): the protocol's own example, the
+# index WordPress, Yoast and most CMSs write, and Google News's.
+USUAL_SITEMAPS = ("/sitemap.xml", "/sitemap_index.xml", "/news-sitemap.xml")
+# Content types of `<link rel="alternate">` that announce a feed feedparser reads.
+FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml"})
 
 
 @dataclass(frozen=True)
@@ -175,9 +187,57 @@ def read_feed(body: bytes, url: str, content_type: str | None = None) -> Listing
         link = entry.get("link")
         if not link:
             continue
-        info = {"title": entry.get("title"), "published": entry.get("published") or entry.get("updated")}
+        info = {"title": entry.get("title"), "published": entry.get("published") or entry.get("updated"),
+                "date": _feed_date(entry)}
         entries.append(Listed(urljoin(url, link), {k: v for k, v in info.items() if v}))
     return Listing("feed", entries, problem)
+
+
+def _feed_date(entry) -> str | None:
+    """The newer of an entry's published and updated dates, as feedparser
+    read them (in UTC), in ISO 8601; None when it gives neither."""
+    # dict.get: feedparser's own get() answers a missing updated_parsed with
+    # published_parsed, and warns.
+    parsed = [t for t in (dict.get(entry, "published_parsed"), dict.get(entry, "updated_parsed")) if t]
+    if not parsed:
+        return None
+    try:
+        return max(datetime.fromtimestamp(calendar.timegm(t), timezone.utc) for t in parsed).isoformat()
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def listed_date(info: dict[str, str]) -> datetime | None:
+    """How recent a listed page is by what its list says: the newest of a
+    sitemap's `lastmod` and `news_publication_date`, or a feed's date (UTC;
+    a date alone is its midnight, a time without an offset is UTC). None
+    when the list gives no date it can read: such a page is never too old."""
+    dates = [_read_date(info.get(key)) for key in ("lastmod", "news_publication_date", "date", "published")]
+    dates = [d for d in dates if d is not None]
+    return max(dates) if dates else None
+
+
+def _read_date(text: str | None) -> datetime | None:
+    if not text or not isinstance(text, str):
+        return None
+    text = text.strip()
+    try:
+        return as_utc(datetime.fromisoformat(text)).astimezone(timezone.utc)
+    except ValueError:
+        pass
+    try:
+        return as_utc(parsedate_to_datetime(text)).astimezone(timezone.utc)  # RFC 822 dates of RSS feeds
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def is_feed_link(content_type: str, href: str, title: str = "") -> bool:
+    """Whether a `<link rel="alternate">` announces a feed worth reading:
+    RSS or Atom (`FEED_TYPES`), with an address, and not a feed of
+    comments (which lists comments, not articles)."""
+    if content_type.split(";", 1)[0].strip().lower() not in FEED_TYPES or not href.strip():
+        return False
+    return "comment" not in href.lower() and "comment" not in title.lower()
 
 
 def sitemaps_in_robots(body: bytes, url: str) -> list[str]:

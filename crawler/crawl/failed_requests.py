@@ -11,9 +11,8 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawler.crawl.failures import classify
-from crawler.crawl.history import RecentlyFetched
-from crawler.crawl.meta import KIND, LAST_FETCH, ROBOTS, requested_url
+from crawler.crawl.failures import NotRequested, classify
+from crawler.crawl.meta import GUESS, KIND, LAST_FETCH, ROBOTS, requested_url, source_of
 from crawler.crawl.pipeline import IngestPipeline
 from crawler.ingest.records import Rejected, Skipped
 
@@ -24,7 +23,11 @@ if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
 
-def _no_robots_txt(failure: Failure, request: Request) -> bool:
+def _no_failure(failure: Failure, request: Request) -> bool:
+    """A site without robots.txt (it answers 4xx), or without a sitemap at a
+    usual path nobody named: nothing failed."""
+    if request.meta.get(GUESS):
+        return True
     return (request.meta.get(KIND) == ROBOTS and isinstance(failure.value, HttpError)
             and failure.value.response.status < 500)
 
@@ -42,21 +45,22 @@ class RecordingErrback:
 
     def __call__(self, failure: Failure) -> list:
         request = failure.request
-        if isinstance(failure.value, RecentlyFetched):
+        if isinstance(failure.value, NotRequested):
             return []  # counted where it was decided, not a failure
         if isinstance(failure.value, HttpError) and failure.value.response.status == 304 \
                 and request.meta.get(LAST_FETCH) is not None:
             self.outcomes.pipeline.not_modified_soon(request, failure.value.response)
             return []
         output = list(self.original(failure) or []) if self.original else []
-        if _no_robots_txt(failure, request):
-            return output  # a site without robots.txt: nothing failed
+        if _no_failure(failure, request):
+            return output
         url = requested_url(request)
         theirs = [o for o in output if isinstance(o, Skipped) and o.url in (url, request.url)]
         for skipped in theirs:
             skipped.url = url  # one record per failure, under the URL first asked for
         if not theirs:
-            self.outcomes.pipeline.record_soon(url, classify(failure, request, self.outcomes.max_bytes))
+            max_bytes = request.meta.get("download_maxsize") or self.outcomes.max_bytes
+            self.outcomes.pipeline.record_soon(url, classify(failure, request, max_bytes), source_of(request))
         return output
 
 
@@ -103,11 +107,14 @@ class OutcomeMiddleware:
         chain = request.meta.get("redirect_urls")
         if chain:
             self.pipeline.record_soon(chain[0], Rejected(
-                "redirect_to_seen_url", f"redirects to {request.url}, already fetched in this crawl"))
+                "redirect_to_seen_url", f"redirects to {request.url}, already fetched in this crawl"),
+                source_of(request))
 
     def process_spider_exception(self, response: Response, exception: Exception) -> None:
         if isinstance(exception, (HttpError, CloseSpider)):
             return None  # the request's errback has it / the spider ends on purpose
-        self.pipeline.record_soon(requested_url(response.request) if response.request else response.url, Rejected(
-            "spider_error", f"{type(exception).__name__}: {exception}", response.status))
+        request = response.request
+        self.pipeline.record_soon(requested_url(request) if request else response.url, Rejected(
+            "spider_error", f"{type(exception).__name__}: {exception}", response.status),
+            source_of(request) if request else None)
         return None

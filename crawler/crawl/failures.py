@@ -1,6 +1,7 @@
 """Why a request produced no page: a Scrapy failure named by a reason code of
 `crawler.ingest.outcomes`, the same the ad-hoc fetch gives. Used by the
-spider and by the errback that records every failure, so both name it alike."""
+spider and by the errback that records every failure, so both name it alike.
+Also what is no failure at all: a request dropped on purpose (`NotRequested`)."""
 
 from __future__ import annotations
 
@@ -27,10 +28,24 @@ if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
 
+class NotRequested(IgnoreRequest):
+    """A request dropped on purpose before it was sent (fetched within the
+    recrawl interval, the source's max_pages reached): counted where it was
+    decided, never recorded as a failure."""
+
+
+# Reasons of a request that got no HTTP response at all: a source whose
+# requests all end so is unreachable.
+NO_RESPONSE_REASONS = frozenset({"dns_error", "connection_refused", "connection_error", "timeout"})
+# Failures of the name lookup: a name that does not resolve now will not in
+# a second, so they are not retried (and a host that failed its lookup once
+# is not looked up again in the same crawl).
+DNS_ERRORS: tuple[type[BaseException], ...] = (CannotResolveHostError, DNSLookupError)
+
 # Exception classes of download failures and the reason code recorded for them.
 _ERRORS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
     ((DownloadTimeoutError, TxTimeoutError), "timeout"),
-    ((CannotResolveHostError, DNSLookupError), "dns_error"),
+    (DNS_ERRORS, "dns_error"),
     ((DownloadConnectionRefusedError,), "connection_refused"),
     ((ResponseDataLossError,), "data_loss"),
     ((ConnectError, ConnectionLost, DownloadFailedError), "connection_error"),

@@ -1,4 +1,4 @@
-"""Incremental recrawl: article pages stored recently are not requested, and
+"""Incremental recrawl: article pages fetched recently are not requested, and
 the others are requested with `If-None-Match` / `If-Modified-Since` from the
 fetch history."""
 
@@ -12,9 +12,9 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest
 
-from crawler.crawl.meta import FIRST_FETCH, LAST_FETCH, is_article_request, requested_url
+from crawler.crawl.failures import NotRequested
+from crawler.crawl.meta import FIRST_FETCH, LAST_FETCH, is_article_request, requested_url, source_of
 from crawler.crawl.stats import stat_key
 from crawler.ingest.outcomes import SKIPPED
 from storage.records import FetchRecord
@@ -28,41 +28,55 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class RecentlyFetched(IgnoreRequest):
-    """An article page stored (or confirmed unchanged) within the recrawl interval."""
+class RecentlyFetched(NotRequested):
+    """An article page fetched and judged within the recrawl interval."""
+
+
+# Marks a URL of `known` already counted as skipped in this crawl.
+_COUNTED = object()
 
 
 class FetchHistoryMiddleware:
     """Looks each article page up in the fetch history before it is requested.
 
-    Stored and confirmed within WIRECRAWL_RECRAWL_INTERVAL_HOURS: not
-    requested (counted as skipped, recently_fetched). Otherwise the stored
-    validators are sent, so an unchanged page costs a 304 and nothing else.
+    Its newest fetch that received the page and judged it, within the
+    source's recrawl_interval_hours: not requested, counted once per crawl
+    as skipped, `recently_fetched` when that fetch made or confirmed a
+    document, `recently_rejected` when it rejected the body (not an
+    article, too short, not HTML…): a rejected page is not downloaded again
+    and again. Otherwise that fetch's validators are sent, so an unchanged
+    page costs a 304 and nothing else (a rejected one is then rejected again
+    for the same reason). Start URLs, feeds, sitemaps and robots.txt are
+    read every run (`meta.is_article_request`).
 
-    The source's own history (up to WIRECRAWL_HISTORY_PRELOAD_MAX URLs) is
-    read once when the crawl opens, so a recrawl decides at scheduling time,
-    without a query per page. Other URLs are looked up when they are about to
-    be downloaded, in a thread (the reactor never waits on the database),
-    unless the store holds no document fetched for anyone else (another
-    source, an ad-hoc ingest): then the preloaded history is all there is,
-    and a URL not in it is new. A query per new page cost the crawl process
-    a fifth of its CPU on a first crawl. When the store holds no fetch at all
-    but this source's, a URL this source never fetched is marked
-    `meta.FIRST_FETCH` (and its Page `first_fetch`): its extraction
-    process then skips the same-body check, which would find nothing."""
+    The history of the crawl's sources (up to WIRECRAWL_HISTORY_PRELOAD_MAX
+    URLs, all sources together) is read once when the crawl opens, so a
+    recrawl decides at scheduling time, without a query per page. Other URLs
+    are looked up when they are about to be downloaded, in a thread (the
+    reactor never waits on the database), unless the store holds no judged
+    page fetched for anyone else (another source, an ad-hoc ingest): then
+    the preloaded history is all there is, and a URL not in it is new. A
+    query per new page cost the crawl process a fifth of its CPU on a first
+    crawl. When the store holds no fetch at all but those of the crawl's
+    sources, a URL they never fetched is marked `meta.FIRST_FETCH` (and its
+    Page `first_fetch`): its extraction process then skips the same-body
+    check, which would find nothing. An article URL is requested at most
+    once per crawl, whichever sources list it (`crawler.crawl.dupefilter`),
+    so what is marked first stays first."""
 
     def __init__(self, crawler: Crawler):
         s = crawler.settings
+        self.crawler = crawler
         self.stats = crawler.stats
-        self.source = s.get("WIRECRAWL_SOURCE_NAME")
-        self.interval = timedelta(hours=s.getfloat("WIRECRAWL_RECRAWL_INTERVAL_HOURS", 24.0))
+        self.default_interval = timedelta(hours=s.getfloat("WIRECRAWL_RECRAWL_INTERVAL_HOURS", 24.0))
+        self.intervals: dict[str, timedelta] = {}
         self.preload_max = s.getint("WIRECRAWL_HISTORY_PRELOAD_MAX", 200_000)
         self.store = Store(s.get("WIRECRAWL_DATABASE_URL"), s.get("WIRECRAWL_DATA_DIR") or "data")
         self.readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wirecrawl-history")
-        self.known: dict[str, FetchRecord] = {}
+        self.known: dict[str, FetchRecord | object] = {}
         self.complete = False  # `known` is the whole history of every URL
         # Every URL the store has any fetch of, when that is known (the store
-        # holds only this source's fetches); None when it is not.
+        # holds only these sources' fetches); None when it is not.
         self.ever_fetched: set[str] | None = None
         crawler.signals.connect(self.load_history, signal=signals.spider_opened)
         crawler.signals.connect(self.request_scheduled, signal=signals.request_scheduled)
@@ -73,57 +87,75 @@ class FetchHistoryMiddleware:
         return cls(crawler)
 
     async def load_history(self, spider: Spider) -> None:
+        sources = getattr(spider, "sources", {})
+        self.intervals = {name: timedelta(hours=s.politeness.recrawl_interval_hours) for name, s in sources.items()}
         self.known, self.complete, self.ever_fetched = await asyncio.get_running_loop().run_in_executor(
-            self.readers, self._source_history)
+            self.readers, partial(self._history, list(sources)))
 
-    def _source_history(self) -> tuple[dict[str, FetchRecord], bool, set[str] | None]:
-        """URL -> newest fetch that made or confirmed a document, for this
-        source; whether that is the history of every URL in the store; and,
-        when the store holds no fetch at all but this source's, every URL it
-        has fetched (whatever came of it)."""
-        history = self.store.source_history(self.source, limit=self.preload_max + 1)
+    def _history(self, sources: list[str]) -> tuple[dict[str, FetchRecord], bool, set[str] | None]:
+        """URL -> newest fetch by these sources that judged a page; whether
+        that is the history of every URL in the store; and, when the store
+        holds no fetch at all but theirs, every URL they have fetched
+        (whatever came of it)."""
+        if not sources:
+            return {}, False, None
+        history = self.store.source_history(sources, limit=self.preload_max + 1)
         if len(history.newest) > self.preload_max:
-            logger.info("more than %d URLs in the history of %s: looked up one by one", self.preload_max,
-                        self.source)
+            logger.info("more than %d URLs in the history of these sources: looked up one by one",
+                        self.preload_max)
             return {}, False, None
         urls = history.urls
         ever_fetched = set(urls) if urls is not None and len(urls) <= self.preload_max else None
-        return {record.url: record for record in history.newest}, not history.others_have_documents, ever_fetched
+        return {record.url: record for record in history.newest}, not history.others_have_pages, ever_fetched
 
     def close(self) -> None:
         self.readers.shutdown(wait=True)
         self.store.close()
 
-    def _fresh(self, last: FetchRecord) -> bool:
-        return utc_now() - last.fetched_at < self.interval
+    def _interval(self, request: Request) -> timedelta:
+        return self.intervals.get(source_of(request) or "", self.default_interval)
+
+    def _skip_if_fresh(self, request: Request, url: str, last: FetchRecord) -> None:
+        """Raise RecentlyFetched (counted once per URL and crawl) when `last`
+        is within the request's recrawl interval."""
+        if utc_now() - last.fetched_at >= self._interval(request):
+            return
+        counted = self.known.get(url) is _COUNTED
+        self.known[url] = _COUNTED
+        reason = "recently_fetched" if last.document_id is not None else "recently_rejected"
+        why = "stored or confirmed" if last.document_id is not None else "rejected"
+        if not counted:
+            self.stats.inc_value(stat_key(source_of(request) or "", SKIPPED, reason))
+        raise RecentlyFetched(f"{why} {last.fetched_at:%Y-%m-%d %H:%M} UTC, within the recrawl interval")
 
     def request_scheduled(self, request: Request, spider: Spider) -> None:
         if not is_article_request(request) or LAST_FETCH in request.meta:
             return
-        last = self.known.get(requested_url(request))
+        url = requested_url(request)
+        last = self.known.get(url)
+        if last is _COUNTED:
+            raise RecentlyFetched("within the recrawl interval (asked again)")  # Scrapy drops it unscheduled
         if last is None:
-            return  # not in this source's history: looked up before download
-        if self._fresh(last):
-            self.stats.inc_value(stat_key(SKIPPED, "recently_fetched"))
-            raise RecentlyFetched("within the recrawl interval")  # Scrapy drops it unscheduled
+            return  # not in these sources' history: looked up before download
+        self._skip_if_fresh(request, url, last)
         request.meta[LAST_FETCH] = last
 
     async def process_request(self, request: Request) -> None:
         if not is_article_request(request):
             return None
+        url = requested_url(request)
         # Retries and redirects inherit the first lookup (and its headers).
         if LAST_FETCH not in request.meta and self.complete:
             request.meta[LAST_FETCH] = None  # not in the whole history: a new page
-            if self.ever_fetched is not None and requested_url(request) not in self.ever_fetched:
+            if self.ever_fetched is not None and url not in self.ever_fetched:
                 # Never fetched at all: its extraction process need not look for an earlier body.
                 request.meta[FIRST_FETCH] = True
         if LAST_FETCH not in request.meta:
-            lookup = partial(self.store.last_fetch, requested_url(request), with_document=True)
+            lookup = partial(self.store.last_fetch, url, with_page=True)
             last = await asyncio.get_running_loop().run_in_executor(self.readers, lookup)
             request.meta[LAST_FETCH] = last
-            if last is not None and self._fresh(last):
-                self.stats.inc_value(stat_key(SKIPPED, "recently_fetched"))
-                raise RecentlyFetched(f"stored {last.fetched_at:%Y-%m-%d %H:%M} UTC, within the recrawl interval")
+            if last is not None:
+                self._skip_if_fresh(request, url, last)
         last = request.meta[LAST_FETCH]
         if last is not None:
             if last.etag:
@@ -131,4 +163,3 @@ class FetchHistoryMiddleware:
             if last.last_modified:
                 request.headers.setdefault("If-Modified-Since", last.last_modified)
         return None
-

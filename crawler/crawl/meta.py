@@ -1,8 +1,9 @@
 """The keys wirecrawl sets in `Request.meta`, named once.
 
-The spider marks what each request fetches (`KIND`); the fetch history
-middleware adds what it knows of the URL's last fetch; the retry middleware
-leaves a note for the record of a failure. Values of `KIND`:
+The spider marks whose request it is (`SOURCE`: one crawl fetches for many
+sources) and what it fetches (`KIND`); the fetch history middleware adds
+what it knows of the URL's last fetch; the retry middleware leaves a note
+for the record of a failure. Values of `KIND`:
 
 - `PAGE`: an article URL found in a sitemap, a feed or a link. Only these
   are skipped when fetched recently, and asked conditionally.
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from scrapy import Request
 
+SOURCE = "wirecrawl_source"  # the name of the source the request is made for
 KIND = "wirecrawl_kind"  # what the request fetches: one of the kinds below
 PAGE, START, SITEMAP, FEED, ROBOTS = "page", "start", "sitemap", "feed", "robots"
 
@@ -32,12 +34,21 @@ LAST_FETCH = "wirecrawl_last_fetch"
 FIRST_FETCH = "wirecrawl_first_fetch"
 # Why the retries of a request ended early, for the record of its failure.
 NOTE = "wirecrawl_note"
+# A sitemap tried at a usual path (/sitemap.xml…) that nobody named: when it
+# is not there, nothing failed.
+GUESS = "wirecrawl_guess"
 
 
 def requested_url(request: Request) -> str:
     """The URL the spider asked for, before any redirect: the identity the
     fetch history is kept under."""
     return request.meta.get("redirect_urls", [request.url])[0]
+
+
+def source_of(request: Request) -> str | None:
+    """The name of the source a request was made for; None for requests
+    Scrapy makes on its own (robots.txt for its middleware)."""
+    return request.meta.get(SOURCE)
 
 
 def is_article_request(request: Request) -> bool:

@@ -20,8 +20,11 @@ The extraction processes call the one ingest entry point
 raw body equals the last fetch of its URL is not extracted again. A 304 is
 answered here, in the crawl process, by the same `not_modified_record`.
 
-Counts go to Scrapy's stats under `stat_key(outcome, reason)`;
-`crawler.crawl.stats.CrawlStats` is built from them.
+Counts go to Scrapy's stats under `stat_key(source, outcome, reason)`, each
+page under the source it was fetched for, and each record carries the
+`runs` row of its source (WIRECRAWL_RUN_IDS); `crawler.crawl.stats.CrawlStats`
+is built from them. For a source that gets no HTTP response at all, the
+first failure to connect is kept as the reason it is unreachable.
 """
 
 from __future__ import annotations
@@ -33,11 +36,14 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from scrapy import signals
+
 from crawler.crawl.extraction import (Ingested, already_committed, ingest_in_worker, take_prestarted_pool,
                                       worker_context)
-from crawler.crawl.meta import LAST_FETCH, requested_url
+from crawler.crawl.failures import NO_RESPONSE_REASONS
+from crawler.crawl.meta import LAST_FETCH, requested_url, source_of
 from crawler.crawl.settings import available_cores
-from crawler.crawl.stats import stat_key
+from crawler.crawl.stats import EXTRACTED, FETCHED, NO_RESPONSE, RESPONSES, stat_key
 from crawler.crawl.workers import WorkerDied, WorkerPool
 from crawler.ingest.config import ingest_config
 from crawler.ingest.fetches import failure_record, not_modified_record
@@ -67,8 +73,7 @@ class IngestPipeline:
     def __init__(self, crawler: Crawler):
         s = crawler.settings
         self.stats = crawler.stats
-        self.source = s.get("WIRECRAWL_SOURCE_NAME")
-        self.run_id = s.getint("WIRECRAWL_RUN_ID") or None
+        self.run_ids: dict[str, int] = {k: int(v) for k, v in (s.getdict("WIRECRAWL_RUN_IDS") or {}).items()}
         self.database_url = s.get("WIRECRAWL_DATABASE_URL")
         self.data_dir = Path(s.get("WIRECRAWL_DATA_DIR") or "data")
         self.workers = s.getint("WIRECRAWL_EXTRACT_WORKERS") or available_cores()
@@ -80,6 +85,7 @@ class IngestPipeline:
         self._pending: set[asyncio.Future] = set()
         self._batch: list[FetchRecord] = []
         self._flush_timer: asyncio.TimerHandle | None = None
+        crawler.signals.connect(self.response_received, signal=signals.response_received)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "IngestPipeline":
@@ -101,52 +107,61 @@ class IngestPipeline:
         self.writer.shutdown(wait=True)
         self.store.close()
 
+    def response_received(self, response: Response, request: Request, spider=None) -> None:
+        """Count the HTTP responses of each source, whatever their status: a
+        source with none is unreachable."""
+        source = source_of(request)
+        if source is not None:
+            self.stats.inc_value(stat_key(source, RESPONSES))
+
     # -- items -------------------------------------------------------------
 
     async def process_item(self, item: Any) -> Any:
         """Page: ingest it. Skipped: record it. Anything else passes untouched."""
         if isinstance(item, Page):
-            await self._guarded(self._ingest(item), item.url)
+            await self._guarded(self._ingest(item), item.url, item.source)
         elif isinstance(item, Skipped):
-            self._record(item.url, Rejected(item.reason, item.detail, item.status))
+            self._record(item.url, Rejected(item.reason, item.detail, item.status), item.source)
         return item
 
-    async def _guarded(self, work, url: str) -> None:
+    async def _guarded(self, work, url: str, source: str | None) -> None:
         # A store that fails must not end the crawl, nor go unnoticed.
         try:
             await work
         except Exception:
             logger.exception("could not store the outcome of %s", url)
-            self._count(FAILED, "store_error")
+            self._count(source, FAILED, "store_error")
 
     async def _ingest(self, page: Page) -> None:
-        self._count("fetched")
-        page.source = page.source or self.source
+        source = page.source
+        self._count(source, FETCHED)
         if page.status == 304:  # no trip to an extraction process for an empty answer
-            last = await self._in_store(partial(self.store.last_fetch, page.url, with_document=True))
-            self._not_modified(page.url, page.final_url, last)
+            last = page.validated  # what the request's validators came from, else looked up
+            if last is None:
+                last = await self._in_store(partial(self.store.last_fetch, page.url, with_page=True))
+            self._not_modified(page.url, page.final_url, last, source)
             return
         done = await self._ingest_in_pool(page)
         if done is None:
             return
         if done.failure is not None:
             logger.error("could not store the outcome of %s:\n%s", page.url, done.failure)
-            self._count(FAILED, "store_error")
+            self._count(source, FAILED, "store_error")
             return
         result = done.result
         if result.extracted:
-            self._count("extracted")
+            self._count(source, EXTRACTED)
             self.stats.inc_value("wirecrawl/seconds/extract", result.extract_seconds, start=0.0)
             self.stats.inc_value("wirecrawl/seconds/commit", result.commit_seconds, start=0.0)
         for record in done.deferred:
             self._log(record)
-        self._count(result.outcome, result.reason_code)
+        self._count(source, result.outcome, result.reason_code)
 
     async def _ingest_in_pool(self, page: Page) -> Ingested | None:
         pool = await self._extraction_pool()
         try:
             return await pool.run(ingest_in_worker, page, self.config, self.database_url, str(self.data_dir),
-                                  self.run_id)
+                                  self.run_ids.get(page.source))
         except WorkerDied as exc:
             # The extraction process died (killed, a crash in a parser, out
             # of memory): this page is recorded, the others go on and a new
@@ -156,8 +171,9 @@ class IngestPipeline:
             if committed is not None:
                 return committed
             logger.error("extraction process died while extracting %s: %s", page.url, exc)
-            self._count("extracted")
-            self._record(page.url, Rejected("extract_crashed", f"the extraction process died: {exc}", page.status))
+            self._count(page.source, EXTRACTED)
+            self._record(page.url, Rejected("extract_crashed", f"the extraction process died: {exc}", page.status),
+                         page.source)
             return None
 
     async def _extraction_pool(self) -> WorkerPool:
@@ -175,25 +191,31 @@ class IngestPipeline:
 
     # -- failures and 304s ---------------------------------------------------
 
-    def record_soon(self, url: str, why: Rejected) -> None:
-        """Record a request that produced no page (called from middlewares and
-        errbacks, which cannot wait)."""
-        self._record(url, why)
+    def record_soon(self, url: str, why: Rejected, source: str | None) -> None:
+        """Record a request of `source` that produced no page (called from
+        middlewares and errbacks, which cannot wait)."""
+        self._record(url, why, source)
 
     def not_modified_soon(self, request: Request, response: Response) -> None:
-        """Record a 304 to a conditional request: the stored document stands."""
-        self._count("fetched")
-        self._not_modified(requested_url(request), response.url, request.meta.get(LAST_FETCH))
+        """Record a 304 to a conditional request: the stored document stands
+        (or the page stays rejected)."""
+        source = source_of(request)
+        self._count(source, FETCHED)
+        self._not_modified(requested_url(request), response.url, request.meta.get(LAST_FETCH), source)
 
-    def _record(self, url: str, why: Rejected) -> None:
-        self._logged(failure_record(url, why, fetched_at=utc_now(), source=self.source, run_id=self.run_id))
+    def _record(self, url: str, why: Rejected, source: str | None) -> None:
+        if why.reason in NO_RESPONSE_REASONS and source is not None:
+            key = stat_key(source, NO_RESPONSE)
+            if self.stats.get_value(key) is None:
+                self.stats.set_value(key, str(why))
+        self._logged(failure_record(url, why, fetched_at=utc_now(), source=source, run_id=self.run_ids.get(source)))
 
-    def _not_modified(self, url: str, final_url: str | None, last: FetchRecord | None) -> None:
-        self._logged(not_modified_record(url, last, fetched_at=utc_now(), final_url=final_url, source=self.source,
-                                         run_id=self.run_id))
+    def _not_modified(self, url: str, final_url: str | None, last: FetchRecord | None, source: str | None) -> None:
+        self._logged(not_modified_record(url, last, fetched_at=utc_now(), final_url=final_url, source=source,
+                                         run_id=self.run_ids.get(source)))
 
     def _logged(self, record: FetchRecord) -> None:
-        self._count(record.outcome, code_of(record.reason))
+        self._count(record.source, record.outcome, code_of(record.reason))
         self._log(record)
 
     # -- the fetch log: records that make no document, written in batches ----
@@ -216,7 +238,7 @@ class IngestPipeline:
         batch, self._batch = self._batch, []
         if batch:
             work = self._in_store(partial(self._write_batch, batch))
-            self._track(self._guarded(work, f"{len(batch)} fetch records ({batch[0].url} ...)"))
+            self._track(self._guarded(work, f"{len(batch)} fetch records ({batch[0].url} ...)", batch[0].source))
 
     def _write_batch(self, batch: list[FetchRecord]) -> None:
         with self.store.write() as conn:
@@ -233,6 +255,6 @@ class IngestPipeline:
     async def _in_store(self, fn: Callable[[], Any]) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.writer, fn)
 
-    def _count(self, what: str, reason: str | None = None) -> None:
-        """Count an outcome (with its reason code), or "fetched" / "extracted"."""
-        self.stats.inc_value(stat_key(what, reason))
+    def _count(self, source: str | None, what: str, reason: str | None = None) -> None:
+        """Count an outcome of `source` (with its reason code), or "fetched" / "extracted"."""
+        self.stats.inc_value(stat_key(source or "", what, reason))

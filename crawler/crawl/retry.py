@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.utils.response import response_status_message
 
+from crawler.crawl.failures import DNS_ERRORS
 from crawler.crawl.meta import NOTE
 from storage.utc import as_utc, utc_now
 
@@ -35,8 +36,9 @@ def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) 
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
-    """Scrapy's RetryMiddleware (5xx, 408, 429, timeouts, connection errors),
-    plus: the n-th retry waits WIRECRAWL_RETRY_BACKOFF_BASE * 2**(n-1) seconds
+    """Scrapy's RetryMiddleware (5xx, 408, 429, timeouts, connection errors;
+    not a host name that does not resolve: that is no passing trouble), plus:
+    the n-th retry waits WIRECRAWL_RETRY_BACKOFF_BASE * 2**(n-1) seconds
     (capped by WIRECRAWL_RETRY_BACKOFF_MAX), and a 429/503 carrying
     `Retry-After` waits what the server asked. A `Retry-After` beyond
     WIRECRAWL_RETRY_AFTER_MAX ends the retries; the response then fails as an
@@ -70,7 +72,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return retry
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:
-        if request.meta.get("dont_retry", False) or not isinstance(exception, self.exceptions_to_retry):
+        if (request.meta.get("dont_retry", False) or not isinstance(exception, self.exceptions_to_retry)
+                or isinstance(exception, DNS_ERRORS)):
             return None
         retry = self._retry(request, exception)
         if retry is not None:

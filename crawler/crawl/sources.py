@@ -75,6 +75,15 @@ class Source:
     schedule: str | None = None  # cron expression, e.g. "*/30 * * * *"
     # Read the `Sitemap:` lines of robots.txt of each start URL's host.
     robots_sitemaps: bool = True
+    # A source that names no feed reads the feeds its start pages announce
+    # (<link rel="alternate">); one that names no sitemap reads those
+    # robots.txt names, else tries /sitemap.xml, /sitemap_index.xml and
+    # /news-sitemap.xml on each start URL's host.
+    discover: bool = True
+    # Listed pages (sitemap, feed) whose list dates them older than this many
+    # hours are not fetched (counted as skipped, too_old). None: no limit.
+    # A listing without a date is always fetched, and so are links.
+    max_age_hours: float | None = None
     politeness: Politeness = field(default_factory=Politeness)
 
     def __post_init__(self):
@@ -216,6 +225,8 @@ def _source(origin: str, defaults: dict[str, Any], entry: dict[str, Any], index:
         max_pages=check.whole(raw, "max_pages", None, minimum=1),
         schedule=check.cron(raw, "schedule"),
         robots_sitemaps=check.boolean(raw, "robots_sitemaps", True),
+        discover=check.boolean(raw, "discover", True),
+        max_age_hours=check.optional_number(raw, "max_age_hours", minimum=0),
         politeness=_politeness(check, raw),
     )
 
@@ -307,6 +318,12 @@ class _Checker:
             relation = ">" if strict else ">="
             self.fail(key, f"expected a number {relation} {minimum}; {self._got(value)}")
         return float(value)
+
+    def optional_number(self, raw: dict, key: str, minimum: float) -> float | None:
+        """A number > `minimum`, or None when the key is absent."""
+        if key not in raw:
+            return None
+        return self.number(raw, key, 0.0, minimum=minimum, strict=True)
 
     def text(self, raw: dict, key: str, default: str | None) -> str | None:
         value = raw.get(key, default)

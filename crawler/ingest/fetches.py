@@ -3,7 +3,8 @@ history answers without any extraction.
 
 - `failure_record`: a URL that produced no page (robots, a timeout, a bad
   address…), rejected or failed as its reason code says;
-- `not_modified_record`: a 304 answer;
+- `not_modified_record`: a 304 answer (the document stands, or the page
+  is rejected again);
 - `same_body_record`: a page whose raw body is the one fetched last time.
 
 Each builds the `FetchRecord` to write and writes nothing: an ad-hoc ingest
@@ -52,15 +53,21 @@ def failure_record(url: str, reason: Rejected, *, fetched_at: datetime, source: 
 def not_modified_record(url: str, last: FetchRecord | None, *, fetched_at: datetime, final_url: str | None = None,
                         source: str | None = None, run_id: int | None = None) -> FetchRecord:
     """A 304 answer to a request for `url`. `last` is the fetch whose
-    validators the request sent: its document stands, `unchanged`
-    (not_modified). Without one the request was not conditional, and the 304
-    failed (http_status)."""
+    validators the request sent: when it made or confirmed a document, that
+    document stands, `unchanged` (not_modified); when it rejected the page
+    it received, the page is rejected again for the same reason (the body
+    did not change, and extraction is deterministic). Without one the request
+    was not conditional, and the 304 failed (http_status)."""
     if last is None:
         why = Rejected("http_status", "304 Not Modified to a request that was not conditional", status=304)
         return failure_record(url, why, fetched_at=fetched_at, source=source, run_id=run_id)
-    return FetchRecord(url=url, final_url=final_url, status=304, etag=last.etag, last_modified=last.last_modified,
-                       content_hash=last.content_hash, fetched_at=fetched_at, outcome=UNCHANGED,
-                       reason="not_modified", document_id=last.document_id, source=source, run_id=run_id)
+    record = FetchRecord(url=url, final_url=final_url, status=304, etag=last.etag, last_modified=last.last_modified,
+                         content_hash=last.content_hash, fetched_at=fetched_at, outcome=UNCHANGED,
+                         reason="not_modified", document_id=last.document_id, source=source, run_id=run_id)
+    outcome, _ = recorded(last)
+    if last.document_id is None and outcome == REJECTED and last.reason:
+        record.outcome, record.reason = REJECTED, current_reason(last.reason)
+    return record
 
 
 def same_body_record(store: Store, page: Page, run_id: int | None = None) -> FetchRecord | None:

@@ -205,7 +205,7 @@ def ingest_page(page: Page, store: Store, *, archive: Archive | None = None,
     given (a crawl writes them in batches), else to the store. Never raises
     for a bad page; database errors propagate."""
     if page.status == 304:
-        record = not_modified_record(page.url, store.last_fetch(page.url, with_document=True),
+        record = not_modified_record(page.url, page.validated or store.last_fetch(page.url, with_page=True),
                                      fetched_at=page.fetched_at, final_url=page.final_url, source=page.source,
                                      run_id=run_id)
     else:

@@ -57,6 +57,11 @@ _REASONS = (
 
     Reason("recently_fetched", SKIPPED, "an article page stored or confirmed within the recrawl interval "
                                         "(a crawl only)"),
+    Reason("recently_rejected", SKIPPED, "an article page whose body was rejected (not an article, too short, "
+                                         "not HTML…) within the recrawl interval; asked again, conditionally, "
+                                         "after it (a crawl only)"),
+    Reason("too_old", SKIPPED, "listed in a sitemap or feed with a date older than the source's "
+                               "`max_age_hours` (a crawl only)"),
 
     Reason("bad_url", REJECTED, "not an absolute http(s) URL: the input, a listed link or a redirect target"),
     Reason("unreadable_file", REJECTED, "a saved page that cannot be read (`wirecrawl ingest --html`)"),

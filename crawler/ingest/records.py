@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from crawler.ingest.outcomes import outcome_of
+
+if TYPE_CHECKING:
+    from storage.records import FetchRecord
 
 
 @dataclass
@@ -24,6 +28,10 @@ class Page:
     # The crawl knew, from the store's whole fetch history, that this URL had
     # never been fetched: there is no earlier body to compare this one with.
     first_fetch: bool = False
+    # The fetch whose validators (If-None-Match, If-Modified-Since) the
+    # request sent, when the crawl knew it: a 304 answers that one, with no
+    # lookup in the fetch history.
+    validated: FetchRecord | None = None
 
 
 @dataclass

@@ -1,6 +1,6 @@
-"""`wirecrawl crawl`: crawl the sources of a sources file now, with a live
-table of counts per source (plain lines when the output is not a terminal)
-and a summary at the end.
+"""`wirecrawl crawl`: crawl the sources of a sources file now, all together
+in one crawl, with a live table of counts per source (plain lines when the
+output is not a terminal) and a summary at the end.
 
 Scrapy and the crawl machinery are imported inside the command, never at
 start-up: every command module is loaded for every `wirecrawl` call."""
@@ -108,19 +108,30 @@ def _counts_line(s: "CrawlStats") -> str:
             f"rejected {sum(s.rejected.values())}, failed {sum(s.failed.values())}, {s.duration_s:.1f} s")
 
 
-def summary_lines(results: list["CrawlStats"]) -> list[str]:
+def summary_lines(results: list["CrawlStats"], busy: dict[str, str] | None = None) -> list[str]:
     """The end-of-crawl summary as plain lines, which wrap at any width: no
     count or reason is ever cut. Per source: the counts (as in the live
-    table), what `unchanged` is made of, and rejections and failures by reason."""
+    table), what `unchanged` is made of, what was not asked for (rejected
+    within the recrawl interval, too old), rejections and failures by
+    reason, and "unreachable: <reason>" for a source that got no response
+    at all; then the sources another process was crawling (`busy`)."""
     lines = ["Summary"]
     for s in results:
-        lines.append(f"{s.source} (run {s.run_id}): {_counts_line(s)}")
+        lines.append(f"{s.source} (run {s.run_id}): {_counts_line(s)}"
+                     + (" (interrupted)" if s.status == "interrupted" else ""))
+        if s.unreachable:
+            lines.append(f"  unreachable: {s.unreachable}")
         lines.append(f"  unchanged: {s.unchanged} same text, {s.not_modified} not modified (304), "
                      f"{s.skipped_recent} not refetched (fetched recently)")
+        if s.skipped_rejected or s.skipped_old:
+            lines.append(f"  not asked for: {s.skipped_rejected} rejected within the recrawl interval, "
+                         f"{s.skipped_old} listed as older than max_age_hours")
         if s.rejected:
             lines.append(f"  rejected: {_reasons(s.rejected)}")
         if s.failed:
             lines.append(f"  failed: {_reasons(s.failed)}")
+    for name, holder in (busy or {}).items():
+        lines.append(f"{name}: busy: {holder}; not crawled")
     return lines
 
 
@@ -129,6 +140,10 @@ def _choose(all_sources: dict[str, "Source"], names: list[str], path: Path) -> l
     if unknown:
         raise CommandError(f"no source named {unknown[0]!r} in {path}; its sources are: {', '.join(all_sources)}")
     return [all_sources[n] for n in dict.fromkeys(names)] if names else list(all_sources.values())
+
+
+# Exit codes of `wirecrawl crawl`, named once for the code and its help.
+EXIT_DIED, EXIT_UNREACHABLE, EXIT_BUSY, EXIT_INTERRUPTED = 1, 3, 4, 130
 
 
 @app.command()
@@ -140,11 +155,17 @@ def crawl(
 ) -> None:
     """Crawl the sources of a sources file now.
 
-    Every source (or only --source NAME ones), one after the other, with a live table of counts on a terminal (plain
-    lines otherwise) and a summary at the end. Exits 0 when the crawls ran
-    (pages that failed are counted, not fatal), 2 with a one-line reason
-    when the configuration is wrong, 1 when a crawl process died."""
-    from crawler.crawl.run import CrawlFailed, crawl_source
+    Every source (or only --source NAME ones), all together in one crawl:
+    politeness per host, every core busy. A live table of counts on a
+    terminal (plain lines otherwise), a summary at the end. Ctrl-C stops
+    cleanly: the pages in flight are finished, the summary printed, the
+    runs marked interrupted (a second Ctrl-C stops at once); the next crawl
+    resumes. Exit codes: 0 the crawl ran (pages that failed are counted, not
+    fatal); 1 the crawl process died; 2 the configuration is wrong (one
+    line); 3 a source got no response at all (unreachable, with the reason);
+    4 a source is being crawled by another process into the same store
+    (busy, left out); 130 stopped by Ctrl-C."""
+    from crawler.crawl.run import crawl_sources
     from crawler.crawl.sources import load_sources
 
     cfg = settings(ctx)
@@ -153,26 +174,39 @@ def crawl(
         pass  # a store that cannot be opened is named now, in one line, before any crawl starts
 
     board = Board([s.name for s in chosen])
-    results, failures = [], []
+
+    def done(stats: "CrawlStats") -> None:
+        state = stats.status if stats.status != "finished" else "unreachable" if stats.unreachable else "done"
+        board.update(stats, state)
+
+    def stopping() -> None:
+        for name, state in board.state.items():
+            if state in ("starting", "crawling"):
+                board.set_state(name, "stopping")
+
     with shown(board, console):
         for src in chosen:
             board.set_state(src.name, "starting")
-            try:
-                stats = crawl_source(src, database_url=cfg.database_url, data_dir=cfg.data_dir,
-                                     on_progress=board.update)
-            except CrawlFailed as exc:
-                failures.append(str(exc))
-                board.set_state(src.name, "failed")
-            else:
-                results.append(stats)
-                board.update(stats, "done")
-
+        result = crawl_sources(chosen, database_url=cfg.database_url, data_dir=cfg.data_dir,
+                               on_progress=board.update, on_done=done, on_stopping=stopping)
+        for name in result.busy:
+            board.set_state(name, "busy")
     console.print()
-    for line in summary_lines(results):
+    for line in summary_lines(result.stats, result.busy):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     console.print(f"Stored in {cfg.describe()}; raw pages in {cfg.data_dir / 'archive'}; "
                   f"crawl logs in {cfg.data_dir / 'logs'}.", markup=False, highlight=False)
-    for failure in failures:
-        err.print(f"wirecrawl crawl: {failure}", markup=False, highlight=False)
-    if failures:
-        raise typer.Exit(1)
+    if result.interrupted:
+        console.print("Interrupted: what was fetched is stored; the next crawl of these sources resumes.",
+                      markup=False, highlight=False)
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if result.failure:
+        err.print(f"wirecrawl crawl: {result.failure}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_DIED)
+    unreachable = [s for s in result.stats if s.unreachable]
+    for s in unreachable:
+        err.print(f"wirecrawl crawl: {s.source}: unreachable: {s.unreachable}", markup=False, highlight=False)
+    if unreachable:
+        raise typer.Exit(EXIT_UNREACHABLE)
+    if result.busy:
+        raise typer.Exit(EXIT_BUSY)

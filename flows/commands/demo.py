@@ -185,40 +185,24 @@ def ingest_by_url(web: "SampleWeb", cfg: "Settings") -> None:
 
 
 def crawl_sites(sources_file, cfg: "Settings") -> None:
-    """Crawl every source of the web's sources file, all at once (each crawl
-    is its own process; the store serialises their writes), with the live
-    table of `wirecrawl crawl`. Raises typer.Exit(1) when a crawl process dies."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from crawler.crawl.run import CrawlFailed, crawl_source
+    """Crawl every source of the web's sources file, all together in one
+    crawl, with the live table of `wirecrawl crawl`. Raises typer.Exit(1)
+    when the crawl process dies or a site could not be reached."""
+    from crawler.crawl.run import crawl_sources
     from crawler.crawl.sources import load_sources
     from flows.commands.crawl import Board, shown
 
     sources = load_sources(sources_file)
-    with cfg.open_store():
-        pass  # create the schema once: concurrent first opens of a new SQLite file collide
     board = Board(list(sources), title="Crawling the sample web")
-    # The crawls run side by side: one extraction process each is plenty for
-    # a few dozen pages, and spares the start-up of one per core per crawl.
-    overrides = {"WIRECRAWL_EXTRACT_WORKERS": 1}
-
-    def crawl(source) -> str | None:
-        try:
-            stats = crawl_source(source, database_url=cfg.database_url, data_dir=cfg.data_dir,
-                                 on_progress=lambda s: board.update(s), settings_overrides=overrides)
-        except CrawlFailed as exc:
-            board.set_state(source.name, "failed")
-            return str(exc)
-        except Exception as exc:  # the other crawls go on; the failure is reported below
-            board.set_state(source.name, "failed")
-            return f"crawl of source {source.name!r} failed: {type(exc).__name__}: {exc}"
-        board.update(stats, "done")
-        return None
-
     with shown(board, console):
-        with ThreadPoolExecutor(max_workers=len(sources), thread_name_prefix="demo-crawl") as pool:
-            failures = [f for f in pool.map(crawl, sources.values()) if f]
+        for name in sources:
+            board.set_state(name, "starting")
+        result = crawl_sources(list(sources.values()), database_url=cfg.database_url, data_dir=cfg.data_dir,
+                               on_progress=board.update, on_done=lambda s: board.update(s, "done"))
     console.print()
+    failures = [result.failure] if result.failure else []
+    failures += [f"{s.source}: unreachable: {s.unreachable}" for s in result.stats if s.unreachable]
+    failures += [f"{name}: busy: {holder}" for name, holder in result.busy.items()]
     for failure in failures:
         err.print(f"wirecrawl demo: {failure}", markup=False, highlight=False)
     if failures:

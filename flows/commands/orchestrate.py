@@ -31,11 +31,13 @@ def serve(
 ) -> None:
     """Run every source on its schedule, until interrupted (Prefect).
 
-    Registers one crawl-source deployment per
-    source, ingest-url/adhoc and snapshot/daily with the Prefect server
-    (PREFECT_API_URL) and runs their flow runs. The sources file, the cron
-    expression and the snapshot folder are checked first: a wrong one exits
-    2 with one line, before any Prefect server is asked."""
+    Registers with the Prefect server (PREFECT_API_URL) crawl-sources/scheduled,
+    whose runs crawl the sources that fall due together in one crawl, one
+    crawl-source deployment per source (to crawl it by hand),
+    ingest-url/adhoc and snapshot/daily, and runs their flow runs. The
+    sources file, the cron expression and the snapshot folder are checked
+    first: a wrong one exits 2 with one line, before any Prefect server is
+    asked."""
     from crawler.crawl.sources import load_sources
     from flows.serve import ServePlan
     from flows.serve import serve as serve_deployments

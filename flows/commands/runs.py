@@ -21,7 +21,7 @@ console = Console()
 # crawl (CrawlStats), an ingest (ingest_counts) and a demo use these names.
 # "error" and "errors" are what runs recorded by earlier releases call "failed".
 _COUNTS = ("urls", "fetched", "stored", "copies", "copy", "unchanged", "not_modified", "skipped_recent",
-           "rejected", "failed", "error", "errors")
+           "not asked for", "rejected", "failed", "error", "errors")
 _LABELS = {"copy": "copies", "error": "failed", "errors": "failed", "not_modified": "not modified",
            "skipped_recent": "skipped (recent)"}
 
@@ -34,10 +34,14 @@ def runs(
 ) -> None:
     """The last runs: what each crawl, ingest and demo did.
 
-    Newest first: id, kind, source, start (UTC), duration, status and counts, as the runs recorded them. A run still `running`
-    with no end is either in progress or its process died. Exits 2 with
-    "no store at …" when the store does not exist (nothing is created)."""
+    Newest first: id, kind, source, start (UTC), duration, status and
+    counts, as the runs recorded them. Status: running, finished, failed,
+    interrupted (stopped by Ctrl-C; what it fetched is stored) or abandoned
+    (its process is gone: runs of this host still `running` whose process
+    ended are marked so first). Exits 2 with "no store at …" when the store
+    does not exist (nothing is created)."""
     with settings(ctx).open_existing_store() as store:
+        store.mark_abandoned_runs()
         found = store.recent_runs(limit)
     if as_json:
         for run in found:
@@ -65,7 +69,7 @@ def counts_text(stats: dict[str, Any]) -> str:
     """A run's counts in one phrase: "fetched 9, stored 7, copies 2, …,
     rejected 1 (no_article 1)". Counts by reason are summed with the reasons
     in brackets; a failed run's error is shown as recorded."""
-    if "error" in stats and isinstance(stats["error"], str):
+    if "error" in stats and isinstance(stats["error"], str) and "fetched" not in stats:
         return f"error: {stats['error']}"
     merged = dict(stats)
     merged.update(stats.get("outcomes") or {})  # a demo's counts
@@ -75,6 +79,9 @@ def counts_text(stats: dict[str, Any]) -> str:
         merged["unchanged"] = {k: v for k, v in parts.items() if isinstance(v, int)}
         merged.pop("not_modified", None)
         merged.pop("skipped_recent", None)
+        skipped = {"rejected recently": stats.get("skipped_rejected"), "too old": stats.get("skipped_old")}
+        if any(isinstance(v, int) and v for v in skipped.values()):
+            merged["not asked for"] = {k: v for k, v in skipped.items() if isinstance(v, int)}
     for key in ("rejected", "failed", "error"):  # an ingest's counts by reason: "rejected: not_html"
         reasons = {k.split(": ", 1)[1]: v for k, v in stats.items() if k.startswith(f"{key}: ")}
         if reasons:
@@ -88,7 +95,12 @@ def counts_text(stats: dict[str, Any]) -> str:
             parts.append(f"{_LABELS.get(key, key)} {total}" + (f" ({reasons})" if reasons else ""))
         elif isinstance(value, int) and not isinstance(value, bool):
             parts.append(f"{_LABELS.get(key, key)} {value}")
-    return ", ".join(parts) or "-"
+    text = ", ".join(parts) or "-"
+    if isinstance(stats.get("unreachable"), str):
+        text += f"; unreachable: {stats['unreachable']}"
+    if isinstance(stats.get("error"), str) and "fetched" in stats:
+        text += f"; error: {stats['error']}"
+    return text
 
 
 def _duration(run: "RunRecord") -> float | None:

@@ -79,6 +79,11 @@ def _summary(src: "Source") -> str:
         return f"{count} {word}{'' if count == 1 else 's'}"
 
     parts = [n(len(src.start_urls), "start URL"), n(len(src.feeds), "feed"), n(len(src.sitemaps), "sitemap")]
+    found = [kind for kind, named in (("feeds", src.feeds), ("sitemaps", src.sitemaps)) if not named]
+    if src.discover and found and src.start_urls:
+        parts.append(f"{' and '.join(found)} found from the start pages")
+    if src.max_age_hours is not None:
+        parts.append(f"listed pages up to {src.max_age_hours:g} h old")
     parts.append(f"links followed{'' if src.max_depth is None else f' to depth {src.max_depth}'}"
                  if src.follow_links else "links not followed")
     parts.append(f"schedule {src.schedule!r}" if src.schedule else "no schedule (crawled when asked)")

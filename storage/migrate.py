@@ -1,0 +1,51 @@
+"""Bring a store written by an earlier release up to today's schema, additively.
+
+`metadata.create_all` creates the tables a store lacks, but leaves a table
+that exists as it is. Columns and indexes added to a table since are added
+here: only additions, every new column nullable, so an earlier release can
+still read and write the store (it ignores what it does not know), and
+nothing already stored changes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, inspect
+from sqlalchemy.schema import CreateColumn
+
+from storage.schema import metadata
+
+
+class SchemaError(RuntimeError):
+    """A table misses a column that cannot be added without a value for the
+    rows already stored (a wirecrawl bug: new columns must be nullable)."""
+
+
+def migrate(conn: Connection) -> list[str]:
+    """Add the columns and indexes of `storage.schema` that the store's
+    tables lack; returns what was added ("runs.host", "ix_fetches_source").
+    Run inside the store's writer lock, so two processes opening an old
+    store at once add each column once. Raises SchemaError for a missing
+    column that is not nullable."""
+    inspector = inspect(conn)
+    existing_tables = set(inspector.get_table_names())
+    added: list[str] = []
+    for table in metadata.sorted_tables:
+        if table.name not in existing_tables:
+            continue  # create_all made it whole
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in have:
+                continue
+            if not column.nullable:
+                raise SchemaError(f"table {table.name} lacks column {column.name}, which cannot be added "
+                                  "to the rows already stored")
+            ddl = CreateColumn(column).compile(dialect=conn.dialect)
+            name = conn.dialect.identifier_preparer.format_table(table)
+            conn.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN {ddl}")
+            added.append(f"{table.name}.{column.name}")
+        indexes = {ix["name"] for ix in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in indexes:
+                index.create(conn, checkfirst=True)
+                added.append(index.name)
+    return added
