@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -140,11 +141,18 @@ def _a_second_trigger_of_a_running_source_waits(topology: "Topology") -> None:
 
 # -- the topology ----------------------------------------------------------------
 
+@dataclass
 class Topology:
-    def __init__(self, fleet: "Fleet", api: "Api", store_url: str, reader_dir: Path, sites: dict[str, Site],
-                 gate: threading.Event):
-        self.fleet, self.api, self.store_url, self.reader_dir = fleet, api, store_url, reader_dir
-        self.sites, self.gate = sites, gate
+    """What the test drives: the processes, the Prefect API, the store the
+    workers share (and a data directory to read it from), the sites by
+    source name, and the gate of the `slow` site's story."""
+
+    fleet: Fleet
+    api: Api
+    store_url: str
+    reader_dir: Path
+    sites: dict[str, Site]
+    gate: threading.Event
 
 
 @pytest.fixture
