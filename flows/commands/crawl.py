@@ -112,8 +112,8 @@ def summary_lines(results: list["CrawlStats"], busy: dict[str, str] | None = Non
     """The end-of-crawl summary as plain lines, which wrap at any width: no
     count or reason is ever cut. Per source: the counts (as in the live
     table), what `unchanged` is made of, what was not asked for (rejected
-    within the recrawl interval, too old), rejections and failures by
-    reason, and "unreachable: <reason>" for a source that got no response
+    within the recrawl interval, too old), links not followed for their
+    page's max_links_per_page, rejections and failures by reason, and "unreachable: <reason>" for a source that got no response
     at all; then the sources another process was crawling (`busy`)."""
     lines = ["Summary"]
     for s in results:
@@ -126,6 +126,8 @@ def summary_lines(results: list["CrawlStats"], busy: dict[str, str] | None = Non
         if s.skipped_rejected or s.skipped_old:
             lines.append(f"  not asked for: {s.skipped_rejected} rejected within the recrawl interval, "
                          f"{s.skipped_old} listed as older than max_age_hours")
+        if s.links_over_cap:
+            lines.append(f"  links not followed: {s.links_over_cap} over max_links_per_page")
         if s.rejected:
             lines.append(f"  rejected: {_reasons(s.rejected)}")
         if s.failed:
