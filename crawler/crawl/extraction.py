@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.util
+import signal
 import threading
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from crawler.crawl.process import process_context
 from crawler.crawl.workers import WorkerPool
@@ -58,17 +61,45 @@ def _store_of_this_process(database_url: str | None, data_dir: str) -> tuple[Sto
     return _worker_store[1], _worker_store[2]
 
 
+# How an extraction process that ran over its time limit ends: the kernel's
+# default action for SIGALRM, so the pool can tell it from any other death.
+TIMED_OUT = -signal.SIGALRM
+
+
+@contextmanager
+def extraction_time_limit(seconds: float) -> Iterator[None]:
+    """Within the block, this process ends (killed by SIGALRM, exit code
+    `TIMED_OUT`) once `seconds` of wall-clock time have passed; no limit for
+    0. For an extraction process only: the kernel's default action is the one
+    stop that reaches a parser busy in C code, which holds the interpreter
+    and would never run a Python handler. The pool then starts another
+    process and the crawl records the page as extract_timeout."""
+    if seconds <= 0:
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def ingest_in_worker(page: Page, config: IngestConfig, database_url: str | None, data_dir: str,
-                     run_id: int | None) -> Ingested:
+                     run_id: int | None, extract_timeout: float = 0.0) -> Ingested:
     """A page's whole ingest, in an extraction process, through the one entry
     point every path takes (`crawler.ingest.ingest.ingest_page`: the
     same-body check, then extraction and one transaction; a kill at any
-    moment leaves no half-written document). Never raises: a store that
-    fails comes back as `failure`."""
+    moment leaves no half-written document). The extraction alone may take
+    `extract_timeout` seconds (0: no limit), then this process ends
+    (`extraction_time_limit`). Never raises: a store that fails comes back
+    as `failure`."""
     store, archive = _store_of_this_process(database_url, data_dir)
     deferred: list[FetchRecord] = []
     try:
-        result = ingest_page(page, store, archive=archive, config=config, run_id=run_id, log=deferred.append)
+        result = ingest_page(page, store, archive=archive, config=config, run_id=run_id, log=deferred.append,
+                             while_extracting=extraction_time_limit(extract_timeout))
     except Exception:
         return Ingested(failure=traceback.format_exc())
     return Ingested(result, deferred)

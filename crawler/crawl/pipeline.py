@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from scrapy import signals
 
-from crawler.crawl.extraction import (Ingested, already_committed, ingest_in_worker, take_prestarted_pool,
-                                      worker_context)
+from crawler.crawl.extraction import (TIMED_OUT, Ingested, already_committed, ingest_in_worker,
+                                      take_prestarted_pool, worker_context)
 from crawler.crawl.failures import NO_RESPONSE_REASONS
 from crawler.crawl.meta import LAST_FETCH, requested_url, source_of
 from crawler.crawl.settings import available_cores
@@ -77,6 +77,7 @@ class IngestPipeline:
         self.database_url = s.get("WIRECRAWL_DATABASE_URL")
         self.data_dir = Path(s.get("WIRECRAWL_DATA_DIR") or "data")
         self.workers = s.getint("WIRECRAWL_EXTRACT_WORKERS") or available_cores()
+        self.extract_timeout = s.getfloat("WIRECRAWL_EXTRACT_TIMEOUT", 30.0)
         self.config = ingest_config()
         self.store: Store | None = None
         self.pool: WorkerPool | None = None
@@ -161,8 +162,17 @@ class IngestPipeline:
         pool = await self._extraction_pool()
         try:
             return await pool.run(ingest_in_worker, page, self.config, self.database_url, str(self.data_dir),
-                                  self.run_ids.get(page.source))
+                                  self.run_ids.get(page.source), self.extract_timeout)
         except WorkerDied as exc:
+            if exc.exitcode == TIMED_OUT:
+                # Ended by its own time limit, before the page's transaction:
+                # nothing of it was committed. A new process takes its place.
+                logger.error("extraction of %s ran over %g s; its process was replaced", page.url,
+                             self.extract_timeout)
+                self._count(page.source, EXTRACTED)
+                self._record(page.url, Rejected("extract_timeout", f"extraction ran over {self.extract_timeout:g} s "
+                                                "(its process was ended and replaced)", page.status), page.source)
+                return None
             # The extraction process died (killed, a crash in a parser, out
             # of memory): this page is recorded, the others go on and a new
             # process takes its place. It may have committed this page just
