@@ -36,7 +36,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +47,7 @@ sys.path.insert(0, str(REPO))
 from storage.archive import Archive, encode_record  # noqa: E402
 from storage.store import Store  # noqa: E402
 from storage.utc import utc_now  # noqa: E402
+from tests.process_tree import TreeMemory  # noqa: E402
 from tests.sites import Response, Site  # noqa: E402
 
 WIRECRAWL = str(Path(sys.executable).parent / "wirecrawl")
@@ -185,55 +185,6 @@ CASES = [
 
 
 # -- running one case --------------------------------------------------------------
-
-class TreeMemory:
-    """Peaks of the memory of a process and all its descendants, summed:
-    resident (VmRSS, which counts the pages forked processes share once per
-    process) and proportional (Pss, which splits shared pages among them)."""
-
-    def __init__(self, pid: int, every: float = 0.02):
-        self.pid, self.every, self.rss, self.pss = pid, every, 0, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            pids = _tree(self.pid)
-            self.rss = max(self.rss, sum(_memory(p, "status", "VmRSS:") for p in pids))
-            self.pss = max(self.pss, sum(_memory(p, "smaps_rollup", "Pss:") for p in pids))
-            self._stop.wait(self.every)
-
-    def stop(self) -> tuple[int, int]:
-        self._stop.set()
-        self._thread.join()
-        return self.rss, self.pss
-
-
-def _tree(pid: int) -> list[int]:
-    pids, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        pids.append(p)
-        try:
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as fh:
-                    todo += [int(c) for c in fh.read().split()]
-        except OSError:
-            continue  # gone meanwhile
-    return pids
-
-
-def _memory(pid: int, file: str, field: str) -> int:
-    try:
-        with open(f"/proc/{pid}/{file}") as fh:
-            for line in fh:
-                if line.startswith(field):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
 
 def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, tuple[int, int], subprocess.CompletedProcess]:
     started = time.monotonic()
