@@ -26,8 +26,9 @@ from crawler.ingest.ingest import IngestResult, ingest_page
 from crawler.ingest.outcomes import recorded
 from crawler.ingest.records import Page
 from storage.archive import Archive
+from storage.errors import as_cannot_write
 from storage.records import FetchRecord
-from storage.store import Store
+from storage.store import Store, default_database_url, store_name
 
 
 @dataclass
@@ -36,11 +37,14 @@ class Ingested:
     the `result` of `ingest_page`, and the fetch records it left for the
     crawl's batched fetch log (`deferred`: pages that needed no
     transaction). When the store failed, `failure` holds the traceback
-    instead (the page counts as failed, store_error)."""
+    instead (the page counts as failed, store_error), and `cannot_write` the
+    one line that says what could not be written and why when no later page
+    could be either (a full disk: the crawl stops)."""
 
     result: IngestResult | None = None
     deferred: list[FetchRecord] = field(default_factory=list)
     failure: str | None = None
+    cannot_write: str | None = None
 
 
 # This process's store and archive when it is an extraction process: opened on
@@ -100,8 +104,9 @@ def ingest_in_worker(page: Page, config: IngestConfig, database_url: str | None,
     try:
         result = ingest_page(page, store, archive=archive, config=config, run_id=run_id, log=deferred.append,
                              while_extracting=extraction_time_limit(extract_timeout))
-    except Exception:
-        return Ingested(failure=traceback.format_exc())
+    except Exception as exc:
+        full = as_cannot_write(exc, store_name(database_url or default_database_url(Path(data_dir))))
+        return Ingested(failure=traceback.format_exc(), cannot_write=None if full is None else str(full))
     return Ingested(result, deferred)
 
 

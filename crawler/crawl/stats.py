@@ -38,6 +38,9 @@ def by_source(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
 FETCHED, EXTRACTED, RESPONSES = "fetched", "extracted", "responses"
 # Links of a page past its source's max_links_per_page (counted by the spider).
 LINKS_OVER_CAP = "discovery/links_over_cap"
+# The first write that could not succeed (a full disk), crawl-wide: the crawl
+# stopped there. "cannot write to <the store or a file>: <why>".
+CANNOT_WRITE = "wirecrawl/cannot_write"
 # The first failure of a source that got no response at all, kept as its
 # reason to be unreachable.
 NO_RESPONSE = "no_response"
@@ -64,7 +67,8 @@ class CrawlStats:
     request failed to connect): the first such failure, "dns_error: …".
     `status` is the run's: "finished", "interrupted" when the crawl was
     stopped (Ctrl-C) before the source was done, or "failed" when the crawl
-    process died first. `cpu_crawl_s` and `cpu_extract_s` are
+    process died first, or the store or the archive could not be written
+    (`cannot_write` says which, and why: the crawl stopped there). `cpu_crawl_s` and `cpu_extract_s` are
     the CPU seconds of the crawl process and of its extraction processes,
     for the whole crawl this source was part of; `log_file` is that crawl's
     Scrapy log, the same for every source crawled together."""
@@ -86,6 +90,7 @@ class CrawlStats:
     extracted: int = 0
     links_over_cap: int = 0
     unreachable: str | None = None
+    cannot_write: str | None = None
     status: str = "finished"
     cpu_crawl_s: float = 0.0
     cpu_extract_s: float = 0.0
@@ -122,6 +127,7 @@ class CrawlStats:
         out.links_over_cap = count(LINKS_OVER_CAP)
         if not count(RESPONSES):
             out.unreachable = counts.get(NO_RESPONSE)
+        out.cannot_write = stats.get(CANNOT_WRITE)
         out.cpu_crawl_s = float(stats.get(CPU_CRAWL, 0.0))
         out.cpu_extract_s = float(stats.get(CPU_EXTRACT, 0.0))
         out.timed(duration_s)
@@ -131,7 +137,7 @@ class CrawlStats:
         """What the counts are, without the time: equal while nothing new was counted."""
         return (self.fetched, self.stored, self.copies, self.unchanged, self.not_modified, self.skipped_recent,
                 self.skipped_rejected, self.skipped_old, tuple(self.rejected.items()), tuple(self.failed.items()),
-                self.extracted, self.links_over_cap, self.unreachable)
+                self.extracted, self.links_over_cap, self.unreachable, self.cannot_write)
 
     def timed(self, duration_s: float) -> "CrawlStats":
         self.duration_s = round(duration_s, 3)

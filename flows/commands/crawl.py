@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from flows.app import CommandError, app, settings
+from flows.app import EXIT_CANNOT_WRITE, CommandError, app, settings
 
 if TYPE_CHECKING:
     from crawler.crawl.stats import CrawlStats
@@ -144,7 +144,8 @@ def _choose(all_sources: dict[str, "Source"], names: list[str], path: Path) -> l
     return [all_sources[n] for n in dict.fromkeys(names)] if names else list(all_sources.values())
 
 
-# Exit codes of `wirecrawl crawl`, named once for the code and its help.
+# Exit codes of `wirecrawl crawl`, named once for the code and its help
+# (EXIT_CANNOT_WRITE is every command's: flows.app).
 EXIT_DIED, EXIT_UNREACHABLE, EXIT_BUSY, EXIT_INTERRUPTED = 1, 3, 4, 130
 
 
@@ -166,7 +167,9 @@ def crawl(
     fatal); 1 the crawl process died; 2 the configuration is wrong (one
     line); 3 a source got no response at all (unreachable, with the reason);
     4 a source is being crawled by another process into the same store
-    (busy, left out); 130 stopped by Ctrl-C."""
+    (busy, left out); 5 the store or the archive cannot be written (a full
+    disk: the crawl stopped at the first such write, its runs failed, one
+    line says which and why; the next crawl resumes); 130 stopped by Ctrl-C."""
     from crawler.crawl.run import crawl_sources
     from crawler.crawl.sources import load_sources
 
@@ -202,6 +205,10 @@ def crawl(
         console.print("Interrupted: what was fetched is stored; the next crawl of these sources resumes.",
                       markup=False, highlight=False)
         raise typer.Exit(EXIT_INTERRUPTED)
+    if result.cannot_write:
+        err.print(f"wirecrawl crawl: {result.cannot_write}; the crawl stopped (the next crawl resumes once it "
+                  "can write)", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_CANNOT_WRITE)
     if result.failure:
         err.print(f"wirecrawl crawl: {result.failure}", markup=False, highlight=False)
         raise typer.Exit(EXIT_DIED)
