@@ -191,7 +191,7 @@ def _bomb() -> bytes:
 
 def _entries_read(site: Site, data_dir: Path) -> str:
     stats = "".join(p.read_text() for p in (data_dir / "logs").glob("*.log"))
-    read = re.search(r"'wirecrawl/discovery/sitemap_entries': (\d+)", stats)
+    read = re.search(r"'source/[^/']+/discovery/sitemap_entries': (\d+)", stats)
     return f"read whole: {read[1] if read else '?'} entries, no malformed_sitemap"
 
 

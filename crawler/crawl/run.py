@@ -359,7 +359,6 @@ class _Crawl:
             if not done and self.on_done is not None:
                 self.on_done(stats)
 
-
     def _record_run(self, run_id: int, record: dict, status: str, finished_at: datetime | None) -> None:
         """The end of a run, in the store; when the store cannot take even
         that (a full disk), the run stays `running` until the next crawl or
