@@ -19,7 +19,11 @@ columns divide each case's wall time and memory by its path's baseline.
 
 "reason" is what the fetch history holds for the URL the case is about
 (code, then the start of its sentence); "—" means nothing was recorded
-against it, which for the 50,000-URL sitemap is the point. Memory is summed
+against it, which for the 50,000-URL sitemap is the point. The full-disk
+cases run the command with a cap on the size of the files its processes may
+write (RLIMIT_FSIZE: every write past it fails with EFBIG, as on a full
+disk); their reason is the command's exit code and its one line on stderr,
+since a full disk leaves nothing in the fetch history, and the run's status. Memory is summed
 over the process tree and sampled every 20 ms from /proc (Linux): resident
 (VmRSS; forked processes count the pages they share once each) and
 proportional (Pss; shared pages split among them, so the sum is what the
@@ -29,14 +33,16 @@ tree holds).
 from __future__ import annotations
 
 import argparse
+import base64
 import gzip
 import logging
 import os
+import random
 import re
+import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +54,7 @@ sys.path.insert(0, str(REPO))
 from storage.archive import Archive, encode_record  # noqa: E402
 from storage.store import Store  # noqa: E402
 from storage.utc import utc_now  # noqa: E402
+from tests.process_tree import TreeMemory  # noqa: E402
 from tests.sites import Response, Site  # noqa: E402
 
 WIRECRAWL = str(Path(sys.executable).parent / "wirecrawl")
@@ -71,6 +78,7 @@ class Case:
     build: Callable[[Site], str]  # serves the case, returns the URL it is about
     source: dict = field(default_factory=dict)  # crawl: keys of the [[source]] table
     note: Callable[[Site, Path], str] | None = None  # what else to say, from the site and the data directory
+    max_file_bytes: int | None = None  # the disk is full for the command past this size of a file
 
 
 # -- what the sites serve -------------------------------------------------------------
@@ -106,6 +114,58 @@ def _attributes(n: int = 80_000) -> str:
     return ARTICLE.replace("</article>", "<p " + " ".join(f'data-a{i}="x"' for i in range(n)) + ">end</p></article>")
 
 
+def _slipping_attributes(n: int = 80_000) -> str:
+    """80,000 attributes on one <p>, with a quoted '<' every hundred, so no
+    run of the tag is long enough for the markup check: the extraction's
+    time limit is what stops it."""
+    attrs = " ".join(f'data-a{i}="x"' if i % 100 else f'data-a{i}="<"' for i in range(n))
+    return ARTICLE.replace("</article>", f"<p {attrs}>end</p></article>")
+
+
+def _link_heavy(site: Site) -> str:
+    site.add("/robots.txt", "")
+    return site.add("/links.html", "<html><body>" + "".join(f"<a href=/p/{i}>{i}</a>\n" for i in range(330_000))
+                    + "</body></html>")
+
+
+def _heavy_article(i: int) -> str:
+    """An article carrying 300 KB that does not compress: its archive record
+    alone is over the full-disk cases' file size."""
+    junk = base64.b64encode(random.Random(i).randbytes(225_000)).decode()
+    return _article(f"Story {i}", "harbour").replace("</body>", f"<script>var s = '{junk}';</script></body>")
+
+
+def _heavy_site(site: Site) -> str:
+    site.add("/robots.txt", "")
+    paths = [f"/story/{i}.html" for i in range(60)]
+    for i, path in enumerate(paths):
+        site.add(path, Response(200, _heavy_article(i), delay=0.2))
+    return site.add("/", "<html><body>" + "".join(f'<a href="{p}">{p}</a>' for p in paths) + "</body></html>")
+
+
+def _many_articles(site: Site) -> str:
+    site.add("/robots.txt", "")
+    paths = [f"/story/{i}.html" for i in range(60)]
+    for i, path in enumerate(paths):
+        site.add(path, Response(200, _article(f"Story number {i} of the channel {i * 7}", f"harbour {i}"),
+                                delay=0.05))
+    return site.add("/", "<html><body>" + "".join(f'<a href="{p}">{p}</a>' for p in paths) + "</body></html>")
+
+
+def _links_over_cap(site: Site, data_dir: Path) -> str:
+    with Store(None, data_dir) as store:
+        [run] = store.recent_runs(1)
+    asked = sum(r.path.startswith("/p/") for r in site.requests)
+    return f"{run.stats.get('links_over_cap', '?')} links over the cap counted, {asked} of /p/ asked"
+
+
+def _stories_asked(site: Site, data_dir: Path) -> str:
+    asked = sum(r.path.startswith("/story/") for r in site.requests)
+    with Store(None, data_dir) as store:
+        [run] = store.recent_runs(1)
+    return f"{asked} of 60 pages asked; run {run.status}"
+
+
 def _sitemap(n: int) -> str:
     return ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
             + "".join(f"<url><loc>{{base}}/p/{i}</loc></url>" for i in range(n)) + "</urlset>")
@@ -131,7 +191,7 @@ def _bomb() -> bytes:
 
 def _entries_read(site: Site, data_dir: Path) -> str:
     stats = "".join(p.read_text() for p in (data_dir / "logs").glob("*.log"))
-    read = re.search(r"'wirecrawl/discovery/sitemap_entries': (\d+)", stats)
+    read = re.search(r"'source/[^/']+/discovery/sitemap_entries': (\d+)", stats)
     return f"read whole: {read[1] if read else '?'} entries, no malformed_sitemap"
 
 
@@ -181,63 +241,27 @@ CASES = [
     Case("redirect loop", "ingest", _redirect_loop),
     Case("slow body (a byte every 0.1 s)", "crawl", _page(Response(200, ARTICLE, drip_body=0.1))),
     Case("slow body (a byte every 0.1 s)", "ingest", _page(Response(200, ARTICLE, drip_body=0.1))),
+    Case("page of 330,000 links (9.6 MB)", "crawl", _link_heavy, {"deny": ["/p/"]}, note=_links_over_cap),
+    Case("80,000 attributes past the markup check (slow extraction)", "crawl", _page(_slipping_attributes()),
+         {"follow_links": False}),
+    Case("full disk: the archive cannot be written", "crawl", _heavy_site, {"concurrency_per_host": 2},
+         note=_stories_asked, max_file_bytes=200_000),
+    Case("full disk: the store cannot be written", "crawl", _many_articles, {"concurrency_per_host": 2},
+         note=_stories_asked, max_file_bytes=130_000),
+    Case("full disk: the archive cannot be written", "ingest", _page(_heavy_article(0)), max_file_bytes=200_000),
 ]
 
 
 # -- running one case --------------------------------------------------------------
 
-class TreeMemory:
-    """Peaks of the memory of a process and all its descendants, summed:
-    resident (VmRSS, which counts the pages forked processes share once per
-    process) and proportional (Pss, which splits shared pages among them)."""
+def _run(cmd: list[str], env: dict[str, str],
+         max_file_bytes: int | None = None) -> tuple[float, tuple[int, int], subprocess.CompletedProcess]:
+    def full_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
 
-    def __init__(self, pid: int, every: float = 0.02):
-        self.pid, self.every, self.rss, self.pss = pid, every, 0, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            pids = _tree(self.pid)
-            self.rss = max(self.rss, sum(_memory(p, "status", "VmRSS:") for p in pids))
-            self.pss = max(self.pss, sum(_memory(p, "smaps_rollup", "Pss:") for p in pids))
-            self._stop.wait(self.every)
-
-    def stop(self) -> tuple[int, int]:
-        self._stop.set()
-        self._thread.join()
-        return self.rss, self.pss
-
-
-def _tree(pid: int) -> list[int]:
-    pids, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        pids.append(p)
-        try:
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as fh:
-                    todo += [int(c) for c in fh.read().split()]
-        except OSError:
-            continue  # gone meanwhile
-    return pids
-
-
-def _memory(pid: int, file: str, field: str) -> int:
-    try:
-        with open(f"/proc/{pid}/{file}") as fh:
-            for line in fh:
-                if line.startswith(field):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
-def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, tuple[int, int], subprocess.CompletedProcess]:
     started = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=full_disk if max_file_bytes else None)
     memory = TreeMemory(proc.pid)
     out, err = proc.communicate(timeout=900)
     return time.monotonic() - started, memory.stop(), subprocess.CompletedProcess(cmd, proc.returncode, out, err)
@@ -284,13 +308,41 @@ def run_case(case: Case, bomb: bytes) -> tuple[str, float, tuple[int, int]]:
                    str(_sources(tmp / "sources.toml", url, case))]
         else:
             cmd = [WIRECRAWL, "--data-dir", str(data_dir), "ingest", "--allow-private", url]
-        wall, peak, done = _run(cmd, _environment(tmp))
+        wall, peak, done = _run(cmd, _environment(tmp), case.max_file_bytes)
         if "Traceback" in done.stderr:
             return f"TRACEBACK: {done.stderr.strip().splitlines()[-1][:60]}", wall, peak
-        reason = _reason(data_dir, url, site.base)
+        if case.max_file_bytes:
+            line = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "(nothing on stderr)"
+            reason = f"exit {done.returncode}: {line.replace(str(tmp), '…').split('; the crawl stopped')[0]}"
+        else:
+            reason = _reason(data_dir, url, site.base)
         if case.note is not None:
             reason = f"{reason} ({case.note(site, data_dir)})" if reason != "—" else f"— ({case.note(site, data_dir)})"
         return reason, wall, peak
+
+
+def _long_article(i: int) -> str:
+    """Article number i: 40 paragraphs of its own words, about 14 KB of text."""
+    rng = random.Random(i)
+    words = [w for w in ARTICLE.split() if w.isalpha()]
+    paragraphs = "".join(f"<p>{' '.join(rng.choices(words, k=60))}.</p>" for _ in range(40))
+    return f"<html><head><title>Story {i}</title></head><body><article>{paragraphs}</article></body></html>"
+
+
+def run_full_disk_snapshot() -> tuple[str, float, tuple[int, int]]:
+    """Ingest 30 articles, then write a snapshot with the disk full at 64 KB a file."""
+    with tempfile.TemporaryDirectory() as tmp, Site() as site:
+        tmp = Path(tmp)
+        site.add("/robots.txt", "")
+        urls = [site.add(f"/{i}.html", _long_article(i)) for i in range(30)]
+        data_dir = tmp / "data"
+        env = _environment(tmp)
+        _run([WIRECRAWL, "--data-dir", str(data_dir), "ingest", "--allow-private", *urls], env)
+        Store(None, data_dir).close()  # the write-ahead log copied into the store's file
+        wall, peak, done = _run([WIRECRAWL, "--data-dir", str(data_dir), "snapshot", "--out", str(tmp / "snap")],
+                                env, max_file_bytes=64_000)
+        line = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "(nothing on stderr)"
+        return f"exit {done.returncode}: {line.replace(str(tmp), '…')}", wall, peak
 
 
 def run_truncated_warc() -> tuple[str, float, tuple[int, int]]:
@@ -340,6 +392,9 @@ def main() -> int:
         rows.append((case.name, case.kind, reason, wall, peak))
         print(f"  {case.kind:6} {case.name}: {reason} ({wall:.1f} s, RSS {peak[0] / 2**20:.0f} MiB, "
               f"PSS {peak[1] / 2**20:.0f} MiB)", file=sys.stderr)
+    if not args.only or any(o.lower() in "full disk: a snapshot cannot be written" for o in args.only):
+        reason, wall, peak = run_full_disk_snapshot()
+        rows.append(("full disk: a snapshot cannot be written", "snapshot", reason, wall, peak))
     if not args.only or any("warc" in o.lower() for o in args.only):
         reason, wall, peak = run_truncated_warc()
         rows.append(("WARC file whose last record a crash cut", "ingest", reason, wall, peak))
@@ -350,9 +405,11 @@ def main() -> int:
           "| × baseline |")
     print(f"|{'-' * (width + 2)}|--------|---|---:|---:|---:|---:|---:|")
     for name, kind, reason, wall, (rss, pss) in rows:
-        base_wall, base_pss = base[kind]
-        print(f"| {name:<{width}} | {kind:<6} | {reason} | {wall:.1f} | {wall / base_wall:.1f} | {rss / 2**20:.0f} "
-              f"| {pss / 2**20:.0f} | {pss / base_pss:.2f} |")
+        base_wall, base_pss = base.get(kind, (None, None))  # a snapshot has no baseline of its own
+        times = f"{wall / base_wall:.1f}" if base_wall else "—"
+        memory = f"{pss / base_pss:.2f}" if base_pss else "—"
+        print(f"| {name:<{width}} | {kind:<6} | {reason} | {wall:.1f} | {times} | {rss / 2**20:.0f} "
+              f"| {pss / 2**20:.0f} | {memory} |")
     return 0
 
 

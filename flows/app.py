@@ -7,7 +7,10 @@ What every command promises:
 - A bad argument, a missing file, an unknown snapshot version, a wrong
   sources file, a store that is missing or cannot be opened: ONE line on
   stderr, `wirecrawl <command>: <what is wrong>`, and exit code 2 (1 where a
-  command documents another meaning). Never a traceback; a traceback is a bug.
+  command documents another meaning). A store, archive or snapshot file that
+  cannot be written (a full disk, a quota, a read-only or failing device):
+  one line naming it and the error, exit code 5 (`EXIT_CANNOT_WRITE`).
+  Never a traceback; a traceback is a bug.
 - The global options `--data-dir` and `--database-url` may be given before
   or after the command's name (`wirecrawl clusters --data-dir d`).
 - Help text names what a value is (`--sources FILE`, `--limit N`), with no
@@ -39,6 +42,10 @@ _USER_ERRORS = (
 )
 
 
+# A store, an archive or a snapshot file that cannot be written.
+EXIT_CANNOT_WRITE = 5
+
+
 class CommandError(Exception):
     """A command that cannot run as asked. Printed as one line,
     `wirecrawl <command>: <message>`, and the process exits with `code`."""
@@ -66,7 +73,7 @@ class WirecrawlGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except Exception as exc:
-            error = exc if isinstance(exc, CommandError) else _as_command_error(exc)
+            error = exc if isinstance(exc, CommandError) else _as_command_error(exc, ctx)
             if error is None:
                 raise
             if error.command is None:  # the innermost group names the command
@@ -127,7 +134,12 @@ def _name_argument_by_metavar(param: Any) -> None:
         param._usage_display_name = lambda: metavar
 
 
-def _as_command_error(exc: Exception) -> CommandError | None:
+def _as_command_error(exc: Exception, ctx: typer.Context) -> CommandError | None:
+    from storage.errors import as_cannot_write
+
+    full = as_cannot_write(exc, settings(ctx).store_name())
+    if full is not None:
+        return CommandError(str(full), code=EXIT_CANNOT_WRITE)
     for module, name in _USER_ERRORS:
         cls = getattr(sys.modules.get(module), name, None)
         if cls is not None and isinstance(exc, cls):

@@ -116,11 +116,12 @@ def snapshot_task(settings: Settings, out_dir: str, canonical_only: bool, since:
 # -- flows: order, limits and reports -------------------------------------------
 
 @flow(name="crawl-source", flow_run_name="crawl-{source}", timeout_seconds=6 * HOUR)
-def crawl_source_flow(source: str, sources: str = "sources.toml", data_dir: str | None = None,
-                      database_url: str | None = None) -> dict[str, Any]:
-    """Crawl one source, then summarise. Never two runs of one source at once."""
+def crawl_source_flow(source: str, sources: str = "sources.toml") -> dict[str, Any]:
+    """Crawl one source, then summarise. Never two runs of one source at once.
+    The store is the worker's (WIRECRAWL_DATA_DIR, WIRECRAWL_DATABASE_URL),
+    never a run's parameter."""
     logger = get_run_logger()
-    settings = Settings.resolve(data_dir, database_url)
+    settings = Settings.resolve()
     with one_crawl_per_source(source, logger):
         stats = crawl_task(source, sources, settings, _progress_logger(logger, source))
     counts = work.crawl_counts(stats)
@@ -136,8 +137,7 @@ def _crawl_sources_run_name() -> str:
 
 
 @flow(name="crawl-sources", flow_run_name=_crawl_sources_run_name, timeout_seconds=6 * HOUR)
-def crawl_sources_flow(sources: str = "sources.toml", names: list[str] | None = None, data_dir: str | None = None,
-                       database_url: str | None = None) -> dict[str, dict[str, Any]]:
+def crawl_sources_flow(sources: str = "sources.toml", names: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """Crawl several sources together, in one crawl, then report each.
 
     `names` given: those sources. Not given (a scheduled run): every source
@@ -147,9 +147,10 @@ def crawl_sources_flow(sources: str = "sources.toml", names: list[str] | None = 
     not started twice: it is left out of this crawl, and says so in its
     report; so is a source crawled since that minute already (by a run of
     another schedule that fell due at the same minute). An unknown name
-    fails the run at once (SourcesError)."""
+    fails the run at once (SourcesError). The store is the worker's
+    (WIRECRAWL_DATA_DIR, WIRECRAWL_DATABASE_URL), never a run's parameter."""
     logger = get_run_logger()
-    settings = Settings.resolve(data_dir, database_url)
+    settings = Settings.resolve()
     minute = minute_of(flow_run.scheduled_start_time)
     if names:
         wanted = [s.name for s in work.sources_named(list(names), sources)]
@@ -246,11 +247,12 @@ def ingest_url_flow(url: str | None = None, urls: list[str] | None = None) -> li
 
 
 @flow(name="snapshot", timeout_seconds=2 * HOUR)
-def snapshot_flow(out_dir: str = "snapshots", canonical_only: bool = False, since: str | None = None,
-                  data_dir: str | None = None, database_url: str | None = None) -> SnapshotInfo:
-    """Write a snapshot of the store under `out_dir`."""
+def snapshot_flow(out_dir: str = "snapshots", canonical_only: bool = False, since: str | None = None) -> SnapshotInfo:
+    """Write a snapshot of the store under `out_dir`. The store is the
+    worker's (WIRECRAWL_DATA_DIR, WIRECRAWL_DATABASE_URL), never a run's
+    parameter."""
     logger = get_run_logger()
-    info = snapshot_task(Settings.resolve(data_dir, database_url), out_dir, canonical_only, since)
+    info = snapshot_task(Settings.resolve(), out_dir, canonical_only, since)
     counts = work.snapshot_counts(info)
     _table_artifact("snapshot", counts, f"Snapshot {info.version}")
     create_markdown_artifact(key="snapshot-path", description=f"Snapshot {info.version}", markdown=(

@@ -16,12 +16,12 @@ from __future__ import annotations
 import logging
 import os
 import tomllib
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from flows import work
 from flows.settings import Settings
-from storage.store import default_database_url
 
 if TYPE_CHECKING:
     from crawler.ingest.ingest import IngestResult
@@ -125,14 +125,25 @@ def take_snapshot(settings: Settings, out_dir: str | Path, *, canonical_only: bo
     if _report_to_prefect() is not None:
         from flows.prefect_flows import snapshot_flow
 
-        return snapshot_flow(out_dir=str(Path(out_dir).resolve()), canonical_only=canonical_only, since=since,
-                             **_store_parameters(settings))
+        with store_in_environment(settings):
+            return snapshot_flow(out_dir=str(Path(out_dir).resolve()), canonical_only=canonical_only, since=since)
     return work.snapshot(settings, str(out_dir), canonical_only, since)
 
 
-def _store_parameters(settings: Settings) -> dict[str, str | None]:
-    # Flow parameters are shown in the Prefect UI: name the database only when
-    # it is not the default SQLite file of the data directory.
-    url = settings.database_url
-    return {"data_dir": str(settings.data_dir),
-            "database_url": None if url == default_database_url(settings.data_dir) else url}
+@contextmanager
+def store_in_environment(settings: Settings) -> Iterator[None]:
+    """While the block runs, this process's environment names the store of
+    `settings` (WIRECRAWL_DATA_DIR, WIRECRAWL_DATABASE_URL), as a worker's
+    does: flows take their store from there, never from a run's parameters.
+    The environment is put back as it was afterwards."""
+    saved = {k: os.environ.get(k) for k in ("WIRECRAWL_DATA_DIR", "WIRECRAWL_DATABASE_URL")}
+    os.environ["WIRECRAWL_DATA_DIR"] = str(settings.data_dir)
+    os.environ["WIRECRAWL_DATABASE_URL"] = settings.database_url
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

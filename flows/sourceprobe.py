@@ -154,7 +154,7 @@ def probe_source(source: Source, *, limits: Limits = Limits(),
             got.kind = "start page"
             probe.found.append(got)
             continue
-        probe.found.append(_listed("start page", url, _links(got), scope, probe, None))
+        probe.found.append(_listed("start page", url, _links(got, source.max_links_per_page), scope, probe, None))
         if source.discover and not source.feeds:
             announced += [u for u in _announced_feeds(got) if u not in announced]
     read_feeds(announced)
@@ -182,16 +182,17 @@ def _listed(kind: str, url: str, urls: Iterator[str], scope: Scope, probe: Probe
     return Found(kind, url, articles=len(articles), problem=problem)
 
 
-def _links(page: Page) -> Iterator[str]:
-    """The links of a page, as the crawl's spider extracts them (Scrapy's
-    LinkExtractor); none when the page is not HTML."""
+def _links(page: Page, cap: int) -> Iterator[str]:
+    """The links of a page, as the crawl's spider takes them (at most `cap`,
+    the source's max_links_per_page); none when the page is not HTML."""
     from scrapy.http import HtmlResponse
-    from scrapy.linkextractors import LinkExtractor
+
+    from crawler.crawl.links import page_links
 
     if "html" not in page.headers.get("content-type", "text/html"):
         return iter(())
     response = HtmlResponse(page.final_url or page.url, body=page.body, headers=page.headers)
-    return (link.url for link in LinkExtractor().extract_links(response))
+    return iter(page_links(response, cap).urls)
 
 
 def _announced_feeds(page: Page) -> list[str]:
@@ -199,12 +200,13 @@ def _announced_feeds(page: Page) -> list[str]:
     crawl's spider takes them (`discovery.is_feed_link`), canonical."""
     from scrapy.http import HtmlResponse
 
+    from crawler.crawl.links import announced_feeds
+
     if "html" not in page.headers.get("content-type", "text/html"):
         return []
     response = HtmlResponse(page.final_url or page.url, body=page.body, headers=page.headers)
     out = []
-    for link in response.xpath("//link[contains(concat(' ', normalize-space(@rel), ' '), ' alternate ')]"):
-        href, kind, title = (link.attrib.get(k, "") for k in ("href", "type", "title"))
+    for href, kind, title in announced_feeds(response):
         if is_feed_link(kind, href, title):
             try:
                 out.append(canonicalize(urljoin(response.url, href)))

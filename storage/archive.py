@@ -102,8 +102,9 @@ class Archive:
 
     def append(self, record: bytes, fetched_at: datetime) -> tuple[str, int]:
         """Append a record made by `encode_record`; returns (file name, offset).
-        A write that fails (OSError, or an interrupt) leaves the file as it
-        was, or, when even that fails, the file is left for a new one."""
+        A write that fails (OSError, naming the file, or an interrupt) leaves
+        the file as it was, or, when even that fails, the file is left for a
+        new one."""
         path = self._current_file(fetched_at)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
         try:
@@ -112,8 +113,10 @@ class Archive:
                 view = memoryview(record)
                 while view:
                     view = view[os.write(fd, view):]
-            except BaseException:
+            except BaseException as exc:
                 self._cut_back(fd, path, offset)
+                if isinstance(exc, OSError) and exc.filename is None:  # os.write names no file
+                    raise OSError(exc.errno, exc.strerror, str(path)) from exc
                 raise
         finally:
             os.close(fd)

@@ -126,12 +126,21 @@ def _run_logs(flow_run_id) -> list:
 
 # -- crawl-source -------------------------------------------------------------
 
-def test_crawl_source_flow_crawls_and_leaves_a_table_of_counts(prefect_api, site, data_dir, tmp_path):
+@pytest.fixture
+def worker_store(data_dir, monkeypatch):
+    """The store of a worker: its environment names it (flows take no store
+    from a run's parameters)."""
+    monkeypatch.setenv("WIRECRAWL_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("WIRECRAWL_DATABASE_URL", raising=False)
+    return data_dir
+
+
+def test_crawl_source_flow_crawls_and_leaves_a_table_of_counts(prefect_api, site, worker_store, tmp_path):
     import flows.prefect_flows as wf
 
     _news_site(site)
     sources = _sources(tmp_path, site, ("town", None))
-    state = wf.crawl_source_flow(source="town", sources=str(sources), data_dir=str(data_dir), return_state=True)
+    state = wf.crawl_source_flow(source="town", sources=str(sources), return_state=True)
     assert state.is_completed(), state.message
     counts = state.result()
     assert counts["fetched"] >= 2 and "pages/s" in counts and "duration (s)" in counts
@@ -146,19 +155,18 @@ def test_crawl_source_flow_crawls_and_leaves_a_table_of_counts(prefect_api, site
     assert min(entry.level for entry in logs) >= 20  # INFO and up: no per-item debug lines
 
 
-def test_unknown_source_fails_at_once_with_the_reason(prefect_api, site, data_dir, tmp_path):
+def test_unknown_source_fails_at_once_with_the_reason(prefect_api, site, worker_store, tmp_path):
     import flows.prefect_flows as wf
 
     sources = _sources(tmp_path, site, ("town", None))
     started = time.monotonic()
-    state = wf.crawl_source_flow(source="village", sources=str(sources), data_dir=str(data_dir),
-                                 return_state=True)
+    state = wf.crawl_source_flow(source="village", sources=str(sources), return_state=True)
     assert state.is_failed()
     assert "village" in state.message and "town" in state.message
     assert time.monotonic() - started < 30  # a configuration error is not retried (retries wait 60 s)
 
 
-def test_two_triggers_of_one_source_never_crawl_at_once(prefect_api, site, data_dir, tmp_path, monkeypatch):
+def test_two_triggers_of_one_source_never_crawl_at_once(prefect_api, site, worker_store, tmp_path, monkeypatch):
     """The first crawl is held on its start page until the second trigger has
     been refused a slot by the server; then both must have run one after the
     other (the store's run history has the times)."""
@@ -195,8 +203,7 @@ def test_two_triggers_of_one_source_never_crawl_at_once(prefect_api, site, data_
     states = []
 
     def trigger():
-        states.append(wf.crawl_source_flow(source="harbour", sources=str(sources), data_dir=str(data_dir),
-                                           return_state=True))
+        states.append(wf.crawl_source_flow(source="harbour", sources=str(sources), return_state=True))
 
     threads = [threading.Thread(target=trigger) for _ in range(2)]
     for t in threads:
@@ -209,7 +216,7 @@ def test_two_triggers_of_one_source_never_crawl_at_once(prefect_api, site, data_
         t.join(timeout=180)
     assert [s.is_completed() for s in states] == [True, True], [s.message for s in states]
 
-    with Store(None, data_dir) as store, store.read() as conn:
+    with Store(None, worker_store) as store, store.read() as conn:
         from sqlalchemy import select
 
         from storage.schema import runs
@@ -321,6 +328,23 @@ def test_a_run_of_ingest_url_cannot_switch_the_guard_off_nor_choose_the_store(us
     with Store(None, data_dir) as store:
         assert store.find_document(site.url("/a.html")) is not None
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_runs_of_the_crawl_and_snapshot_deployments_cannot_choose_the_store():
+    """A run of crawl-source, crawl-sources or snapshot names sources, a
+    snapshot folder and its options; the store is the worker's environment."""
+    from prefect.exceptions import ParameterBindError
+
+    from flows.prefect_flows import crawl_source_flow, crawl_sources_flow, snapshot_flow
+
+    assert set(crawl_source_flow.parameters.properties) == {"source", "sources"}
+    assert set(crawl_sources_flow.parameters.properties) == {"sources", "names"}
+    assert set(snapshot_flow.parameters.properties) == {"out_dir", "canonical_only", "since"}
+    for flow, wanted in ((crawl_source_flow, {"source": "wire"}), (crawl_sources_flow, {}), (snapshot_flow, {})):
+        for forbidden in ({"data_dir": "/tmp/elsewhere"}, {"database_url": "sqlite:////tmp/elsewhere.db"},
+                          {"allow_private": True}):
+            with pytest.raises((ParameterBindError, TypeError)):
+                flow(**wanted, **forbidden)
 
 
 def test_ingest_with_allow_private_through_prefect_leaves_the_environment_as_it_was(use_prefect, site, data_dir,
@@ -460,16 +484,19 @@ def test_the_command_line_fast_path_never_imports_prefect(site, data_dir, tmp_pa
 
 # -- snapshot -----------------------------------------------------------------
 
-def test_snapshot_flow_leaves_its_path_and_row_counts(use_prefect, data_dir, tmp_path):
+def test_snapshot_flow_leaves_its_path_and_row_counts(use_prefect, data_dir, tmp_path, monkeypatch):
     from flows.runs import take_snapshot
     from flows.settings import Settings
     from storage.snapshot import list_versions
 
     out = tmp_path / "snapshots"
+    monkeypatch.setenv("WIRECRAWL_DATA_DIR", "/nonexistent/elsewhere")
     info = take_snapshot(Settings.resolve(data_dir), out)
+    assert os.environ["WIRECRAWL_DATA_DIR"] == "/nonexistent/elsewhere"  # the store was this run's, then put back
     assert list_versions(out) == [info.version]
     run = _newest_run("snapshot")
     assert run.state.is_completed() and run.parameters["out_dir"] == str(out.resolve())
+    assert set(run.parameters) <= {"out_dir", "canonical_only", "since"}  # no store among them
     artifacts = _artifacts(run.id)
     table = _table(artifacts["snapshot"])
     assert table["version"] == info.version and table["path"] == str(info.path)
@@ -594,7 +621,7 @@ def test_a_serve_batch_of_sources_due_together_is_one_crawl_reported_per_source(
     assert crawls["alpha"].pid == crawls["beta"].pid
 
 
-def test_a_source_still_running_is_left_out_of_a_batch_not_started_twice(prefect_api, data_dir, tmp_path):
+def test_a_source_still_running_is_left_out_of_a_batch_not_started_twice(prefect_api, worker_store, tmp_path):
     """While a source's crawl slot is held (its last crawl still running),
     a crawl of several sources that names it crawls the others and reports
     it as left out; its site is not asked for anything."""
@@ -608,8 +635,7 @@ def test_a_source_still_running_is_left_out_of_a_batch_not_started_twice(prefect
         sources = _two_sites_file(tmp_path, {"free": a, "held": b}, {})
         wf._ensure_limit("crawl-source-held")
         with concurrency("crawl-source-held", occupy=1, strict=True):
-            state = wf.crawl_sources_flow(sources=str(sources), names=["free", "held"], data_dir=str(data_dir),
-                                          return_state=True)
+            state = wf.crawl_sources_flow(sources=str(sources), names=["free", "held"], return_state=True)
         assert state.is_completed(), state.message
         reports = state.result()
         assert reports["free"]["fetched"] == 3

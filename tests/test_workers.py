@@ -8,10 +8,13 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import re
 import signal
+import time
 
 import pytest
 
+from crawler.crawl.extraction import TIMED_OUT, extraction_time_limit
 from crawler.crawl.workers import WorkerDied, WorkerError, WorkerPool
 
 
@@ -123,3 +126,38 @@ def test_close_ends_every_process(ctx):
     pool.close()
     assert not any(p.is_alive() for p in processes)
     assert all(p.exitcode is not None and p.exitcode >= 0 for p in processes)
+
+
+def _stuck_in_c(limit: float) -> str:
+    """A call that would hold its process far longer than `limit`, inside C
+    code that never returns to the interpreter in time (as libxml2 does on
+    pathological markup), under the extraction's time limit."""
+    with extraction_time_limit(limit):
+        re.fullmatch(r"(a+)+b", "a" * 40)  # exponential backtracking: minutes, all of it in C
+    return "finished"
+
+
+def _quick() -> str:
+    with extraction_time_limit(5.0):
+        return "quick"
+
+
+def test_a_call_over_the_extraction_time_limit_ends_its_process_which_is_replaced(ctx):
+    pool = WorkerPool(1, ctx)
+
+    async def main():
+        first = await pool.run(_pid)
+        started = time.monotonic()
+        with pytest.raises(WorkerDied) as died:
+            await pool.run(_stuck_in_c, 0.5)
+        took = time.monotonic() - started
+        return first, died.value, took, await pool.run(_quick), await pool.run(_pid)
+
+    try:
+        first, died, took, quick, after = asyncio.run(main())
+        pool.detach()
+    finally:
+        pool.close()
+    assert died.exitcode == TIMED_OUT  # told apart from any other death
+    assert took < 5
+    assert quick == "quick" and after != first  # a new process answers the next calls

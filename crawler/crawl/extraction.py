@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.util
+import signal
 import threading
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from crawler.crawl.process import process_context
 from crawler.crawl.workers import WorkerPool
@@ -23,8 +26,9 @@ from crawler.ingest.ingest import IngestResult, ingest_page
 from crawler.ingest.outcomes import recorded
 from crawler.ingest.records import Page
 from storage.archive import Archive
+from storage.errors import as_cannot_write
 from storage.records import FetchRecord
-from storage.store import Store
+from storage.store import Store, default_database_url, store_name
 
 
 @dataclass
@@ -33,11 +37,14 @@ class Ingested:
     the `result` of `ingest_page`, and the fetch records it left for the
     crawl's batched fetch log (`deferred`: pages that needed no
     transaction). When the store failed, `failure` holds the traceback
-    instead (the page counts as failed, store_error)."""
+    instead (the page counts as failed, store_error), and `cannot_write` the
+    one line that says what could not be written and why when no later page
+    could be either (a full disk: the crawl stops)."""
 
     result: IngestResult | None = None
     deferred: list[FetchRecord] = field(default_factory=list)
     failure: str | None = None
+    cannot_write: str | None = None
 
 
 # This process's store and archive when it is an extraction process: opened on
@@ -58,19 +65,48 @@ def _store_of_this_process(database_url: str | None, data_dir: str) -> tuple[Sto
     return _worker_store[1], _worker_store[2]
 
 
+# How an extraction process that ran over its time limit ends: the kernel's
+# default action for SIGALRM, so the pool can tell it from any other death.
+TIMED_OUT = -signal.SIGALRM
+
+
+@contextmanager
+def extraction_time_limit(seconds: float) -> Iterator[None]:
+    """Within the block, this process ends (killed by SIGALRM, exit code
+    `TIMED_OUT`) once `seconds` of wall-clock time have passed; no limit for
+    0. For an extraction process only: the kernel's default action is the one
+    stop that reaches a parser busy in C code, which holds the interpreter
+    and would never run a Python handler. The pool then starts another
+    process and the crawl records the page as extract_timeout."""
+    if seconds <= 0:
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def ingest_in_worker(page: Page, config: IngestConfig, database_url: str | None, data_dir: str,
-                     run_id: int | None) -> Ingested:
+                     run_id: int | None, extract_timeout: float = 0.0) -> Ingested:
     """A page's whole ingest, in an extraction process, through the one entry
     point every path takes (`crawler.ingest.ingest.ingest_page`: the
     same-body check, then extraction and one transaction; a kill at any
-    moment leaves no half-written document). Never raises: a store that
-    fails comes back as `failure`."""
+    moment leaves no half-written document). The extraction alone may take
+    `extract_timeout` seconds (0: no limit), then this process ends
+    (`extraction_time_limit`). Never raises: a store that fails comes back
+    as `failure`."""
     store, archive = _store_of_this_process(database_url, data_dir)
     deferred: list[FetchRecord] = []
     try:
-        result = ingest_page(page, store, archive=archive, config=config, run_id=run_id, log=deferred.append)
-    except Exception:
-        return Ingested(failure=traceback.format_exc())
+        result = ingest_page(page, store, archive=archive, config=config, run_id=run_id, log=deferred.append,
+                             while_extracting=extraction_time_limit(extract_timeout))
+    except Exception as exc:
+        full = as_cannot_write(exc, store_name(database_url or default_database_url(Path(data_dir))))
+        return Ingested(failure=traceback.format_exc(), cannot_write=None if full is None else str(full))
     return Ingested(result, deferred)
 
 

@@ -38,19 +38,20 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from scrapy import signals
 
-from crawler.crawl.extraction import (Ingested, already_committed, ingest_in_worker, take_prestarted_pool,
-                                      worker_context)
+from crawler.crawl.extraction import (TIMED_OUT, Ingested, already_committed, ingest_in_worker,
+                                      take_prestarted_pool, worker_context)
 from crawler.crawl.failures import NO_RESPONSE_REASONS
 from crawler.crawl.meta import LAST_FETCH, requested_url, source_of
 from crawler.crawl.settings import available_cores
-from crawler.crawl.stats import EXTRACTED, FETCHED, NO_RESPONSE, RESPONSES, stat_key
+from crawler.crawl.stats import CANNOT_WRITE, EXTRACTED, FETCHED, NO_RESPONSE, RESPONSES, stat_key
 from crawler.crawl.workers import WorkerDied, WorkerPool
 from crawler.ingest.config import ingest_config
 from crawler.ingest.fetches import failure_record, not_modified_record
 from crawler.ingest.outcomes import FAILED, code_of
 from crawler.ingest.records import Page, Rejected, Skipped
+from storage.errors import as_cannot_write
 from storage.records import FetchRecord
-from storage.store import Store
+from storage.store import Store, store_name
 from storage.utc import utc_now
 
 if TYPE_CHECKING:
@@ -64,6 +65,9 @@ logger = logging.getLogger(__name__)
 # after this many seconds (see IngestPipeline._log).
 LOG_BATCH = 64
 LOG_DELAY = 0.25
+# Why Scrapy closed the spider (its finish_reason, in the crawl log) when the
+# store or the archive could not be written: no page's reason code.
+CLOSED_CANNOT_WRITE = "cannot_write"
 
 
 class IngestPipeline:
@@ -72,11 +76,13 @@ class IngestPipeline:
 
     def __init__(self, crawler: Crawler):
         s = crawler.settings
+        self.crawler = crawler
         self.stats = crawler.stats
         self.run_ids: dict[str, int] = {k: int(v) for k, v in (s.getdict("WIRECRAWL_RUN_IDS") or {}).items()}
         self.database_url = s.get("WIRECRAWL_DATABASE_URL")
         self.data_dir = Path(s.get("WIRECRAWL_DATA_DIR") or "data")
         self.workers = s.getint("WIRECRAWL_EXTRACT_WORKERS") or available_cores()
+        self.extract_timeout = s.getfloat("WIRECRAWL_EXTRACT_TIMEOUT", 30.0)
         self.config = ingest_config()
         self.store: Store | None = None
         self.pool: WorkerPool | None = None
@@ -85,6 +91,7 @@ class IngestPipeline:
         self._pending: set[asyncio.Future] = set()
         self._batch: list[FetchRecord] = []
         self._flush_timer: asyncio.TimerHandle | None = None
+        self._closing: asyncio.Future | None = None
         crawler.signals.connect(self.response_received, signal=signals.response_received)
 
     @classmethod
@@ -125,16 +132,35 @@ class IngestPipeline:
         return item
 
     async def _guarded(self, work, url: str, source: str | None) -> None:
-        # A store that fails must not end the crawl, nor go unnoticed.
+        # A store that fails must not end the crawl, nor go unnoticed; one
+        # that no write can succeed on (a full disk) ends it.
         try:
             await work
-        except Exception:
+        except Exception as exc:
             logger.exception("could not store the outcome of %s", url)
             self._count(source, FAILED, "store_error")
+            full = as_cannot_write(exc, store_name(self.store.database_url))
+            if full is not None:
+                self._stop_writing(str(full))
+
+    def _stop_writing(self, why: str) -> None:
+        """The store or the archive cannot be written (a full disk, a quota,
+        a read-only or failing device): stop fetching pages that could not
+        be kept. The first `why` is the crawl's (CANNOT_WRITE); the runs
+        not done are marked failed with it."""
+        if self.stats.get_value(CANNOT_WRITE) is not None:
+            return
+        self.stats.set_value(CANNOT_WRITE, why)
+        logger.error("%s; the crawl stops", why)
+        # Not awaited here: closing waits for the pages in flight, this one included.
+        self._closing = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=CLOSED_CANNOT_WRITE))
 
     async def _ingest(self, page: Page) -> None:
         source = page.source
         self._count(source, FETCHED)
+        if self.stats.get_value(CANNOT_WRITE) is not None:  # fetched while the crawl stops: not kept
+            self._count(source, FAILED, "store_error")
+            return
         if page.status == 304:  # no trip to an extraction process for an empty answer
             last = page.validated  # what the request's validators came from, else looked up
             if last is None:
@@ -147,6 +173,8 @@ class IngestPipeline:
         if done.failure is not None:
             logger.error("could not store the outcome of %s:\n%s", page.url, done.failure)
             self._count(source, FAILED, "store_error")
+            if done.cannot_write is not None:
+                self._stop_writing(done.cannot_write)
             return
         result = done.result
         if result.extracted:
@@ -161,8 +189,17 @@ class IngestPipeline:
         pool = await self._extraction_pool()
         try:
             return await pool.run(ingest_in_worker, page, self.config, self.database_url, str(self.data_dir),
-                                  self.run_ids.get(page.source))
+                                  self.run_ids.get(page.source), self.extract_timeout)
         except WorkerDied as exc:
+            if exc.exitcode == TIMED_OUT:
+                # Ended by its own time limit, before the page's transaction:
+                # nothing of it was committed. A new process takes its place.
+                logger.error("extraction of %s ran over %g s; its process was replaced", page.url,
+                             self.extract_timeout)
+                self._count(page.source, EXTRACTED)
+                self._record(page.url, Rejected("extract_timeout", f"extraction ran over {self.extract_timeout:g} s "
+                                                "(its process was ended and replaced)", page.status), page.source)
+                return None
             # The extraction process died (killed, a crash in a parser, out
             # of memory): this page is recorded, the others go on and a new
             # process takes its place. It may have committed this page just

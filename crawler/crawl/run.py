@@ -48,8 +48,9 @@ from typing import Any, Callable
 from crawler.crawl.process import exit_with_parent, process_context, quiet_garbage_collector
 from crawler.crawl.settings import available_cores, crawl_settings, with_overrides
 from crawler.crawl.sources import Source
-from crawler.crawl.stats import CPU_CRAWL, CPU_EXTRACT, CrawlStats, by_source
-from storage.store import Store, StoreConfigError
+from crawler.crawl.stats import CANNOT_WRITE, CPU_CRAWL, CPU_EXTRACT, CrawlStats, by_source
+from storage.errors import as_cannot_write
+from storage.store import Store, StoreConfigError, store_name
 from storage.utc import utc_now
 
 logger = logging.getLogger(__name__)
@@ -92,12 +93,16 @@ class CrawlResult:
     order given; `busy` the sources left out because another process held
     them (name -> who); `interrupted` when the crawl was stopped before its
     end; `failure` when the crawl process died (the sources not done by then
-    are counted as far as they got, their runs `failed`)."""
+    are counted as far as they got, their runs `failed`); `cannot_write`
+    when the store or the archive could not be written (a full disk): the
+    crawl stopped at the first such write, the runs of the sources not done
+    are `failed`, and the line says what could not be written and why."""
 
     stats: list[CrawlStats] = field(default_factory=list)
     busy: dict[str, str] = field(default_factory=dict)
     interrupted: bool = False
     failure: str | None = None
+    cannot_write: str | None = None
 
 
 @dataclass(frozen=True)
@@ -282,7 +287,12 @@ class _Crawl:
             if child.is_alive():
                 child.kill()
                 child.join()
-        self._finish_all(final=final or {})
+        stopped = next((s.cannot_write for s in (final or {}).values() if s.cannot_write), None)
+        if stopped is not None:
+            self.result.cannot_write = stopped
+            self._finish_all(final=final, status="failed", error=stopped)
+        else:
+            self._finish_all(final=final or {})
         stop.pass_on()
 
     def _relay(self, child, updates, stop: _Stop) -> dict[str, CrawlStats] | None:
@@ -321,8 +331,7 @@ class _Crawl:
     def _source_done(self, stats: CrawlStats) -> None:
         self.latest[stats.source] = stats
         self.done_at[stats.source] = utc_now()
-        self.store.finish_run(stats.run_id, stats.as_dict(), status="finished",
-                              finished_at=self.done_at[stats.source])
+        self._record_run(stats.run_id, stats.as_dict(), "finished", self.done_at[stats.source])
         if self.on_done is not None:
             self.on_done(stats)
 
@@ -345,10 +354,24 @@ class _Crawl:
             record = stats.as_dict()
             if run_status == "failed":
                 record["error"] = error
-            self.store.finish_run(run_id, record, status=run_status, finished_at=self.done_at.get(source.name))
+            self._record_run(run_id, record, run_status, self.done_at.get(source.name))
             self.result.stats.append(stats)
             if not done and self.on_done is not None:
                 self.on_done(stats)
+
+    def _record_run(self, run_id: int, record: dict, status: str, finished_at: datetime | None) -> None:
+        """The end of a run, in the store; when the store cannot take even
+        that (a full disk), the run stays `running` until the next crawl or
+        `wirecrawl runs` finds its process gone (`abandoned`), and the
+        crawl says why it could not write."""
+        try:
+            self.store.finish_run(run_id, record, status=status, finished_at=finished_at)
+        except Exception as exc:
+            full = as_cannot_write(exc, store_name(self.store.database_url))
+            if full is None:
+                raise
+            logger.error("run %d could not be marked %s: %s", run_id, status, full)
+            self.result.cannot_write = self.result.cannot_write or str(full)
 
 
 def _crawl_in_child(job: _Job, updates) -> None:
@@ -491,6 +514,7 @@ class _Reporter:
     def report(self) -> None:
         stats = self.crawler.stats.get_stats()
         counts = by_source(stats)
+        stopping = CANNOT_WRITE in stats  # no source is done: each stopped where the writes failed
         changed = []
         for name in self.names:
             if name in self.done:
@@ -501,7 +525,8 @@ class _Reporter:
                 changed.append(current)
         if changed:
             self.updates.put(("progress", changed))
-        self._report_done(counts, stats)
+        if not stopping:
+            self._report_done(counts, stats)
 
     def _report_done(self, counts: dict, stats: dict) -> None:
         engine = self.crawler.engine

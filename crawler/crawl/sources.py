@@ -72,6 +72,10 @@ class Source:
     allow: tuple[str, ...] = ()
     deny: tuple[str, ...] = ()
     max_pages: int | None = None  # pages yielded per crawl; the crawl stops there
+    # Links taken from one page (Nutch's db.max.outlinks.per.page); those
+    # further down the page are counted (links_over_cap), not followed.
+    # Real pages hold a few hundred; a page of 330,000 took the crawl to 1.4 GB.
+    max_links_per_page: int = 5000
     schedule: str | None = None  # cron expression, e.g. "*/30 * * * *"
     # Read the `Sitemap:` lines of robots.txt of each start URL's host.
     robots_sitemaps: bool = True
@@ -223,6 +227,7 @@ def _source(origin: str, defaults: dict[str, Any], entry: dict[str, Any], index:
         allow=check.patterns(raw, "allow"),
         deny=check.patterns(raw, "deny"),
         max_pages=check.whole(raw, "max_pages", None, minimum=1),
+        max_links_per_page=check.whole(raw, "max_links_per_page", Source.max_links_per_page, minimum=1),
         schedule=check.cron(raw, "schedule"),
         robots_sitemaps=check.boolean(raw, "robots_sitemaps", True),
         discover=check.boolean(raw, "discover", True),

@@ -38,13 +38,13 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import HtmlResponse, Response
-from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.crawl.agent import user_agent
 from crawler.crawl.discovery import (USUAL_SITEMAPS, Limits, Listing, Scope, TrapGuard, Unreadable, is_feed_link,
                                      listed_date, read_feed, read_sitemap, sitemaps_in_robots)
 from crawler.crawl.failures import NotRequested, classify
+from crawler.crawl.links import announced_feeds, page_links
 from crawler.crawl.meta import (FEED, FEED_INFO, FIRST_FETCH, GUESS, KIND, LAST_FETCH, PAGE, ROBOTS, SITEMAP,
                                 SITEMAP_INFO, SOURCE, START, source_of)
 from crawler.crawl.slots import host_key
@@ -117,7 +117,6 @@ class SiteSpider(scrapy.Spider):
         # Scope is per source (SourceScopeMiddleware): Scrapy's offsite filter
         # lets everything through without allowed_domains.
         self.allowed_domains: list[str] = []
-        self.links = LinkExtractor()
         # Sources whose first requests were all handed to the engine.
         self.seeded: set[str] = set()
         # Whose politeness a request made by Scrapy itself (robots.txt) takes.
@@ -403,8 +402,7 @@ class SiteSpider(scrapy.Spider):
     def _announced_feeds(self, state: SourceState, response: HtmlResponse) -> Iterator[Any]:
         """The feeds a start page names in `<link rel="alternate">`."""
         found = 0
-        for link in response.xpath("//link[contains(concat(' ', normalize-space(@rel), ' '), ' alternate ')]"):
-            href, kind, title = (link.attrib.get(k, "") for k in ("href", "type", "title"))
+        for href, kind, title in announced_feeds(response):
             if not is_feed_link(kind, href, title):
                 continue
             request = self._list_request(state, urljoin(response.url, href), FEED, self.parse_feed)
@@ -422,9 +420,16 @@ class SiteSpider(scrapy.Spider):
         if state.source.max_depth is not None and depth >= state.source.max_depth:
             self.count(name, "depth_limited")
             return
-        for link in self.links.extract_links(response):
+        # A page may hold hundreds of thousands of links: the first
+        # max_links_per_page are taken, the others counted (links_over_cap).
+        links = page_links(response, state.source.max_links_per_page)
+        if links.over_cap:
+            self.count(name, "links_over_cap", links.over_cap)
+            self.logger.info("%s: %d links over max_links_per_page (%d) not followed", response.url,
+                             links.over_cap, state.source.max_links_per_page)
+        for link in links.urls:
             try:
-                url = canonicalize(link.url)
+                url = canonicalize(link)
             except ValueError:
                 continue  # mailto:, javascript: and the like are not pages
             if not (state.scope.on_site(url) and state.scope.wanted(url)):

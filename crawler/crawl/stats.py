@@ -36,6 +36,11 @@ def by_source(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 # Counted per source besides the outcomes.
 FETCHED, EXTRACTED, RESPONSES = "fetched", "extracted", "responses"
+# Links of a page past its source's max_links_per_page (counted by the spider).
+LINKS_OVER_CAP = "discovery/links_over_cap"
+# The first write that could not succeed (a full disk), crawl-wide: the crawl
+# stopped there. "cannot write to <the store or a file>: <why>".
+CANNOT_WRITE = "wirecrawl/cannot_write"
 # The first failure of a source that got no response at all, kept as its
 # reason to be unreachable.
 NO_RESPONSE = "no_response"
@@ -54,13 +59,16 @@ class CrawlStats:
     pages not requested because their body was rejected within it;
     `skipped_old` listed pages not requested because their sitemap or feed
     date is older than `max_age_hours`; `rejected` and `failed` count reason
-    codes; `extracted` pages that went through extraction.
+    codes; `extracted` pages that went through extraction; `links_over_cap`
+    links not followed because their page held more than the source's
+    `max_links_per_page`.
 
     `unreachable` is set when the source got no HTTP response at all (every
     request failed to connect): the first such failure, "dns_error: …".
     `status` is the run's: "finished", "interrupted" when the crawl was
     stopped (Ctrl-C) before the source was done, or "failed" when the crawl
-    process died first. `cpu_crawl_s` and `cpu_extract_s` are
+    process died first, or the store or the archive could not be written
+    (`cannot_write` says which, and why: the crawl stopped there). `cpu_crawl_s` and `cpu_extract_s` are
     the CPU seconds of the crawl process and of its extraction processes,
     for the whole crawl this source was part of; `log_file` is that crawl's
     Scrapy log, the same for every source crawled together."""
@@ -80,7 +88,9 @@ class CrawlStats:
     pages_per_s: float = 0.0
     run_id: int | None = None
     extracted: int = 0
+    links_over_cap: int = 0
     unreachable: str | None = None
+    cannot_write: str | None = None
     status: str = "finished"
     cpu_crawl_s: float = 0.0
     cpu_extract_s: float = 0.0
@@ -114,8 +124,10 @@ class CrawlStats:
         out.skipped_rejected = count(f"{SKIPPED}/recently_rejected")
         out.skipped_old = count(f"{SKIPPED}/too_old")
         out.fetched, out.extracted = count(FETCHED), count(EXTRACTED)
+        out.links_over_cap = count(LINKS_OVER_CAP)
         if not count(RESPONSES):
             out.unreachable = counts.get(NO_RESPONSE)
+        out.cannot_write = stats.get(CANNOT_WRITE)
         out.cpu_crawl_s = float(stats.get(CPU_CRAWL, 0.0))
         out.cpu_extract_s = float(stats.get(CPU_EXTRACT, 0.0))
         out.timed(duration_s)
@@ -125,7 +137,7 @@ class CrawlStats:
         """What the counts are, without the time: equal while nothing new was counted."""
         return (self.fetched, self.stored, self.copies, self.unchanged, self.not_modified, self.skipped_recent,
                 self.skipped_rejected, self.skipped_old, tuple(self.rejected.items()), tuple(self.failed.items()),
-                self.extracted, self.unreachable)
+                self.extracted, self.links_over_cap, self.unreachable, self.cannot_write)
 
     def timed(self, duration_s: float) -> "CrawlStats":
         self.duration_s = round(duration_s, 3)

@@ -39,7 +39,12 @@ _BUFFER = 4 << 20
 
 
 class WorkerDied(RuntimeError):
-    """The process running a call ended before answering it."""
+    """The process running a call ended before answering it; `exitcode` is
+    its exit code (-N: killed by signal N)."""
+
+    def __init__(self, message: str, exitcode: int | None = None):
+        super().__init__(message)
+        self.exitcode = exitcode
 
 
 class WorkerError(RuntimeError):
@@ -208,8 +213,8 @@ class WorkerPool:
         # others, which go to another process.
         for i, future in enumerate(worker.pending):
             if not future.done():
-                future.set_exception(WorkerDied(f"the extraction process ended (exit code {code})") if i == 0
-                                     else _NotStarted())
+                future.set_exception(WorkerDied(f"the extraction process ended (exit code {code})", code)
+                                     if i == 0 else _NotStarted())
         worker.pending.clear()
         self.workers.remove(worker)
         self._replacement(loop)

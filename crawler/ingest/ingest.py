@@ -19,6 +19,7 @@ named in `crawler.ingest.outcomes`.
 from __future__ import annotations
 
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
@@ -195,15 +196,18 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
 
 def ingest_page(page: Page, store: Store, *, archive: Archive | None = None,
                 config: IngestConfig | None = None, run_id: int | None = None,
-                log: Callable[[FetchRecord], None] | None = None) -> IngestResult:
+                log: Callable[[FetchRecord], None] | None = None,
+                while_extracting: AbstractContextManager | None = None) -> IngestResult:
     """Turn one fetched page into a stored document (or a recorded rejection),
     on every path: a crawl's extraction processes, an ad-hoc URL, a saved page.
 
     A 304, and a page whose raw body is the last fetch's (unless
     `page.first_fetch`), are answered from the fetch history without
     extraction (`crawler.ingest.fetches`); their record goes to `log` when
-    given (a crawl writes them in batches), else to the store. Never raises
-    for a bad page; database errors propagate."""
+    given (a crawl writes them in batches), else to the store.
+    `while_extracting` is entered around the extraction alone (a crawl's
+    extraction processes put their time limit there). Never raises for a bad
+    page; database errors propagate."""
     if page.status == 304:
         record = not_modified_record(page.url, page.validated or store.last_fetch(page.url, with_page=True),
                                      fetched_at=page.fetched_at, final_url=page.final_url, source=page.source,
@@ -213,8 +217,10 @@ def ingest_page(page: Page, store: Store, *, archive: Archive | None = None,
     if record is not None:
         (log or store.record_fetch)(record)
         return _answered(record)
+    furniture = KNOWN.of(store, site_of(page.final_url or page.url))
     started = time.perf_counter()
-    prepared = prepare(page, config, KNOWN.of(store, site_of(page.final_url or page.url)))
+    with while_extracting or nullcontext():
+        prepared = prepare(page, config, furniture)
     extracted = time.perf_counter()
     result = commit(prepared, store, archive=archive, config=config, run_id=run_id)
     result.extracted = True

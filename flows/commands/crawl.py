@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from flows.app import CommandError, app, settings
+from flows.app import EXIT_CANNOT_WRITE, CommandError, app, settings
 
 if TYPE_CHECKING:
     from crawler.crawl.stats import CrawlStats
@@ -112,8 +112,8 @@ def summary_lines(results: list["CrawlStats"], busy: dict[str, str] | None = Non
     """The end-of-crawl summary as plain lines, which wrap at any width: no
     count or reason is ever cut. Per source: the counts (as in the live
     table), what `unchanged` is made of, what was not asked for (rejected
-    within the recrawl interval, too old), rejections and failures by
-    reason, and "unreachable: <reason>" for a source that got no response
+    within the recrawl interval, too old), links not followed for their
+    page's max_links_per_page, rejections and failures by reason, and "unreachable: <reason>" for a source that got no response
     at all; then the sources another process was crawling (`busy`)."""
     lines = ["Summary"]
     for s in results:
@@ -126,6 +126,8 @@ def summary_lines(results: list["CrawlStats"], busy: dict[str, str] | None = Non
         if s.skipped_rejected or s.skipped_old:
             lines.append(f"  not asked for: {s.skipped_rejected} rejected within the recrawl interval, "
                          f"{s.skipped_old} listed as older than max_age_hours")
+        if s.links_over_cap:
+            lines.append(f"  links not followed: {s.links_over_cap} over max_links_per_page")
         if s.rejected:
             lines.append(f"  rejected: {_reasons(s.rejected)}")
         if s.failed:
@@ -142,7 +144,8 @@ def _choose(all_sources: dict[str, "Source"], names: list[str], path: Path) -> l
     return [all_sources[n] for n in dict.fromkeys(names)] if names else list(all_sources.values())
 
 
-# Exit codes of `wirecrawl crawl`, named once for the code and its help.
+# Exit codes of `wirecrawl crawl`, named once for the code and its help
+# (EXIT_CANNOT_WRITE is every command's: flows.app).
 EXIT_DIED, EXIT_UNREACHABLE, EXIT_BUSY, EXIT_INTERRUPTED = 1, 3, 4, 130
 
 
@@ -164,7 +167,9 @@ def crawl(
     fatal); 1 the crawl process died; 2 the configuration is wrong (one
     line); 3 a source got no response at all (unreachable, with the reason);
     4 a source is being crawled by another process into the same store
-    (busy, left out); 130 stopped by Ctrl-C."""
+    (busy, left out); 5 the store or the archive cannot be written (a full
+    disk: the crawl stopped at the first such write, its runs failed, one
+    line says which and why; the next crawl resumes); 130 stopped by Ctrl-C."""
     from crawler.crawl.run import crawl_sources
     from crawler.crawl.sources import load_sources
 
@@ -200,6 +205,10 @@ def crawl(
         console.print("Interrupted: what was fetched is stored; the next crawl of these sources resumes.",
                       markup=False, highlight=False)
         raise typer.Exit(EXIT_INTERRUPTED)
+    if result.cannot_write:
+        err.print(f"wirecrawl crawl: {result.cannot_write}; the crawl stopped (the next crawl resumes once it "
+                  "can write)", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_CANNOT_WRITE)
     if result.failure:
         err.print(f"wirecrawl crawl: {result.failure}", markup=False, highlight=False)
         raise typer.Exit(EXIT_DIED)

@@ -13,7 +13,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from flows.app import CommandError, app, settings
+from flows.app import EXIT_CANNOT_WRITE, CommandError, app, settings
 from flows.serve import DEFAULT_SNAPSHOT_CRON
 
 console = Console()
@@ -99,14 +99,22 @@ def snapshot(
     incremental and canonical-only ones have their own pointers
     (latest-incremental, latest-canonical). Says so when the snapshot has no
     rows. Exits 2 with one line for a missing store, an unknown --since or an
-    --out that cannot be a folder."""
+    --out that cannot be a folder, 5 for a snapshot that cannot be written
+    (a full disk)."""
     from flows.runs import take_snapshot
+    from storage.errors import as_cannot_write
 
     cfg = settings(ctx)
     cfg.require_store()
     if out.exists() and not out.is_dir():
         raise CommandError(f"--out {out} is a file, not a folder: give a folder to write versions into")
-    info = take_snapshot(cfg, out, canonical_only=canonical_only, since=since)
+    try:
+        info = take_snapshot(cfg, out, canonical_only=canonical_only, since=since)
+    except Exception as exc:  # a full disk: name the snapshot's folder (Parquet's errors name no file)
+        full = as_cannot_write(exc, cfg.store_name(), files=f"the snapshot folder {out.resolve()}")
+        if full is None:
+            raise
+        raise CommandError(str(full), code=EXIT_CANNOT_WRITE) from exc
     rows = info.rows
     kind = f"incremental since {info.since}" if info.since else "full"
     what = f"{kind}{', canonical only' if info.canonical_only else ''}"
