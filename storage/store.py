@@ -2,11 +2,17 @@
 index, on SQLAlchemy Core. SQLite by default, PostgreSQL by URL.
 
 Concurrency: every write that depends on what is already stored (the dedup
-decision and the insert that follows it) runs inside `Store.write()`, which
-holds the store's single writer lock for the length of one transaction
-(SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction-scoped advisory lock). Two
-processes ingesting at once therefore see each other's documents, and a kill
-at any moment rolls the open transaction back: no half-written document.
+decision and the insert that follows it) runs inside `Store.write()`. On
+SQLite that is one writer at a time (BEGIN IMMEDIATE). On PostgreSQL a
+transaction either holds the store-wide advisory lock for its length (schema
+changes, reindex, settings) or, given the keys it can collide on (a
+document's LSH band buckets, text hash, URL names), takes the store-wide lock
+shared and those keys exclusively, then the clusters it joins
+(`lock_clusters`): commits of unrelated documents go on side by side, and
+two copies of one article committed at once still wait for each other, since
+they share a key. Either way the second of two colliding transactions sees
+the first's rows, and a kill at any moment rolls the open transaction back:
+no half-written document.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Iterable, Iterator
 
 from sqlalchemy import (
     Connection,
+    text,
     bindparam,
     Engine,
     create_engine,
@@ -45,6 +52,17 @@ from storage.utc import as_utc, utc_now
 
 # Any constant works; it names the wirecrawl writer lock among advisory locks.
 _PG_WRITER_LOCK = 0x77637261776C
+_LOCK_STORE = select(func.pg_advisory_xact_lock(_PG_WRITER_LOCK))
+_LOCK_STORE_SHARED = select(func.pg_advisory_xact_lock_shared(_PG_WRITER_LOCK))
+# Keys are locked in ascending order, all in one statement: the sorted
+# subquery feeds the aggregate row by row. Keys live in PostgreSQL's 64-bit
+# advisory key space; clusters in the (int, int) space under their own tag,
+# so neither can be mistaken for the other.
+_LOCK_KEYS = text("SELECT count(pg_advisory_xact_lock(k)) FROM "
+                  "(SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS sorted_keys")
+_CLUSTER_LOCK_TAG = 0x7763
+_LOCK_CLUSTERS = text("SELECT count(pg_advisory_xact_lock(:tag, c)) FROM "
+                      "(SELECT unnest(CAST(:ids AS integer[])) AS c ORDER BY c) AS sorted_ids")
 
 # Statements on the ingest hot path, built once: SQLAlchemy memoises a
 # statement's cache key on the object, so rebuilding them per page cost more
@@ -250,14 +268,35 @@ class Store:
     # -- transactions -------------------------------------------------------
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A transaction holding the store-wide writer lock until it commits."""
+    def write(self, keys: Iterable[int] | None = None) -> Iterator[Connection]:
+        """A write transaction. Without `keys` it holds the store-wide writer
+        lock until it commits: nothing else writes meanwhile. With `keys`
+        (signed 64-bit ints, any number, duplicates allowed), on PostgreSQL,
+        it waits only for the transactions holding one of those keys (and
+        for a store-wide one), and locks them in ascending order, so two
+        keyed transactions never wait for each other in a circle. SQLite
+        writes one transaction at a time whatever the keys."""
         with self.engine.connect() as conn:
             conn = conn.execution_options(wirecrawl_write=True)
             with conn.begin():
                 if not self.is_sqlite:
-                    conn.execute(select(func.pg_advisory_xact_lock(_PG_WRITER_LOCK)))
+                    if keys is None:
+                        conn.execute(_LOCK_STORE)
+                    else:
+                        conn.execute(_LOCK_STORE_SHARED)
+                        ordered = sorted(set(keys))
+                        if ordered:
+                            conn.execute(_LOCK_KEYS, {"keys": ordered})
                 yield conn
+
+    def lock_clusters(self, conn: Connection, cluster_ids: Iterable[int]) -> None:
+        """Inside a keyed `write`: wait for, then hold until commit, the
+        clusters `cluster_ids` (ascending order), so that two transactions
+        changing one cluster's members or canonical member take turns, and
+        the second reads what the first wrote. Nothing to do on SQLite."""
+        ids = sorted(set(cluster_ids))
+        if ids and not self.is_sqlite:
+            conn.execute(_LOCK_CLUSTERS, {"tag": _CLUSTER_LOCK_TAG, "ids": ids})
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -364,8 +403,10 @@ class Store:
     # -- fetch history --------------------------------------------------------
 
     def record_fetch(self, record: FetchRecord, conn: Connection | None = None) -> int:
+        """Append `record` to the fetch history (in `conn`'s transaction, or
+        its own, which waits for no other writer but a store-wide one)."""
         if conn is None:
-            with self.write() as c:
+            with self.write(keys=()) as c:
                 return self.record_fetch(record, c)
         values = {f.name: getattr(record, f.name) for f in fields(FetchRecord) if f.name != "id"}
         record.id = conn.execute(_INSERT_FETCH, values).inserted_primary_key[0]
@@ -720,6 +761,13 @@ def store_name(database_url: str) -> str:
     if url.get_backend_name() == "sqlite" and url.database:
         return url.database
     return url.render_as_string(hide_password=True)
+
+
+def is_deadlock(exc: BaseException) -> bool:
+    """Whether `exc` is PostgreSQL ending a transaction to break a circle of
+    transactions waiting for each other's locks (SQLSTATE 40P01): the
+    transaction rolled back whole and may be run again."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) == "40P01"
 
 
 def is_store_failure(exc: BaseException) -> bool:

@@ -39,6 +39,8 @@ from storage.utc import as_utc
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
+    from crawler.ingest.records import Article
+
 
 @dataclass(frozen=True)
 class DedupConfig:
@@ -528,19 +530,66 @@ def _previous_version(conn: Connection, store: Store, doc: Document) -> Document
     return store.previous_version(conn, doc.url_key)
 
 
-def _candidates(conn: Connection, store: Store, doc: Document, fp: Fingerprint) -> list[Document]:
-    # Documents this page names as its canonical one, and those naming this
-    # page as theirs (an AMP page stored before its regular page).
-    names: set[str] = {u for u in (doc.url, doc.url_key, doc.final_url) if u}
-    if doc.canonical_url:
-        names.add(doc.canonical_url)
+def names_of(url: str, url_key: str, final_url: str | None, canonical_url: str | None) -> set[str]:
+    """The URLs a page is known by: a stored document whose canonical URL or
+    URL identity is one of them is a candidate copy (the page it names as
+    canonical, or an AMP page stored before its regular page)."""
+    names: set[str] = {u for u in (url, url_key, final_url) if u}
+    if canonical_url:
+        names.add(canonical_url)
         try:
-            names.add(canonicalize(doc.canonical_url))
+            names.add(canonicalize(canonical_url))
         except ValueError:
             pass  # a non-http canonical link: only the literal value can match
+    return names
+
+
+def _lock_key(kind: str, value: str) -> int:
+    digest = hashlib.blake2b(f"{kind}\0{value}".encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+def lock_keys(url: str, final_url: str | None, article: Article, fp: Fingerprint, site: str) -> list[int]:
+    """The keys a commit of this page locks (`Store.write(keys=...)`), each a
+    signed 64-bit int: its LSH band keys, its text hash, its URL names, and
+    the (site, line) pairs whose counts it updates. Any stored document the
+    page can be compared with shares one of them with it (a candidate is
+    found through one of these, and a document always holds its own), so
+    two copies committed at the same instant wait for each other, the
+    second then sees the first, and they end in one cluster; unrelated
+    pages share none and do not wait. Another version of the same URL
+    shares its URL identity."""
+    keys = set(fp.band_keys)
+    keys.add(_lock_key("text", fp.text_hash))
+    keys.update(_lock_key("name", n)
+                for n in names_of(url, canonicalize(url), final_url, article.canonical_url))
+    keys.update(_lock_key("line", f"{site} {k}") for k in article.line_keys)
+    return sorted(keys)
+
+
+def _candidates(conn: Connection, store: Store, doc: Document, fp: Fingerprint) -> list[Document]:
+    names = names_of(doc.url, doc.url_key, doc.final_url, doc.canonical_url)
     ids = store.candidate_ids(conn, fp.text_hash, names, fp.band_keys)
     # Same URL identity means an older version of this very page, not a copy.
     return [d for d in store.get_documents(ids, conn) if d.url_key != doc.url_key]
+
+
+def _with_clusters_locked(conn: Connection, store: Store, doc: Document, fp: Fingerprint,
+                          candidates: list[Document], previous: Document | None
+                          ) -> tuple[list[Document], Document | None]:
+    """Lock the clusters the candidates (and the previous version) sit in,
+    then read them again: a commit holding none of this page's keys may have
+    merged one of those clusters into another meanwhile. Repeated until every
+    cluster read is held. Returns the candidates and previous version as
+    read under the locks."""
+    held: set[int] = set()
+    while True:
+        wanted = {c.cluster_id for c in candidates} | ({previous.cluster_id} if previous is not None else set())
+        if held and wanted <= held:
+            return candidates, previous
+        store.lock_clusters(conn, wanted - held)
+        held |= wanted
+        candidates, previous = _candidates(conn, store, doc, fp), _previous_version(conn, store, doc)
 
 
 def _verified(new: Shingled, fp: Fingerprint, candidates: list[Document], texts: _Texts,
@@ -643,8 +692,10 @@ def decide_cluster(conn: Connection, store: Store, cluster_id: int, texts: _Text
 def store_document(conn: Connection, store: Store, doc: Document, fp: Fingerprint,
                    config: DedupConfig) -> Decision:
     """Store `doc` in the cluster of the copies it has, inside the caller's
-    `store.write()` transaction (whose writer lock makes the decision and the
-    insert one step for every process sharing the store).
+    `store.write()` transaction, which holds the store-wide lock or the
+    page's `lock_keys` (either makes the decision and the insert one step
+    against every commit the page could be compared with); the clusters it
+    reads are locked here (`Store.lock_clusters`).
 
     Candidates: latest documents with the same text hash, those naming the
     same canonical URL or this page, the page `doc` names, and those
@@ -668,6 +719,7 @@ def store_document(conn: Connection, store: Store, doc: Document, fp: Fingerprin
         store.lsh_add(conn, doc.id, fp.band_keys)
         store.set_cluster_canonical(conn, doc.cluster_id, doc.id, size=1)
         return Decision(doc.cluster_id, None, None, None, True, size=1)
+    candidates, previous = _with_clusters_locked(conn, store, doc, fp, candidates, previous)
     texts = _Texts(config)
     new = shingled(doc.text, config)
     matches = _verified(new, fp, candidates, texts, config)

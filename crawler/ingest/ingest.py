@@ -18,13 +18,14 @@ named in `crawler.ingest.outcomes`.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
 from crawler.ingest.config import IngestConfig, ingest_config
-from crawler.ingest.dedup import Fingerprint, ensure_compatible, fingerprint, store_document
+from crawler.ingest.dedup import Fingerprint, ensure_compatible, fingerprint, lock_keys, store_document
 from crawler.ingest.extract import extract
 from crawler.ingest.fetches import (failure_record, not_modified_record, page_hash, page_record,
                                     same_body_record)
@@ -34,7 +35,9 @@ from crawler.ingest.sitelines import CLUSTERS_NEEDED, KNOWN, site_of
 from crawler.ingest.urls import canonicalize
 from storage.archive import Archive, encode_record
 from storage.records import Document, FetchRecord
-from storage.store import Store
+from storage.store import Store, is_deadlock
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -141,8 +144,34 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
     article, fp = prepared.article, prepared.fingerprint
     assert article is not None and fp is not None
     ensure_compatible(store, config.dedup)
+    site = site_of(page.final_url or page.url)
+    keys = lock_keys(page.url, page.final_url, article, fp, site)
+    for attempt in range(1, _DEADLOCK_ATTEMPTS + 1):
+        try:
+            return _commit_document(prepared, store, record, config, site, keys)
+        except Exception as exc:
+            if not is_deadlock(exc) or attempt == _DEADLOCK_ATTEMPTS:
+                raise
+            # Two commits locked one cluster each and wanted the other's (a
+            # merge racing a join); PostgreSQL rolled this one back whole.
+            logger.warning("%s: commit attempt %d rolled back to break a lock cycle (%s); trying again",
+                           page.url, attempt, str(exc).splitlines()[0])
+    raise AssertionError("unreachable")
+
+
+# A commit rolled back by PostgreSQL's deadlock detector is tried again this
+# many times in all: the cycle needs two cluster merges racing, each retry
+# starts afresh and finds the merged cluster.
+_DEADLOCK_ATTEMPTS = 3
+
+
+def _commit_document(prepared: Prepared, store: Store, record: FetchRecord, config: IngestConfig,
+                     site: str, keys: list[int]) -> IngestResult:
+    """The document's transaction of `commit`, under its lock keys."""
+    page, article, fp = prepared.page, prepared.article, prepared.fingerprint
+    assert article is not None and fp is not None
     url_key = canonicalize(page.url)
-    with store.write() as conn:
+    with store.write(keys=keys) as conn:
         previous = store.latest_for_url(url_key, conn)
         if previous is not None and previous.text_hash == fp.text_hash:
             record.outcome, record.reason, record.document_id = UNCHANGED, "same_text", previous.id
@@ -171,7 +200,6 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
             version=(previous.version + 1) if previous else 1,
         )
         decision = store_document(conn, store, doc, fp, config.dedup)
-        site = site_of(page.final_url or page.url)
         learned = store.learn_site_lines(conn, site, article.line_keys, decision.cluster_id, page.fetched_at,
                                          CLUSTERS_NEEDED)
         joined = decision.size > 1
