@@ -23,7 +23,7 @@ import unicodedata
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -75,8 +75,10 @@ class DedupConfig:
     3 rows, not 2: a pair of unrelated texts sharing a few common trigrams
     (J ~ 0.01) becomes a candidate with probability ~4e-5 instead of ~4e-3,
     so chance candidates per lookup stay ~0 as the corpus grows.
-    Index cost: `bands + lead_bands` + 1 (the opening key, below) = 37 rows
-    of `lsh_bands` per document (about 680 bytes in SQLite).
+    Index cost: `bands + lead_bands` + 1 (the opening key, below) = 37 keys
+    per document: 37 rows of `lsh_bands` in SQLite (about 680 bytes), one
+    `lsh_docs` row holding them and 37 GIN entries in PostgreSQL (about
+    2 KB; see `storage.schema`).
 
     Verification (exact, on the stored texts), after leaving out each text's
     short lines that the other mostly lacks (page furniture that extraction
@@ -148,6 +150,14 @@ class DedupConfig:
     merge_jaccard: float = 0.8
     seed: int = 1
     scheme: str = "affine32"  # datasketch MinHash permutation scheme
+    # Retention window of the near-duplicate index, in days (None: off, the
+    # index keeps every latest document). A document fetched more than this
+    # many days before a new one is not compared with it through the index
+    # (an exact copy, or a page naming it by URL, still finds it), and
+    # `forget_expired` takes such documents out of the index so that it stops
+    # growing with the store. They stay in the store, their clusters and the
+    # snapshots. Syndicated copies appear within days of their original.
+    index_retention_days: int | None = None
 
     @property
     def num_perm(self) -> int:
@@ -567,14 +577,34 @@ def lock_keys(url: str, final_url: str | None, article: Article, fp: Fingerprint
     return sorted(keys)
 
 
-def _candidates(conn: Connection, store: Store, doc: Document, fp: Fingerprint) -> list[Document]:
+def _candidates(conn: Connection, store: Store, doc: Document, fp: Fingerprint,
+                config: DedupConfig) -> list[Document]:
     names = names_of(doc.url, doc.url_key, doc.final_url, doc.canonical_url)
     ids = store.candidate_ids(conn, fp.text_hash, names, fp.band_keys)
     # Same URL identity means an older version of this very page, not a copy.
-    return [d for d in store.get_documents(ids, conn) if d.url_key != doc.url_key]
+    found = [d for d in store.get_documents(ids, conn) if d.url_key != doc.url_key]
+    if config.index_retention_days is None:
+        return found
+    # Past the retention window a document is found by its text hash or its
+    # URLs only, whether or not `forget_expired` has taken it out of the index yet.
+    horizon = as_utc(doc.fetched_at) - timedelta(days=config.index_retention_days)
+    return [d for d in found if as_utc(d.fetched_at) >= horizon or d.text_hash == fp.text_hash
+            or d.canonical_url in names or d.url_key in names]
 
 
-def _with_clusters_locked(conn: Connection, store: Store, doc: Document, fp: Fingerprint,
+def forget_expired(store: Store, config: DedupConfig, now: datetime | None = None) -> int:
+    """With a retention window (`config.index_retention_days`), take the
+    documents fetched more than that many days before `now` (default: now)
+    out of the near-duplicate index; they stay in the store, their clusters
+    and snapshots. Returns how many left it; 0, touching nothing, without a
+    window."""
+    if config.index_retention_days is None:
+        return 0
+    now = as_utc(now) if now is not None else datetime.now(timezone.utc)
+    return store.lsh_forget_before(now - timedelta(days=config.index_retention_days))
+
+
+def _with_clusters_locked(conn: Connection, store: Store, doc: Document, fp: Fingerprint, config: DedupConfig,
                           candidates: list[Document], previous: Document | None
                           ) -> tuple[list[Document], Document | None]:
     """Lock the clusters the candidates (and the previous version) sit in,
@@ -589,7 +619,7 @@ def _with_clusters_locked(conn: Connection, store: Store, doc: Document, fp: Fin
             return candidates, previous
         store.lock_clusters(conn, wanted - held)
         held |= wanted
-        candidates, previous = _candidates(conn, store, doc, fp), _previous_version(conn, store, doc)
+        candidates, previous = _candidates(conn, store, doc, fp, config), _previous_version(conn, store, doc)
 
 
 def _verified(new: Shingled, fp: Fingerprint, candidates: list[Document], texts: _Texts,
@@ -708,7 +738,7 @@ def store_document(conn: Connection, store: Store, doc: Document, fp: Fingerprin
     the cluster's canonical member is chosen again (`choose_canonical`, which
     does not depend on arrival order). A document without matches gets a new
     cluster. Database errors propagate (the transaction rolls back)."""
-    candidates = _candidates(conn, store, doc, fp)
+    candidates = _candidates(conn, store, doc, fp, config)
     previous = _previous_version(conn, store, doc)
     if not candidates and previous is None:
         # Most documents: nothing like them stored yet. A new cluster, with
@@ -719,7 +749,7 @@ def store_document(conn: Connection, store: Store, doc: Document, fp: Fingerprin
         store.lsh_add(conn, doc.id, fp.band_keys)
         store.set_cluster_canonical(conn, doc.cluster_id, doc.id, size=1)
         return Decision(doc.cluster_id, None, None, None, True, size=1)
-    candidates, previous = _with_clusters_locked(conn, store, doc, fp, candidates, previous)
+    candidates, previous = _with_clusters_locked(conn, store, doc, fp, config, candidates, previous)
     texts = _Texts(config)
     new = shingled(doc.text, config)
     matches = _verified(new, fp, candidates, texts, config)

@@ -25,7 +25,8 @@ from datetime import datetime
 from typing import Callable
 
 from crawler.ingest.config import IngestConfig, ingest_config
-from crawler.ingest.dedup import Fingerprint, ensure_compatible, fingerprint, lock_keys, store_document
+from crawler.ingest.dedup import (Fingerprint, ensure_compatible, fingerprint, forget_expired, lock_keys,
+                                  store_document)
 from crawler.ingest.extract import extract
 from crawler.ingest.fetches import (failure_record, not_modified_record, page_hash, page_record,
                                     same_body_record)
@@ -144,6 +145,7 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
     article, fp = prepared.article, prepared.fingerprint
     assert article is not None and fp is not None
     ensure_compatible(store, config.dedup)
+    _forget_expired_when_due(store, config)
     site = site_of(page.final_url or page.url)
     keys = lock_keys(page.url, page.final_url, article, fp, site)
     for attempt in range(1, _DEADLOCK_ATTEMPTS + 1):
@@ -157,6 +159,25 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
             logger.warning("%s: commit attempt %d rolled back to break a lock cycle (%s); trying again",
                            page.url, attempt, str(exc).splitlines()[0])
     raise AssertionError("unreachable")
+
+
+# With a retention window, how often a process takes the documents past it
+# out of the near-duplicate index (lookups pass over them meanwhile).
+_FORGET_EVERY_S = 3600.0
+_forgotten_at: dict[str, float] = {}
+
+
+def _forget_expired_when_due(store: Store, config: IngestConfig) -> None:
+    if config.dedup.index_retention_days is None:
+        return
+    last = _forgotten_at.get(store.database_url)
+    if last is not None and time.monotonic() - last < _FORGET_EVERY_S:
+        return
+    _forgotten_at[store.database_url] = time.monotonic()
+    gone = forget_expired(store, config.dedup)
+    if gone:
+        logger.info("%d documents older than %d days left the near-duplicate index", gone,
+                    config.dedup.index_retention_days)
 
 
 # A commit rolled back by PostgreSQL's deadlock detector is tried again this
