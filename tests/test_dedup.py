@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import random
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -663,3 +664,54 @@ def test_a_retention_window_is_read_from_the_environment(monkeypatch):
     for bad in ("0", "-3", "two weeks"):
         with pytest.raises(settings.SettingError, match="WIRECRAWL_INDEX_RETENTION_DAYS"):
             configured(bad)
+
+
+# -- several writers on PostgreSQL -------------------------------------------------
+
+def _prepared(url: str, paragraphs, attribution: str | None = None) -> Prepared:
+    text = "\n\n".join(paragraphs)
+    page = Page(url=url, status=200, headers={"content-type": "text/html"}, body=text.encode(), fetched_at=T0)
+    article = Article(url=url, text=text, attribution=attribution)
+    return Prepared(page=page, page_hash=page_hash(page.body), article=article, fingerprint=fingerprint(text))
+
+
+def _until_a_commit_waits_for_a_lock(store: Store) -> None:
+    from sqlalchemy import text
+
+    deadline = time.monotonic() + 60
+    with store.engine.connect() as conn:
+        while not conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                    "AND NOT granted")).scalar():
+            assert time.monotonic() < deadline, "the copy's commit never waited for the original's"
+            conn.rollback()
+            time.sleep(0.01)  # polling the server's lock table, not synchronising
+
+
+def test_on_postgresql_a_copy_waits_for_its_original_but_an_unrelated_page_does_not(postgres_url, data_dir):
+    """Commits of unrelated pages go on side by side; a copy committed while
+    its original's commit is still open waits for it, then joins its cluster."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from crawler.ingest.dedup import lock_keys, store_document
+
+    config = DedupConfig()
+    art = ENGLISH[3]
+    _t, paragraphs, attribution = make_copy("wire", list(art.paragraphs), random.Random(3))
+    original = _prepared("http://origin.example/held", art.paragraphs)
+    copy = _prepared("http://copy.example/held", paragraphs, attribution)
+    unrelated = _prepared("http://other.example/free", ENGLISH[4].paragraphs)
+    with Store(postgres_url, data_dir) as store, ThreadPoolExecutor(2) as pool:
+        ensure_compatible(store, config)
+        keys = lock_keys(original.page.url, None, original.article, original.fingerprint, "origin.example")
+        with store.write(keys=keys) as conn:  # the original's commit, still open
+            doc = Document(url=original.page.url, url_key=original.page.url, text=original.article.text,
+                           text_hash=original.fingerprint.text_hash, fetched_at=T0)
+            store_document(conn, store, doc, original.fingerprint, config)
+            assert pool.submit(commit, unrelated, store).result(timeout=60).outcome == "stored"
+            waiting = pool.submit(commit, copy, store)
+            _until_a_commit_waits_for_a_lock(store)
+            assert not waiting.done()
+        joined = waiting.result(timeout=60)
+        assert joined.outcome == "copy" and joined.cluster_id == doc.cluster_id
+        assert {d.url for d in store.members(doc.cluster_id)} == {"http://origin.example/held",
+                                                                  "http://copy.example/held"}
