@@ -362,6 +362,7 @@ def pg_load(store: Store, size: int, real: list, incremental: bool) -> float:
         finally:
             raw.close()
         with store.write() as conn:
+            conn.execute(text("SET LOCAL maintenance_work_mem = '1GB'"))  # the loader's own, for the GIN build
             for ix in secondary:
                 ix.create(conn)
     with store.write() as conn:
