@@ -180,42 +180,54 @@ def measure(admin_url: str, design: str, writers: int, docs: int, run: str) -> d
 
 def _copies_joined(url: str, data_dir: str, pages) -> tuple[int, int]:
     """(copies that share their original's cluster, copies): the guarantee
-    the locks keep, checked on the store each run leaves."""
+    the locks keep, checked on the store each run leaves. Each copy that
+    does not is printed, with whether it shares a band key with its
+    original (without one, no order of commits could join them)."""
     from storage.store import Store
 
     originals, copies = {}, []
     for writer_pages in pages:
         for p, copied in writer_pages:
             if copied is None:
-                originals[p.article.title] = p.page.url
+                originals[p.article.title] = p
             else:
-                copies.append((p.page.url, f"Story {copied}"))
+                copies.append(p)
     joined = 0
     with Store(url, data_dir) as store:
-        for copy_url, title in copies:
-            original = store.find_document(originals[title]) if title in originals else None
-            copy = store.find_document(copy_url)
-            joined += original is not None and copy is not None and original.cluster_id == copy.cluster_id
+        for copy in copies:
+            original = originals.get(copy.article.title)
+            stored = store.find_document(original.page.url) if original is not None else None
+            copy_doc = store.find_document(copy.page.url)
+            if stored is not None and copy_doc is not None and stored.cluster_id == copy_doc.cluster_id:
+                joined += 1
+                continue
+            shared = len(set(copy.fingerprint.band_keys) & set(original.fingerprint.band_keys)) if original else 0
+            print(f"  not joined: {copy.page.url} (cluster {copy_doc and copy_doc.cluster_id}) and its original "
+                  f"{original and original.page.url} (cluster {stored and stored.cluster_id}); "
+                  f"band keys shared: {shared}", flush=True)
     return joined, len(copies)
 
 
 def meeting_share(pages) -> tuple[int, int]:
-    """(pairs of unrelated documents whose lock keys meet, pairs): neither
-    copies the other."""
+    """(pairs of unrelated documents whose lock keys meet, pairs), over pairs
+    from different writers (sites) where neither copies the other. Pages of
+    one site share its furniture lines and take turns by design; a fleet
+    crawls a site from one worker."""
     from crawler.ingest.dedup import lock_keys
+    from crawler.ingest.sitelines import site_of
 
     docs = []
-    for writer_pages in pages:
+    for writer, writer_pages in enumerate(pages):
         for p, copied in writer_pages:
             number = copied if copied is not None else int(p.article.title.split()[1])
-            docs.append((number, set(lock_keys(p.page.url, p.page.final_url, p.article, p.fingerprint,
-                                               p.page.final_url or p.page.url))))
+            keys = lock_keys(p.page.url, p.page.final_url, p.article, p.fingerprint, site_of(p.page.url))
+            docs.append((writer, number, set(keys)))
     pairs = meet = 0
-    for i in range(len(docs)):
-        for j in range(i + 1, len(docs)):
-            if docs[i][0] != docs[j][0]:
+    for i, (writer_i, number_i, keys_i) in enumerate(docs):
+        for writer_j, number_j, keys_j in docs[i + 1:]:
+            if writer_i != writer_j and number_i != number_j:
                 pairs += 1
-                meet += bool(docs[i][1] & docs[j][1])
+                meet += bool(keys_i & keys_j)
     return meet, pairs
 
 
