@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import random
 import statistics
 import sys
@@ -265,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
                     share[design].append(meeting_share(m["pages"]))
                 joined, copies = m["joined"]
                 print(f"repeat {repeat + 1}: {design:10} {writers} writer(s): {m['rate']:7.1f} commits/s, "
-                      f"copies in their original's cluster {joined}/{copies}", flush=True)
+                      f"copies in their original's cluster {joined}/{copies}; machine load "
+                      f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
 
     print("\nlock hold per commit (one writer, so no waiting inflates it):")
     for design in designs:
