@@ -1,25 +1,46 @@
-"""Dedup at scale: cost per document at 10k and 100k stored documents, index
-bytes per document, and start-up time, on SQLite.
+"""Dedup at scale: cost per document as the store grows, index bytes per
+document, and start-up time.
+
+SQLite (the default): 10k and 100k stored documents, and start-up time.
 
     .venv/bin/python bench/dedup_scale.py [--small 10000] [--large 100000] [--probe 300]
 
+PostgreSQL: one throw-away database per size (created, then dropped), 10k,
+100k and 1M stored documents by default; a quick run with smaller sizes:
+
+    .venv/bin/python bench/dedup_scale.py --postgres [--sizes 10000,100000,1000000] [--probe 300]
+    .venv/bin/python bench/dedup_scale.py --postgres --sizes 2000,20000 --probe 60
+
 The corpus is synthetic (made-up words with a Zipf distribution, 6-10
 paragraphs each) so that unrelated documents share common word triples the
-way news does. It is bulk-loaded with executemany (real `fingerprint` band
-keys, computed in a process pool); the documents measured then go through
-the real path one by one: `fingerprint`, then `store_document` inside
-`store.write()`. Two thirds of them are new articles, one third syndicated
-copies of stored ones (which join a cluster after verification).
+way news does. It is bulk-loaded with executemany on SQLite (real
+`fingerprint` band keys, computed in a process pool). On PostgreSQL the
+first --real documents (10k) are the same real articles; the rest of a
+larger store is generated signatures (random 64-bit band keys, as blake2b
+band keys of unrelated texts are, and a stand-in text of an article's
+length), loaded with COPY, and the indexes are built after the load. The
+smallest store is loaded through `Store.lsh_add_many` with its indexes in
+place, as ingest grows one.
 
-Prints the median cost per document at --small and at --large stored
-documents and their ratio (target <= 1.2), the lsh_bands bytes per document
-from SQLite's dbstat (target <= 1 KB), and the start-up time: a fresh process
-that opens the store at --large documents and finds a copy (target < 2 s).
+The documents measured then go through the real path one by one:
+`fingerprint`, then `store_document` inside `store.write()`, into every
+store in turn (so machine noise falls on all alike). Two thirds of them are
+new articles, one third syndicated copies of stored real ones (which join a
+cluster after verification).
+
+Prints the median cost per document at each size and its ratio to the
+smallest (target at 1M: <= 1.2), the index bytes per document (SQLite's
+dbstat; PostgreSQL's pg_total_relation_size of lsh_docs, and, on the
+smallest store's documents, of the one-row-per-key layout of earlier
+releases, built in the same run; on PostgreSQL also a SQLite store of the
+smallest size), and on SQLite the start-up time: a fresh process that opens
+the store at --large documents and finds a copy (target < 2 s).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import random
 import statistics
@@ -28,6 +49,7 @@ import sys
 import tempfile
 import textwrap
 import time
+import uuid
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,11 +58,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import create_engine, insert, text  # noqa: E402
 
 from crawler.ingest.dedup import DedupConfig, ensure_compatible, fingerprint, store_document  # noqa: E402
 from storage.records import Document  # noqa: E402
-from storage.schema import clusters, documents, lsh_bands  # noqa: E402
+from storage.schema import clusters, documents, lsh_bands, lsh_docs  # noqa: E402
 from storage.store import Store  # noqa: E402
 from tests.sampleweb.copies import make_copy  # noqa: E402
 
@@ -200,9 +222,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large", type=int, default=100_000)
     parser.add_argument("--probe", type=int, default=300, help="documents measured in each store")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--postgres", action="store_true", help="measure on PostgreSQL (see above)")
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="PostgreSQL: stored documents, comma-separated")
+    parser.add_argument("--real", type=int, default=10_000, help="PostgreSQL: real articles among the stored")
+    parser.add_argument("--admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args(argv)
     config = DedupConfig()
     print(f"dedup config: {config.fingerprint_id()}")
+    if args.postgres:
+        return run_postgres(args, config)
 
     with tempfile.TemporaryDirectory() as tmp:
         stores: dict[int, Store] = {}
@@ -253,6 +281,187 @@ def main(argv: list[str] | None = None) -> int:
     print(f"index bytes per document at {args.large}: {index[args.large]:.0f}  (target <= 1024)")
     print(f"start-up (open + find a copy): {open_and_find:.2f} s; with interpreter imports "
           f"{imports + open_and_find:.2f} s  (target < 2 s)")
+    return 0
+
+
+# -- PostgreSQL -------------------------------------------------------------------
+
+_STAND_IN = " ".join(_WORDS[i % 997] for i in range(400))  # about an article's length
+
+
+def _database(admin_url: str):
+    name = f"wirecrawl_scale_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return admin_url.rsplit("/", 1)[0] + f"/{name}", drop
+
+
+def _real_rows(count: int, workers: int) -> list[tuple[int, str, str, list[int]]]:
+    spans = [(i, min(i + 2000, count)) for i in range(0, count, 2000)]
+    with ProcessPoolExecutor(workers) as pool:
+        return [row for batch in pool.map(_fingerprinted, spans) for row in batch]
+
+
+def _generated_rows(start: int, stop: int, keys_per_doc: int):
+    """(n, stand-in text, its hash, random band keys) for n in start..stop-1."""
+    rng = np.random.default_rng(start)
+    for chunk in range(start, stop, 10_000):
+        end = min(chunk + 10_000, stop)
+        keys = rng.integers(-2**63, 2**63 - 1, size=(end - chunk, keys_per_doc), dtype=np.int64).tolist()
+        for n, k in zip(range(chunk, end), keys):
+            body = f"Stand-in {n}. {_STAND_IN}"
+            yield n, body, hashlib.sha256(body.encode()).hexdigest(), k
+
+
+def pg_load(store: Store, size: int, real: list, incremental: bool) -> float:
+    """Store `size` documents, the real ones first, each in its own cluster
+    (document and cluster id n + 1). `incremental`: through
+    `Store.lsh_add_many` with every index in place; else with COPY, the
+    secondary indexes dropped first and built after. Returns seconds."""
+    began = time.perf_counter()
+    keys_per_doc = len(real[0][3])
+    rows = list(real[:size])
+    if incremental:
+        for i in range(0, len(rows), 1000):
+            batch, now = rows[i:i + 1000], datetime.now(timezone.utc)
+            with store.write() as conn:
+                conn.execute(insert(clusters), [{"id": n + 1, "canonical_id": n + 1, "size": 1, "created_at": now,
+                                                  "updated_at": now} for n, *_ in batch])
+                conn.execute(insert(documents), [_document_row(n, body, h, now) for n, body, h, _k in batch])
+                store.lsh_add_many(conn, [(n + 1, keys) for n, _b, _h, keys in batch])
+    else:
+        secondary = [ix for t in (documents, lsh_docs) for ix in t.indexes]
+        with store.write() as conn:
+            for ix in secondary:
+                ix.drop(conn)
+        raw = store.engine.raw_connection()
+        try:
+            pg = raw.driver_connection
+            now = datetime.now(timezone.utc)
+            everything = list(rows) + list(_generated_rows(len(rows), size, keys_per_doc)) if size > len(rows) else rows
+            with pg.cursor() as cur:
+                with cur.copy("COPY clusters (id, canonical_id, size, created_at, updated_at) FROM STDIN") as cp:
+                    for n, *_ in everything:
+                        cp.write_row((n + 1, n + 1, 1, now, now))
+                with cur.copy("COPY documents (id, url, url_key, text, text_hash, fetched_at, version, is_latest, "
+                              "cluster_id, is_canonical, tags, updated_at) FROM STDIN") as cp:
+                    for n, body, h, _k in everything:
+                        url = f"http://bulk.example/{n}"
+                        cp.write_row((n + 1, url, url, body, h, T0, 1, True, n + 1, True, "[]", now))
+                with cur.copy("COPY lsh_docs (doc_id, band_keys) FROM STDIN") as cp:
+                    for n, _b, _h, keys in everything:
+                        cp.write_row((n + 1, sorted(set(keys))))
+            pg.commit()
+        finally:
+            raw.close()
+        with store.write() as conn:
+            conn.execute(text("SET LOCAL maintenance_work_mem = '1GB'"))  # the loader's own, for the GIN build
+            for ix in secondary:
+                ix.create(conn)
+    with store.write() as conn:
+        for table in ("documents", "clusters"):
+            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+    raw = store.engine.raw_connection()
+    try:
+        raw.driver_connection.autocommit = True
+        with raw.driver_connection.cursor() as cur:
+            cur.execute("VACUUM ANALYZE")
+    finally:
+        raw.close()
+    return time.perf_counter() - began
+
+
+def _document_row(n: int, body: str, h: str, now: datetime) -> dict:
+    url = f"http://bulk.example/{n}"
+    return {"id": n + 1, "url": url, "url_key": url, "text": body, "text_hash": h, "fetched_at": T0, "version": 1,
+            "is_latest": True, "cluster_id": n + 1, "is_canonical": True, "tags": "[]", "updated_at": now}
+
+
+def row_layout_bytes(store: Store) -> int:
+    """Bytes of the earlier releases' index (one row per band key, primary
+    key (key, doc_id)) for the documents of `store`, built here from its
+    lsh_docs and dropped again."""
+    with store.write() as conn:
+        conn.execute(text("CREATE TABLE earlier_lsh_bands (key BIGINT NOT NULL, doc_id INTEGER NOT NULL, "
+                          "PRIMARY KEY (key, doc_id))"))
+        conn.execute(text("INSERT INTO earlier_lsh_bands SELECT unnest(band_keys), doc_id FROM lsh_docs "
+                          "ORDER BY random()"))  # arrival order, as ingest fills it
+        size = conn.execute(text("SELECT pg_total_relation_size('earlier_lsh_bands')")).scalar()
+        conn.execute(text("DROP TABLE earlier_lsh_bands"))
+    return int(size)
+
+
+def sqlite_bytes(tmp: Path, real: list) -> float:
+    """Index bytes per document of a SQLite store holding the real documents."""
+    store = Store(None, tmp / "sqlite")
+    now = datetime.now(timezone.utc)
+    for i in range(0, len(real), 1000):
+        batch = real[i:i + 1000]
+        with store.write() as conn:
+            conn.execute(insert(clusters), [{"id": n + 1, "canonical_id": n + 1, "size": 1, "created_at": now,
+                                              "updated_at": now} for n, *_ in batch])
+            conn.execute(insert(documents), [_document_row(n, body, h, now) for n, body, h, _k in batch])
+            store.lsh_add_many(conn, [(n + 1, keys) for n, _b, _h, keys in batch])
+    size, docs = store.index_size()
+    store.close()
+    return size / docs
+
+
+def run_postgres(args, config: DedupConfig) -> int:
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    real_count = min(args.real, sizes[-1])
+    began = time.perf_counter()
+    real = _real_rows(real_count, args.workers)
+    print(f"fingerprinted {real_count} real articles: {time.perf_counter() - began:.0f} s", flush=True)
+    drops = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            stores: dict[int, Store] = {}
+            for size in sizes:
+                url, drop = _database(args.admin_url)
+                drops.append(drop)
+                store = Store(url, Path(tmp) / str(size))
+                ensure_compatible(store, config)
+                incremental = size == sizes[0]
+                seconds = pg_load(store, size, real, incremental)
+                print(f"loaded {size} documents ({'lsh_add_many, indexes in place' if incremental else 'COPY'}): "
+                      f"{seconds:.0f} s", flush=True)
+                stores[size] = store
+            probe(stores, probe_documents(30, min(real_count, sizes[0]), seed=2), config, "warm-up")
+            docs = probe_documents(args.probe, min(real_count, sizes[0]), seed=1)
+            results = probe(stores, docs, config, "probe")
+            earlier = row_layout_bytes(stores[sizes[0]]) / stores[sizes[0]].index_size()[1]
+            print(f"\n{args.probe} documents through fingerprint + store_document, into each store in turn "
+                  f"({args.probe - args.probe // 3} new, {args.probe // 3} copies):")
+            medians, per_doc = {}, {}
+            for size, (costs, joined, chance) in results.items():
+                medians[size] = statistics.median(costs)
+                index, indexed = stores[size].index_size()
+                per_doc[size] = index / indexed
+                print(f"  {size:>8} stored: {_ms(costs)}; copies joined their original {joined}/{args.probe // 3}; "
+                      f"chance candidates per new document {chance / (args.probe - args.probe // 3):.3f}; "
+                      f"index {index / indexed:.0f} bytes/doc ({index / 1e6:.0f} MB)")
+            sqlite = sqlite_bytes(Path(tmp), real[:sizes[0]])
+            for store in stores.values():
+                store.close()
+    finally:
+        for drop in drops:
+            drop()
+    base = sizes[0]
+    print(f"\nindex bytes per document at {base}: PostgreSQL lsh_docs (array + GIN) {per_doc[base]:.0f}; "
+          f"the one-row-per-key layout of earlier releases, same documents, {earlier:.0f}; "
+          f"SQLite lsh_bands {sqlite:.0f}  (target on PostgreSQL <= 1536)")
+    for size in sizes[1:]:
+        print(f"index bytes per document at {size} (COPY, indexes built after): {per_doc[size]:.0f}")
+    for size in sizes[1:]:
+        print(f"per-document cost ratio {size} / {base}: {medians[size] / medians[base]:.2f}  (target at 1M <= 1.2)")
     return 0
 
 

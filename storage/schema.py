@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 metadata = MetaData()
 
@@ -117,19 +118,48 @@ documents = Table(
     Index("ix_documents_text_hash", "text_hash"),
     Index("ix_documents_cluster", "cluster_id"),
     Index("ix_documents_updated", "updated_at"),
+    # Documents leave the near-duplicate index by age when a retention window
+    # is set (added after the first release; `storage.migrate` creates it).
+    Index("ix_documents_fetched_at", "fetched_at"),
 )
 
-# The near-duplicate index: one row per (LSH band bucket, document). Kept in the
-# same database as the documents so a document and its bands are committed in
-# one transaction, every process sharing the store sees the same index, and a
-# restart rebuilds nothing. WITHOUT ROWID keeps SQLite rows at ~20 bytes.
+# The near-duplicate index, kept in the same database as the documents so a
+# document and its band keys are committed in one transaction, every process
+# sharing the store sees the same index, and a restart rebuilds nothing. Two
+# layouts, one per engine (`dialects` in a table's info: the engines it is
+# created on; a table without it is created on every engine).
+#
+# SQLite: one row per (LSH band bucket, document). WITHOUT ROWID keeps a row
+# at ~20 bytes.
 lsh_bands = Table(
     "lsh_bands",
     metadata,
     Column("key", BigInteger, primary_key=True, autoincrement=False),
     Column("doc_id", Integer, primary_key=True, autoincrement=False),
     sqlite_with_rowid=False,
+    info={"dialects": ("sqlite",)},
 )
+
+# PostgreSQL: one row per document, its band keys in an array, found by a GIN
+# index (`band_keys && ARRAY[...]`). A row per band paid PostgreSQL's ~28-byte
+# tuple header and a B-tree entry 37 times a document; here the header is
+# paid once and each key costs a GIN entry. fastupdate off: with it, new keys
+# wait in a pending list that every lookup scans until it is merged.
+# (Stores that predate it had their lsh_bands rows moved here by
+# `storage.migrate`.)
+lsh_docs = Table(
+    "lsh_docs",
+    metadata,
+    Column("doc_id", Integer, primary_key=True, autoincrement=False),
+    Column("band_keys", ARRAY(BigInteger), nullable=False),
+    Index("ix_lsh_docs_band_keys", "band_keys", postgresql_using="gin", postgresql_with={"fastupdate": "off"}),
+    info={"dialects": ("postgresql",)},
+)
+
+
+def tables_for(dialect: str) -> list[Table]:
+    """The tables a store on `dialect` ("sqlite", "postgresql") holds."""
+    return [t for t in metadata.sorted_tables if dialect in t.info.get("dialects", (dialect,))]
 
 # Lines of text seen on a site's pages, for learning its furniture (share
 # lines, pitches, author boxes): one row per (site, line), the line kept as a

@@ -2,11 +2,17 @@
 index, on SQLAlchemy Core. SQLite by default, PostgreSQL by URL.
 
 Concurrency: every write that depends on what is already stored (the dedup
-decision and the insert that follows it) runs inside `Store.write()`, which
-holds the store's single writer lock for the length of one transaction
-(SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction-scoped advisory lock). Two
-processes ingesting at once therefore see each other's documents, and a kill
-at any moment rolls the open transaction back: no half-written document.
+decision and the insert that follows it) runs inside `Store.write()`. On
+SQLite that is one writer at a time (BEGIN IMMEDIATE). On PostgreSQL a
+transaction either holds the store-wide advisory lock for its length (schema
+changes, reindex, settings) or, given the keys it can collide on (a
+document's LSH band buckets, text hash, URL names), takes the store-wide lock
+shared and those keys exclusively, then the clusters it joins
+(`lock_clusters`): commits of unrelated documents go on side by side, and
+two copies of one article committed at once still wait for each other, since
+they share a key. Either way the second of two colliding transactions sees
+the first's rows, and a kill at any moment rolls the open transaction back:
+no half-written document.
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from sqlalchemy import (
+    BigInteger,
     Connection,
+    text,
     bindparam,
     Engine,
     create_engine,
@@ -34,17 +42,30 @@ from sqlalchemy import (
     union,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 
 from storage.locks import SourceLock, source_lock
 from storage.migrate import migrate
 from storage.processes import process_gone, this_process
 from storage.records import Document, FetchRecord, RunRecord, SourceHistory
-from storage.schema import clusters, documents, fetches, lsh_bands, meta, metadata, runs, site_lines
+from storage.schema import (clusters, documents, fetches, lsh_bands, lsh_docs, meta, metadata, runs, site_lines,
+                            tables_for)
 from storage.utc import as_utc, utc_now
 
 # Any constant works; it names the wirecrawl writer lock among advisory locks.
 _PG_WRITER_LOCK = 0x77637261776C
+_LOCK_STORE = select(func.pg_advisory_xact_lock(_PG_WRITER_LOCK))
+_LOCK_STORE_SHARED = select(func.pg_advisory_xact_lock_shared(_PG_WRITER_LOCK))
+# Keys are locked in ascending order, all in one statement: the sorted
+# subquery feeds the aggregate row by row. Keys live in PostgreSQL's 64-bit
+# advisory key space; clusters in the (int, int) space under their own tag,
+# so neither can be mistaken for the other.
+_LOCK_KEYS = text("SELECT count(pg_advisory_xact_lock(k)) FROM "
+                  "(SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS sorted_keys")
+_CLUSTER_LOCK_TAG = 0x7763
+_LOCK_CLUSTERS = text("SELECT count(pg_advisory_xact_lock(:tag, c)) FROM "
+                      "(SELECT unnest(CAST(:ids AS integer[])) AS c ORDER BY c) AS sorted_ids")
 
 # Statements on the ingest hot path, built once: SQLAlchemy memoises a
 # statement's cache key on the object, so rebuilding them per page cost more
@@ -52,6 +73,8 @@ _PG_WRITER_LOCK = 0x77637261776C
 _INSERT_DOCUMENT = insert(documents)
 _INSERT_FETCH = insert(fetches)
 _INSERT_BAND = insert(lsh_bands)
+_INSERT_KEYS = insert(lsh_docs)
+_KEYS_PARAM = bindparam("keys", type_=ARRAY(BigInteger))
 _LATEST_FOR_URL = (
     select(documents)
     .where(documents.c.url_key == bindparam("key"), documents.c.is_latest.is_(True))
@@ -62,20 +85,25 @@ _DOCUMENTS_BY_ID = select(documents).where(documents.c.id.in_(bindparam("ids", e
     documents.c.id
 )
 _DOCUMENT_BY_ID = select(documents).where(documents.c.id == bindparam("id"))
-_CANDIDATES = (
-    select(lsh_bands.c.doc_id).where(lsh_bands.c.key.in_(bindparam("keys", expanding=True))).distinct()
-)
+# Documents sharing one of the band keys `keys`, in each engine's layout.
+_CANDIDATES = {
+    "sqlite": select(lsh_bands.c.doc_id).where(lsh_bands.c.key.in_(bindparam("keys", expanding=True))).distinct(),
+    "postgresql": select(lsh_docs.c.doc_id).where(lsh_docs.c.band_keys.overlap(_KEYS_PARAM)),
+}
 # Every latest document that could be a copy of a new text, in one query:
 # same text hash, same canonical URL (or named by it), or a shared LSH band.
-_CANDIDATE_IDS = union(
-    select(documents.c.id).where(documents.c.text_hash == bindparam("h"), documents.c.is_latest.is_(True)),
-    select(documents.c.id).where(
-        documents.c.is_latest.is_(True),
-        documents.c.canonical_url.in_(bindparam("names", expanding=True))
-        | documents.c.url_key.in_(bindparam("keys_of_names", expanding=True)),
-    ),
-    select(lsh_bands.c.doc_id).where(lsh_bands.c.key.in_(bindparam("keys", expanding=True))),
-)
+_CANDIDATE_IDS = {
+    dialect: union(
+        select(documents.c.id).where(documents.c.text_hash == bindparam("h"), documents.c.is_latest.is_(True)),
+        select(documents.c.id).where(
+            documents.c.is_latest.is_(True),
+            documents.c.canonical_url.in_(bindparam("names", expanding=True))
+            | documents.c.url_key.in_(bindparam("keys_of_names", expanding=True)),
+        ),
+        by_band,
+    )
+    for dialect, by_band in _CANDIDATES.items()
+}
 _LAST_FETCH = (
     select(fetches).where(fetches.c.url == bindparam("url"))
     .order_by(fetches.c.fetched_at.desc(), fetches.c.id.desc()).limit(1)
@@ -185,6 +213,11 @@ def _make_engine(url: str) -> Engine:
     return engine
 
 
+def _create_tables(conn: Connection) -> None:
+    """Create the tables of this engine's store that are missing."""
+    metadata.create_all(conn, tables=tables_for(conn.dialect.name), checkfirst=True)
+
+
 def _use_wal(cur) -> None:
     """Put the database in WAL mode (kept in the file: only the first
     connection ever changes it). The change needs the database to itself, and
@@ -231,11 +264,12 @@ class Store:
         self.database_url = database_url or default_database_url(self.data_dir)
         self.engine = _make_engine(self.database_url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._index = "sqlite" if self.is_sqlite else "postgresql"  # the index layout (see storage.schema)
         self._meta_ok: set[tuple[str, str]] = set()
         # Under the writer lock: two processes opening a new store at once must
         # not both try to create it (or add a column of a newer release twice).
         with self.write() as conn:
-            metadata.create_all(conn, checkfirst=True)
+            _create_tables(conn)
             migrate(conn)
 
     def close(self) -> None:
@@ -250,14 +284,35 @@ class Store:
     # -- transactions -------------------------------------------------------
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A transaction holding the store-wide writer lock until it commits."""
+    def write(self, keys: Iterable[int] | None = None) -> Iterator[Connection]:
+        """A write transaction. Without `keys` it holds the store-wide writer
+        lock until it commits: nothing else writes meanwhile. With `keys`
+        (signed 64-bit ints, any number, duplicates allowed), on PostgreSQL,
+        it waits only for the transactions holding one of those keys (and
+        for a store-wide one), and locks them in ascending order, so two
+        keyed transactions never wait for each other in a circle. SQLite
+        writes one transaction at a time whatever the keys."""
         with self.engine.connect() as conn:
             conn = conn.execution_options(wirecrawl_write=True)
             with conn.begin():
                 if not self.is_sqlite:
-                    conn.execute(select(func.pg_advisory_xact_lock(_PG_WRITER_LOCK)))
+                    if keys is None:
+                        conn.execute(_LOCK_STORE)
+                    else:
+                        conn.execute(_LOCK_STORE_SHARED)
+                        ordered = sorted(set(keys))
+                        if ordered:
+                            conn.execute(_LOCK_KEYS, {"keys": ordered})
                 yield conn
+
+    def lock_clusters(self, conn: Connection, cluster_ids: Iterable[int]) -> None:
+        """Inside a keyed `write`: wait for, then hold until commit, the
+        clusters `cluster_ids` (ascending order), so that two transactions
+        changing one cluster's members or canonical member take turns, and
+        the second reads what the first wrote. Nothing to do on SQLite."""
+        ids = sorted(set(cluster_ids))
+        if ids and not self.is_sqlite:
+            conn.execute(_LOCK_CLUSTERS, {"tag": _CLUSTER_LOCK_TAG, "ids": ids})
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -364,8 +419,10 @@ class Store:
     # -- fetch history --------------------------------------------------------
 
     def record_fetch(self, record: FetchRecord, conn: Connection | None = None) -> int:
+        """Append `record` to the fetch history (in `conn`'s transaction, or
+        its own, which waits for no other writer but a store-wide one)."""
         if conn is None:
-            with self.write() as c:
+            with self.write(keys=()) as c:
                 return self.record_fetch(record, c)
         values = {f.name: getattr(record, f.name) for f in fields(FetchRecord) if f.name != "id"}
         record.id = conn.execute(_INSERT_FETCH, values).inserted_primary_key[0]
@@ -472,7 +529,7 @@ class Store:
         `keys`: one query."""
         names = sorted(set(names))
         params = {"h": text_hash, "names": names, "keys_of_names": names, "keys": sorted(set(keys))}
-        return {r[0] for r in conn.execute(_CANDIDATE_IDS, params)}
+        return {r[0] for r in conn.execute(_CANDIDATE_IDS[self._index], params)}
 
     def supersede(self, conn: Connection, doc_id: int) -> None:
         """Mark an old version as no longer the latest and drop it from the index;
@@ -480,7 +537,7 @@ class Store:
         conn.execute(
             update(documents).where(documents.c.id == doc_id).values(is_latest=False, updated_at=utc_now())
         )
-        conn.execute(delete(lsh_bands).where(lsh_bands.c.doc_id == doc_id))
+        self.lsh_remove(conn, [doc_id])
 
     def count_documents(self, *, latest_only: bool = False) -> int:
         q = select(func.count()).select_from(documents)
@@ -570,18 +627,66 @@ class Store:
     # -- LSH band index -------------------------------------------------------
 
     def lsh_add(self, conn: Connection, doc_id: int, keys: Iterable[int]) -> None:
-        rows = [{"key": k, "doc_id": doc_id} for k in sorted(set(keys))]
+        """Index document `doc_id` under its band keys (none: not indexed)."""
+        self.lsh_add_many(conn, [(doc_id, keys)])
+
+    def lsh_add_many(self, conn: Connection, entries: Iterable[tuple[int, Iterable[int]]]) -> None:
+        """Index many documents at once: (document id, band keys) pairs, in
+        one statement per call."""
+        entries = [(doc_id, sorted(set(keys))) for doc_id, keys in entries]
+        if self.is_sqlite:
+            rows = [{"key": k, "doc_id": doc_id} for doc_id, keys in entries for k in keys]
+            if rows:
+                conn.execute(_INSERT_BAND, rows)
+            return
+        rows = [{"doc_id": doc_id, "band_keys": keys} for doc_id, keys in entries if keys]
         if rows:
-            conn.execute(_INSERT_BAND, rows)
+            conn.execute(_INSERT_KEYS, rows)
+
+    def lsh_remove(self, conn: Connection, doc_ids: Iterable[int]) -> None:
+        """Take documents out of the index (their rows stay in the store)."""
+        ids = sorted(set(doc_ids))
+        if ids:
+            table = lsh_bands if self.is_sqlite else lsh_docs
+            conn.execute(delete(table).where(table.c.doc_id.in_(ids)))
 
     def lsh_candidates(self, conn: Connection, keys: Iterable[int]) -> set[int]:
+        """Ids of the documents indexed under at least one of `keys`."""
         keys = sorted(set(keys))
         if not keys:
             return set()
-        return {r[0] for r in conn.execute(_CANDIDATES, {"keys": keys})}
+        return {r[0] for r in conn.execute(_CANDIDATES[self._index], {"keys": keys})}
 
     def lsh_clear(self, conn: Connection) -> None:
-        conn.execute(delete(lsh_bands))
+        conn.execute(delete(lsh_bands if self.is_sqlite else lsh_docs))
+
+    def lsh_forget_before(self, fetched_before: datetime) -> int:
+        """Take out of the index the documents fetched before
+        `fetched_before` (a retention window): they stay in the store, in
+        their clusters and in snapshots, but no new document is compared
+        with them through the index any more. Returns how many left it."""
+        table = lsh_bands if self.is_sqlite else lsh_docs
+        old = select(documents.c.id).where(documents.c.fetched_at < fetched_before)
+        with self.write(keys=()) as conn:  # a commit that still compares with one of them is harmless
+            if self.is_sqlite:
+                gone = conn.execute(select(func.count(func.distinct(table.c.doc_id)))
+                                    .where(table.c.doc_id.in_(old))).scalar_one()
+                conn.execute(delete(table).where(table.c.doc_id.in_(old)))
+                return gone
+            return conn.execute(delete(table).where(table.c.doc_id.in_(old))).rowcount
+
+    def index_size(self) -> tuple[int, int]:
+        """(bytes the near-duplicate index takes on disk, its indexes
+        included; documents in it): SQLite's dbstat, PostgreSQL's
+        pg_total_relation_size."""
+        with self.read() as conn:
+            if self.is_sqlite:
+                size = conn.exec_driver_sql("SELECT sum(pgsize) FROM dbstat WHERE name = 'lsh_bands'").scalar()
+                docs = conn.execute(select(func.count(func.distinct(lsh_bands.c.doc_id)))).scalar_one()
+            else:
+                size = conn.execute(select(func.pg_total_relation_size(lsh_docs.name))).scalar()
+                docs = conn.execute(select(func.count()).select_from(lsh_docs)).scalar_one()
+        return int(size or 0), int(docs)
 
     def iter_latest_documents(self, batch: int = 1000) -> Iterator[Document]:
         """Every latest-version document, in id order, read in batches."""
@@ -720,6 +825,13 @@ def store_name(database_url: str) -> str:
     if url.get_backend_name() == "sqlite" and url.database:
         return url.database
     return url.render_as_string(hide_password=True)
+
+
+def is_deadlock(exc: BaseException) -> bool:
+    """Whether `exc` is PostgreSQL ending a transaction to break a circle of
+    transactions waiting for each other's locks (SQLSTATE 40P01): the
+    transaction rolled back whole and may be run again."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) == "40P01"
 
 
 def is_store_failure(exc: BaseException) -> bool:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import hashlib
 import pickle
 import random
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
+import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import func, select
 
 from crawler.ingest.canonical_links import page_key, regular_page_of_amp
 from crawler.ingest.dedup import (
@@ -20,6 +21,7 @@ from crawler.ingest.dedup import (
     compare,
     ensure_compatible,
     fingerprint,
+    forget_expired,
     normalise,
     tokens,
 )
@@ -27,7 +29,7 @@ from crawler.ingest.config import IngestConfig
 from crawler.ingest.ingest import IngestResult, Prepared, commit, page_hash
 from crawler.ingest.records import Article, Page
 from storage.records import Document
-from storage.schema import lsh_bands
+from storage.snapshot import PARQUET
 from storage.store import Store, StoreConfigError
 from tests.sampleweb.articles import ARTICLES
 from tests.sampleweb.copies import KINDS, make_copy, seed_articles
@@ -323,12 +325,10 @@ def test_a_restarted_store_finds_old_documents_without_rebuilding_the_index(data
     art = ENGLISH[9]
     with Store(database_url, data_dir) as first:
         original = ingest(first, "http://origin.example/r", art.paragraphs)
-        with first.read() as conn:
-            rows_before = conn.execute(select(func.count()).select_from(lsh_bands)).scalar_one()
+        index_before = first.index_size()
     _t, paragraphs, attribution = make_copy("trimmed", list(art.paragraphs), random.Random(2))
     with Store(database_url, data_dir) as second:
-        with second.read() as conn:  # opening the store touched no index row
-            assert conn.execute(select(func.count()).select_from(lsh_bands)).scalar_one() == rows_before
+        assert second.index_size() == index_before  # opening the store touched no index row
         copy = ingest(second, "http://copy.example/r", paragraphs, attribution=attribution)
     assert copy.outcome == "copy" and copy.cluster_id == original.cluster_id
 
@@ -559,3 +559,159 @@ def test_band_keys_match_those_an_earlier_release_stored(text, text_hash, keys_d
     assert len(fp.band_keys) == DedupConfig().bands + DedupConfig().lead_bands + 1
     assert fp.text_hash[:16] == text_hash
     assert hashlib.sha256(repr(fp.band_keys).encode()).hexdigest()[:16] == keys_digest
+
+
+# -- the index of an earlier release, and a retention window ------------------------
+
+def _as_earlier_release(store: Store) -> None:
+    """Give `store` the index layout of an earlier release: on PostgreSQL one
+    lsh_bands row per (band key, document) and no lsh_docs; on both, no
+    index on documents.fetched_at."""
+    from sqlalchemy import text
+
+    with store.write() as conn:
+        conn.execute(text("DROP INDEX ix_documents_fetched_at"))
+        if store.is_sqlite:
+            return
+        rows = conn.execute(text("SELECT doc_id, band_keys FROM lsh_docs")).all()
+        conn.execute(text("DROP TABLE lsh_docs"))
+        conn.execute(text("CREATE TABLE lsh_bands (key BIGINT NOT NULL, doc_id INTEGER NOT NULL, "
+                          "PRIMARY KEY (key, doc_id))"))
+        conn.execute(text("INSERT INTO lsh_bands (key, doc_id) VALUES (:k, :d)"),
+                     [{"k": k, "d": doc_id} for doc_id, keys in rows for k in keys])
+
+
+def test_a_store_indexed_by_an_earlier_release_opens_and_finds_its_documents(data_dir, database_url):
+    art = ENGLISH[4]
+    with Store(database_url, data_dir) as first:
+        original = ingest(first, "http://origin.example/early", art.paragraphs)
+        other = ingest(first, "http://origin.example/other", ENGLISH[5].paragraphs)
+        _as_earlier_release(first)
+    _t, paragraphs, attribution = make_copy("trimmed", list(art.paragraphs), random.Random(4))
+    with Store(database_url, data_dir) as upgraded:
+        copy = ingest(upgraded, "http://copy.example/early", paragraphs, attribution=attribution)
+        assert copy.outcome == "copy" and copy.cluster_id == original.cluster_id
+        assert members(upgraded, copy) == {"http://origin.example/early", "http://copy.example/early"}
+        assert upgraded.index_size()[1] == 3  # both old documents kept their place in the index, and the copy
+        assert upgraded.get_document(other.document_id).cluster_id == other.cluster_id
+    with Store(database_url, data_dir) as again:  # opened once more: nothing to move, nothing lost
+        assert again.index_size()[1] == 3
+
+
+def _retention(days: int | None) -> IngestConfig:
+    return IngestConfig(dedup=replace(DedupConfig(), index_retention_days=days))
+
+
+@pytest.mark.parametrize("days", [None, 7])
+def test_with_a_retention_window_an_old_story_no_longer_gathers_new_copies(store, tmp_path, days):
+    from storage.snapshot import write_snapshot
+
+    now = datetime.now(timezone.utc)
+    config = _retention(days)
+    old_art, recent_art = ENGLISH[6], ENGLISH[7]
+    old = ingest(store, "http://origin.example/old", old_art.paragraphs, fetched_at=now - timedelta(days=30),
+                 config=config)
+    recent = ingest(store, "http://origin.example/recent", recent_art.paragraphs,
+                    fetched_at=now - timedelta(days=2), config=config)
+    rng = random.Random(6)
+    copies = {}
+    for name, art in (("old", old_art), ("recent", recent_art)):
+        _t, paragraphs, attribution = make_copy("trimmed", list(art.paragraphs), rng)
+        copies[name] = ingest(store, f"http://copy.example/{name}", paragraphs, attribution=attribution,
+                              fetched_at=now, config=config)
+    assert copies["recent"].cluster_id == recent.cluster_id  # inside the window either way
+    if days is None:
+        assert copies["old"].cluster_id == old.cluster_id
+    else:
+        assert copies["old"].outcome == "stored" and copies["old"].cluster_id != old.cluster_id
+        # the old story is still stored, in its cluster, and in a snapshot
+        assert store.get_document(old.document_id).cluster_id == old.cluster_id
+        urls = {r["url"] for r in pq.read_table(write_snapshot(store, tmp_path / "snap").path / PARQUET).to_pylist()}
+        assert {"http://origin.example/old", "http://copy.example/old"} <= urls
+
+
+def test_documents_past_the_retention_window_leave_the_index_but_an_exact_copy_still_finds_them(store):
+    now = datetime.now(timezone.utc)
+    art = ENGLISH[8]
+    old = ingest(store, "http://origin.example/aged", art.paragraphs, fetched_at=now - timedelta(days=40))
+    young = ingest(store, "http://origin.example/young", ENGLISH[9].paragraphs, fetched_at=now)
+    assert forget_expired(store, DedupConfig(), now) == 0  # no window: nothing leaves
+    assert store.index_size()[1] == 2
+    assert forget_expired(store, replace(DedupConfig(), index_retention_days=30), now) == 1
+    assert store.index_size()[1] == 1
+    with store.read() as conn:
+        assert store.lsh_candidates(conn, fingerprint("\n\n".join(art.paragraphs)).band_keys) == set()
+        assert store.lsh_candidates(conn, fingerprint("\n\n".join(ENGLISH[9].paragraphs)).band_keys) == {
+            young.document_id}
+    exact = ingest(store, "http://mirror.example/aged", art.paragraphs, fetched_at=now, config=_retention(30))
+    assert exact.outcome == "copy" and exact.cluster_id == old.cluster_id
+
+
+def test_a_retention_window_is_read_from_the_environment(monkeypatch):
+    from crawler.ingest import config as settings
+
+    def configured(value: str):
+        monkeypatch.setenv(settings.RETENTION_SETTING, value)
+        settings.dedup_config.cache_clear()
+        settings.ingest_config.cache_clear()
+        try:
+            return settings.ingest_config().dedup.index_retention_days
+        finally:
+            settings.dedup_config.cache_clear()
+            settings.ingest_config.cache_clear()
+
+    assert configured("") is None and configured("14") == 14
+    for bad in ("0", "-3", "two weeks"):
+        with pytest.raises(settings.SettingError, match="WIRECRAWL_INDEX_RETENTION_DAYS"):
+            configured(bad)
+
+
+# -- several writers on PostgreSQL -------------------------------------------------
+
+def _prepared(url: str, paragraphs, attribution: str | None = None) -> Prepared:
+    text = "\n\n".join(paragraphs)
+    page = Page(url=url, status=200, headers={"content-type": "text/html"}, body=text.encode(), fetched_at=T0)
+    article = Article(url=url, text=text, attribution=attribution)
+    return Prepared(page=page, page_hash=page_hash(page.body), article=article, fingerprint=fingerprint(text))
+
+
+def _until_a_commit_waits_for_a_lock(store: Store) -> None:
+    from sqlalchemy import text
+
+    deadline = time.monotonic() + 60
+    with store.engine.connect() as conn:
+        while not conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                    "AND NOT granted")).scalar():
+            assert time.monotonic() < deadline, "the copy's commit never waited for the original's"
+            conn.rollback()
+            time.sleep(0.01)  # polling the server's lock table, not synchronising
+
+
+def test_on_postgresql_a_copy_waits_for_its_original_but_an_unrelated_page_does_not(postgres_url, data_dir):
+    """Commits of unrelated pages go on side by side; a copy committed while
+    its original's commit is still open waits for it, then joins its cluster."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from crawler.ingest.dedup import lock_keys, store_document
+
+    config = DedupConfig()
+    art = ENGLISH[3]
+    _t, paragraphs, attribution = make_copy("wire", list(art.paragraphs), random.Random(3))
+    original = _prepared("http://origin.example/held", art.paragraphs)
+    copy = _prepared("http://copy.example/held", paragraphs, attribution)
+    unrelated = _prepared("http://other.example/free", ENGLISH[4].paragraphs)
+    with Store(postgres_url, data_dir) as store, ThreadPoolExecutor(2) as pool:
+        ensure_compatible(store, config)
+        keys = lock_keys(original.page.url, None, original.article, original.fingerprint, "origin.example")
+        with store.write(keys=keys) as conn:  # the original's commit, still open
+            doc = Document(url=original.page.url, url_key=original.page.url, text=original.article.text,
+                           text_hash=original.fingerprint.text_hash, fetched_at=T0)
+            store_document(conn, store, doc, original.fingerprint, config)
+            assert pool.submit(commit, unrelated, store).result(timeout=60).outcome == "stored"
+            waiting = pool.submit(commit, copy, store)
+            _until_a_commit_waits_for_a_lock(store)
+            assert not waiting.done()
+        joined = waiting.result(timeout=60)
+        assert joined.outcome == "copy" and joined.cluster_id == doc.cluster_id
+        assert {d.url for d in store.members(doc.cluster_id)} == {"http://origin.example/held",
+                                                                  "http://copy.example/held"}

@@ -228,8 +228,9 @@ def _check_consistent(store: Store) -> None:
         orphans = conn.execute(text(
             "SELECT count(*) FROM documents d LEFT JOIN clusters c ON c.id = d.cluster_id "
             "WHERE c.id IS NULL")).scalar()
+        index = "lsh_bands" if store.is_sqlite else "lsh_docs"
         dangling = conn.execute(text(
-            "SELECT count(*) FROM lsh_bands b LEFT JOIN documents d ON d.id = b.doc_id "
+            f"SELECT count(*) FROM {index} b LEFT JOIN documents d ON d.id = b.doc_id "
             "WHERE d.id IS NULL")).scalar()
         unfetched = conn.execute(text(
             "SELECT count(*) FROM documents WHERE fetch_id IS NULL")).scalar()

@@ -278,7 +278,7 @@ class IngestPipeline:
             self._track(self._guarded(work, f"{len(batch)} fetch records ({batch[0].url} ...)", batch[0].source))
 
     def _write_batch(self, batch: list[FetchRecord]) -> None:
-        with self.store.write() as conn:
+        with self.store.write(keys=()) as conn:  # appends only: no other writer need wait
             for record in batch:
                 self.store.record_fetch(record, conn)
 

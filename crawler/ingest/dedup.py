@@ -23,7 +23,7 @@ import unicodedata
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -38,6 +38,8 @@ from storage.utc import as_utc
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
+
+    from crawler.ingest.records import Article
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,10 @@ class DedupConfig:
     3 rows, not 2: a pair of unrelated texts sharing a few common trigrams
     (J ~ 0.01) becomes a candidate with probability ~4e-5 instead of ~4e-3,
     so chance candidates per lookup stay ~0 as the corpus grows.
-    Index cost: `bands + lead_bands` + 1 (the opening key, below) = 37 rows
-    of `lsh_bands` per document (about 680 bytes in SQLite).
+    Index cost: `bands + lead_bands` + 1 (the opening key, below) = 37 keys
+    per document: 37 rows of `lsh_bands` in SQLite (about 680 bytes), one
+    `lsh_docs` row holding them and 37 GIN entries in PostgreSQL (about
+    2 KB; see `storage.schema`).
 
     Verification (exact, on the stored texts), after leaving out each text's
     short lines that the other mostly lacks (page furniture that extraction
@@ -146,6 +150,14 @@ class DedupConfig:
     merge_jaccard: float = 0.8
     seed: int = 1
     scheme: str = "affine32"  # datasketch MinHash permutation scheme
+    # Retention window of the near-duplicate index, in days (None: off, the
+    # index keeps every latest document). A document fetched more than this
+    # many days before a new one is not compared with it through the index
+    # (an exact copy, or a page naming it by URL, still finds it), and
+    # `forget_expired` takes such documents out of the index so that it stops
+    # growing with the store. They stay in the store, their clusters and the
+    # snapshots. Syndicated copies appear within days of their original.
+    index_retention_days: int | None = None
 
     @property
     def num_perm(self) -> int:
@@ -528,19 +540,89 @@ def _previous_version(conn: Connection, store: Store, doc: Document) -> Document
     return store.previous_version(conn, doc.url_key)
 
 
-def _candidates(conn: Connection, store: Store, doc: Document, fp: Fingerprint) -> list[Document]:
-    # Documents this page names as its canonical one, and those naming this
-    # page as theirs (an AMP page stored before its regular page).
-    names: set[str] = {u for u in (doc.url, doc.url_key, doc.final_url) if u}
-    if doc.canonical_url:
-        names.add(doc.canonical_url)
+def names_of(url: str, url_key: str, final_url: str | None, canonical_url: str | None) -> set[str]:
+    """The URLs a page is known by: a stored document whose canonical URL or
+    URL identity is one of them is a candidate copy (the page it names as
+    canonical, or an AMP page stored before its regular page)."""
+    names: set[str] = {u for u in (url, url_key, final_url) if u}
+    if canonical_url:
+        names.add(canonical_url)
         try:
-            names.add(canonicalize(doc.canonical_url))
+            names.add(canonicalize(canonical_url))
         except ValueError:
             pass  # a non-http canonical link: only the literal value can match
+    return names
+
+
+def _lock_key(kind: str, value: str) -> int:
+    digest = hashlib.blake2b(f"{kind}\0{value}".encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+def lock_keys(url: str, final_url: str | None, article: Article, fp: Fingerprint, site: str) -> list[int]:
+    """The keys a commit of this page locks (`Store.write(keys=...)`), each a
+    signed 64-bit int: its LSH band keys, its text hash, its URL names, and
+    the (site, line) pairs whose counts it updates. Any stored document the
+    page can be compared with shares one of them with it (a candidate is
+    found through one of these, and a document always holds its own), so
+    two copies committed at the same instant wait for each other, the
+    second then sees the first, and they end in one cluster; unrelated
+    pages share none and do not wait. Another version of the same URL
+    shares its URL identity."""
+    keys = set(fp.band_keys)
+    keys.add(_lock_key("text", fp.text_hash))
+    keys.update(_lock_key("name", n)
+                for n in names_of(url, canonicalize(url), final_url, article.canonical_url))
+    keys.update(_lock_key("line", f"{site} {k}") for k in article.line_keys)
+    return sorted(keys)
+
+
+def _candidates(conn: Connection, store: Store, doc: Document, fp: Fingerprint,
+                config: DedupConfig) -> list[Document]:
+    names = names_of(doc.url, doc.url_key, doc.final_url, doc.canonical_url)
     ids = store.candidate_ids(conn, fp.text_hash, names, fp.band_keys)
     # Same URL identity means an older version of this very page, not a copy.
-    return [d for d in store.get_documents(ids, conn) if d.url_key != doc.url_key]
+    found = [d for d in store.get_documents(ids, conn) if d.url_key != doc.url_key]
+    if config.index_retention_days is None:
+        return found
+    # Past the retention window a document is found by its text hash or its
+    # URLs only, whether or not `forget_expired` has taken it out of the index yet.
+    horizon = as_utc(doc.fetched_at) - timedelta(days=config.index_retention_days)
+    return [d for d in found if as_utc(d.fetched_at) >= horizon or d.text_hash == fp.text_hash
+            or d.canonical_url in names or d.url_key in names]
+
+
+def forget_expired(store: Store, config: DedupConfig, now: datetime | None = None) -> int:
+    """With a retention window (`config.index_retention_days`), take the
+    documents fetched more than that many days before `now` (default: now)
+    out of the near-duplicate index; they stay in the store, their clusters
+    and snapshots. Returns how many left it; 0, touching nothing, without a
+    window."""
+    if config.index_retention_days is None:
+        return 0
+    now = as_utc(now) if now is not None else datetime.now(timezone.utc)
+    return store.lsh_forget_before(now - timedelta(days=config.index_retention_days))
+
+
+def _with_clusters_locked(conn: Connection, store: Store, doc: Document, fp: Fingerprint, config: DedupConfig,
+                          candidates: list[Document], previous: Document | None
+                          ) -> tuple[list[Document], Document | None]:
+    """Lock the clusters the candidates (and the previous version) sit in,
+    then read them again: a commit holding none of this page's keys may have
+    merged one of those clusters into another meanwhile. Repeated until every
+    cluster read is held. Returns the candidates and previous version as
+    read under the locks. On SQLite the transaction holds the whole store
+    already: nothing to do."""
+    if store.is_sqlite:
+        return candidates, previous
+    held: set[int] = set()
+    while True:
+        wanted = {c.cluster_id for c in candidates} | ({previous.cluster_id} if previous is not None else set())
+        if held and wanted <= held:
+            return candidates, previous
+        store.lock_clusters(conn, wanted - held)
+        held |= wanted
+        candidates, previous = _candidates(conn, store, doc, fp, config), _previous_version(conn, store, doc)
 
 
 def _verified(new: Shingled, fp: Fingerprint, candidates: list[Document], texts: _Texts,
@@ -643,8 +725,10 @@ def decide_cluster(conn: Connection, store: Store, cluster_id: int, texts: _Text
 def store_document(conn: Connection, store: Store, doc: Document, fp: Fingerprint,
                    config: DedupConfig) -> Decision:
     """Store `doc` in the cluster of the copies it has, inside the caller's
-    `store.write()` transaction (whose writer lock makes the decision and the
-    insert one step for every process sharing the store).
+    `store.write()` transaction, which holds the store-wide lock or the
+    page's `lock_keys` (either makes the decision and the insert one step
+    against every commit the page could be compared with); the clusters it
+    reads are locked here (`Store.lock_clusters`).
 
     Candidates: latest documents with the same text hash, those naming the
     same canonical URL or this page, the page `doc` names, and those
@@ -657,7 +741,7 @@ def store_document(conn: Connection, store: Store, doc: Document, fp: Fingerprin
     the cluster's canonical member is chosen again (`choose_canonical`, which
     does not depend on arrival order). A document without matches gets a new
     cluster. Database errors propagate (the transaction rolls back)."""
-    candidates = _candidates(conn, store, doc, fp)
+    candidates = _candidates(conn, store, doc, fp, config)
     previous = _previous_version(conn, store, doc)
     if not candidates and previous is None:
         # Most documents: nothing like them stored yet. A new cluster, with
@@ -668,6 +752,7 @@ def store_document(conn: Connection, store: Store, doc: Document, fp: Fingerprin
         store.lsh_add(conn, doc.id, fp.band_keys)
         store.set_cluster_canonical(conn, doc.cluster_id, doc.id, size=1)
         return Decision(doc.cluster_id, None, None, None, True, size=1)
+    candidates, previous = _with_clusters_locked(conn, store, doc, fp, config, candidates, previous)
     texts = _Texts(config)
     new = shingled(doc.text, config)
     matches = _verified(new, fp, candidates, texts, config)

@@ -18,6 +18,7 @@ named in `crawler.ingest.outcomes`.
 
 from __future__ import annotations
 
+import logging
 import time
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -25,7 +26,8 @@ from datetime import datetime
 from typing import Callable
 
 from crawler.ingest.config import IngestConfig, ingest_config
-from crawler.ingest.dedup import Fingerprint, ensure_compatible, fingerprint, store_document
+from crawler.ingest.dedup import (Fingerprint, ensure_compatible, fingerprint, forget_expired, lock_keys,
+                                  store_document)
 from crawler.ingest.extract import extract
 from crawler.ingest.fetches import (failure_record, not_modified_record, page_hash, page_record,
                                     same_body_record)
@@ -35,7 +37,9 @@ from crawler.ingest.sitelines import CLUSTERS_NEEDED, KNOWN, site_of
 from crawler.ingest.urls import canonicalize
 from storage.archive import Archive, encode_record
 from storage.records import Document, FetchRecord
-from storage.store import Store
+from storage.store import Store, is_deadlock
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -142,8 +146,54 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
     article, fp = prepared.article, prepared.fingerprint
     assert article is not None and fp is not None
     ensure_compatible(store, config.dedup)
+    _forget_expired_when_due(store, config)
+    site = site_of(page.final_url or page.url)
+    keys = lock_keys(page.url, page.final_url, article, fp, site)
+    for attempt in range(1, _DEADLOCK_ATTEMPTS + 1):
+        try:
+            return _commit_document(prepared, store, record, config, site, keys)
+        except Exception as exc:
+            if not is_deadlock(exc) or attempt == _DEADLOCK_ATTEMPTS:
+                raise
+            # Two commits locked one cluster each and wanted the other's (a
+            # merge racing a join); PostgreSQL rolled this one back whole.
+            logger.warning("%s: commit attempt %d rolled back to break a lock cycle (%s); trying again",
+                           page.url, attempt, str(exc).splitlines()[0])
+    raise AssertionError("unreachable")
+
+
+# With a retention window, how often a process takes the documents past it
+# out of the near-duplicate index (lookups pass over them meanwhile).
+_FORGET_EVERY_S = 3600.0
+_forgotten_at: dict[str, float] = {}
+
+
+def _forget_expired_when_due(store: Store, config: IngestConfig) -> None:
+    if config.dedup.index_retention_days is None:
+        return
+    last = _forgotten_at.get(store.database_url)
+    if last is not None and time.monotonic() - last < _FORGET_EVERY_S:
+        return
+    _forgotten_at[store.database_url] = time.monotonic()
+    gone = forget_expired(store, config.dedup)
+    if gone:
+        logger.info("%d documents older than %d days left the near-duplicate index", gone,
+                    config.dedup.index_retention_days)
+
+
+# A commit rolled back by PostgreSQL's deadlock detector is tried again this
+# many times in all: the cycle needs two cluster merges racing, each retry
+# starts afresh and finds the merged cluster.
+_DEADLOCK_ATTEMPTS = 3
+
+
+def _commit_document(prepared: Prepared, store: Store, record: FetchRecord, config: IngestConfig,
+                     site: str, keys: list[int]) -> IngestResult:
+    """The document's transaction of `commit`, under its lock keys."""
+    page, article, fp = prepared.page, prepared.article, prepared.fingerprint
+    assert article is not None and fp is not None
     url_key = canonicalize(page.url)
-    with store.write() as conn:
+    with store.write(keys=keys) as conn:
         previous = store.latest_for_url(url_key, conn)
         if previous is not None and previous.text_hash == fp.text_hash:
             record.outcome, record.reason, record.document_id = UNCHANGED, "same_text", previous.id
@@ -172,7 +222,6 @@ def commit(prepared: Prepared, store: Store, *, archive: Archive | None = None,
             version=(previous.version + 1) if previous else 1,
         )
         decision = store_document(conn, store, doc, fp, config.dedup)
-        site = site_of(page.final_url or page.url)
         learned = store.learn_site_lines(conn, site, article.line_keys, decision.cluster_id, page.fetched_at,
                                          CLUSTERS_NEEDED)
         joined = decision.size > 1
