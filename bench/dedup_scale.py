@@ -58,7 +58,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
-from sqlalchemy import create_engine, insert, text  # noqa: E402
+from sqlalchemy import create_engine, insert  # noqa: E402
+from sqlalchemy import text as sql  # noqa: E402
 
 from crawler.ingest.dedup import DedupConfig, ensure_compatible, fingerprint, store_document  # noqa: E402
 from storage.records import Document  # noqa: E402
@@ -293,11 +294,11 @@ def _database(admin_url: str):
     name = f"wirecrawl_scale_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(sql(f'CREATE DATABASE "{name}"'))
 
     def drop() -> None:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
     return admin_url.rsplit("/", 1)[0] + f"/{name}", drop
@@ -362,12 +363,12 @@ def pg_load(store: Store, size: int, real: list, incremental: bool) -> float:
         finally:
             raw.close()
         with store.write() as conn:
-            conn.execute(text("SET LOCAL maintenance_work_mem = '1GB'"))  # the loader's own, for the GIN build
+            conn.execute(sql("SET LOCAL maintenance_work_mem = '1GB'"))  # the loader's own, for the GIN build
             for ix in secondary:
                 ix.create(conn)
     with store.write() as conn:
         for table in ("documents", "clusters"):
-            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+            conn.execute(sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
     raw = store.engine.raw_connection()
     try:
         raw.driver_connection.autocommit = True
@@ -389,12 +390,12 @@ def row_layout_bytes(store: Store) -> int:
     key (key, doc_id)) for the documents of `store`, built here from its
     lsh_docs and dropped again."""
     with store.write() as conn:
-        conn.execute(text("CREATE TABLE earlier_lsh_bands (key BIGINT NOT NULL, doc_id INTEGER NOT NULL, "
+        conn.execute(sql("CREATE TABLE earlier_lsh_bands (key BIGINT NOT NULL, doc_id INTEGER NOT NULL, "
                           "PRIMARY KEY (key, doc_id))"))
-        conn.execute(text("INSERT INTO earlier_lsh_bands SELECT unnest(band_keys), doc_id FROM lsh_docs "
+        conn.execute(sql("INSERT INTO earlier_lsh_bands SELECT unnest(band_keys), doc_id FROM lsh_docs "
                           "ORDER BY random()"))  # arrival order, as ingest fills it
-        size = conn.execute(text("SELECT pg_total_relation_size('earlier_lsh_bands')")).scalar()
-        conn.execute(text("DROP TABLE earlier_lsh_bands"))
+        size = conn.execute(sql("SELECT pg_total_relation_size('earlier_lsh_bands')")).scalar()
+        conn.execute(sql("DROP TABLE earlier_lsh_bands"))
     return int(size)
 
 

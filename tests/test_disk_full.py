@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import errno
-import json
 import os
 import random
 import resource
