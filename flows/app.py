@@ -39,6 +39,7 @@ _USER_ERRORS = (
     ("storage.snapshot", "SnapshotError"),
     ("storage.store", "StoreConfigError"),
     ("flows.serve", "NoPrefectServer"),
+    ("crawler.crawl.extract_limit", "ExtractTimeoutSettingError"),
 )
 
 

@@ -44,7 +44,7 @@ from crawler.crawl.stats import CrawlStats
 from crawler.ingest.ingest import IngestResult
 from flows import work
 from flows.schedule import due_sources, minute_of
-from flows.settings import Settings, private_addresses_allowed
+from flows.settings import Settings, private_addresses_allowed, snapshot_dir
 from storage.snapshot import SnapshotError, SnapshotInfo
 from storage.store import Store
 
@@ -247,12 +247,14 @@ def ingest_url_flow(url: str | None = None, urls: list[str] | None = None) -> li
 
 
 @flow(name="snapshot", timeout_seconds=2 * HOUR)
-def snapshot_flow(out_dir: str = "snapshots", canonical_only: bool = False, since: str | None = None) -> SnapshotInfo:
-    """Write a snapshot of the store under `out_dir`. The store is the
-    worker's (WIRECRAWL_DATA_DIR, WIRECRAWL_DATABASE_URL), never a run's
-    parameter."""
+def snapshot_flow(canonical_only: bool = False, since: str | None = None) -> SnapshotInfo:
+    """Write a snapshot of the store. A run chooses what goes in it, not
+    where anything is: the store is the worker's (WIRECRAWL_DATA_DIR,
+    WIRECRAWL_DATABASE_URL), and so is the snapshot folder
+    (WIRECRAWL_SNAPSHOT_DIR, else `snapshots` in its working directory:
+    `flows.settings.snapshot_dir`)."""
     logger = get_run_logger()
-    info = snapshot_task(Settings.resolve(), out_dir, canonical_only, since)
+    info = snapshot_task(Settings.resolve(), str(snapshot_dir()), canonical_only, since)
     counts = work.snapshot_counts(info)
     _table_artifact("snapshot", counts, f"Snapshot {info.version}")
     create_markdown_artifact(key="snapshot-path", description=f"Snapshot {info.version}", markdown=(

@@ -125,20 +125,21 @@ def take_snapshot(settings: Settings, out_dir: str | Path, *, canonical_only: bo
     if _report_to_prefect() is not None:
         from flows.prefect_flows import snapshot_flow
 
-        with store_in_environment(settings):
-            return snapshot_flow(out_dir=str(Path(out_dir).resolve()), canonical_only=canonical_only, since=since)
+        with store_in_environment(settings, WIRECRAWL_SNAPSHOT_DIR=str(Path(out_dir).resolve())):
+            return snapshot_flow(canonical_only=canonical_only, since=since)
     return work.snapshot(settings, str(out_dir), canonical_only, since)
 
 
 @contextmanager
-def store_in_environment(settings: Settings) -> Iterator[None]:
+def store_in_environment(settings: Settings, **more: str) -> Iterator[None]:
     """While the block runs, this process's environment names the store of
-    `settings` (WIRECRAWL_DATA_DIR, WIRECRAWL_DATABASE_URL), as a worker's
-    does: flows take their store from there, never from a run's parameters.
-    The environment is put back as it was afterwards."""
-    saved = {k: os.environ.get(k) for k in ("WIRECRAWL_DATA_DIR", "WIRECRAWL_DATABASE_URL")}
-    os.environ["WIRECRAWL_DATA_DIR"] = str(settings.data_dir)
-    os.environ["WIRECRAWL_DATABASE_URL"] = settings.database_url
+    `settings` (WIRECRAWL_DATA_DIR, WIRECRAWL_DATABASE_URL), and the other
+    variables of `more` (WIRECRAWL_SNAPSHOT_DIR), as a worker's does: flows
+    take their store and where they write from there, never from a run's
+    parameters. The environment is put back as it was afterwards."""
+    values = {"WIRECRAWL_DATA_DIR": str(settings.data_dir), "WIRECRAWL_DATABASE_URL": settings.database_url, **more}
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
     try:
         yield
     finally:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 if TYPE_CHECKING:
+    from crawler.crawl.extract_limit import ExtractionProcess
     from crawler.ingest.ingest import IngestResult
     from storage.archive import Archive
     from storage.store import Store
@@ -108,11 +109,13 @@ def saved_pages(files: list[Path], url: str | None = None) -> Iterator[SavedPage
 
 
 def ingest_saved_page(page: SavedPage, store: "Store", *, archive: "Archive | None",
-                      run_id: int | None) -> "IngestResult":
+                      run_id: int | None, extraction: "ExtractionProcess | None" = None) -> "IngestResult":
     """Ingest one saved page through the one ingest path, as if fetched from
-    its URL now. Never raises for a bad page: a page without a URL, an
-    unreadable file or a page that is no article comes back rejected with
-    its reason, recorded in the fetch history."""
+    its URL now, extracting in `extraction` when given (within its time
+    limit). Never raises for a bad page: a page without a URL, an
+    unreadable file, a page that is no article or one whose extraction ran
+    over the limit comes back rejected with its reason, recorded in the
+    fetch history."""
     from crawler.crawl.adhoc import ingest_html_file
     from crawler.ingest.ingest import record_failure
     from crawler.ingest.records import Rejected
@@ -127,4 +130,4 @@ def ingest_saved_page(page: SavedPage, store: "Store", *, archive: "Archive | No
             reason = Rejected("no_url", "the page names no canonical URL (<link rel=\"canonical\"> or "
                                         "og:url); give it with --url")
         return record_failure(store, address, reason, fetched_at=datetime.now(timezone.utc), run_id=run_id)
-    return ingest_html_file(page.path, page.url, store, archive=archive, run_id=run_id)
+    return ingest_html_file(page.path, page.url, store, archive=archive, run_id=run_id, extraction=extraction)

@@ -91,7 +91,6 @@ def build_deployments(sources: dict[str, Source], plan: ServePlan) -> list:
     deployments.append(_deployment(ingest_url_flow, "adhoc",
                                    description="Fetch and ingest ad-hoc URLs: --param url=… or urls=[…]."))
     deployments.append(_deployment(snapshot_flow, "daily", schedules=[Cron(plan.snapshot_cron, timezone="UTC")],
-                                   parameters={"out_dir": str(plan.snapshot_dir.resolve())},
                                    description="Write a full snapshot of the store."))
     return deployments
 
@@ -109,15 +108,17 @@ def _deployment(flow, name: str, *, schedules: list | None = None, parameters: d
 def serve(plan: ServePlan, settings: Settings) -> None:
     """Register the deployments and run their flow runs until interrupted.
     NoPrefectServer without a real server; SourcesError for a wrong sources
-    file. Flow runs inherit this process's data directory and store, and
-    its WIRECRAWL_ALLOW_PRIVATE (ad-hoc URLs on private addresses are
-    refused without it); no run parameter can change them."""
+    file. Flow runs inherit this process's data directory and store, the
+    plan's snapshot folder, and its WIRECRAWL_ALLOW_PRIVATE (ad-hoc URLs on
+    private addresses are refused without it); no run parameter can change
+    them."""
     from prefect import serve as prefect_serve
 
     require_prefect_server()
     sources = load_sources(plan.sources_path)
     # Flow runs are subprocesses of this one: the environment carries the
-    # store to them without putting a database URL into flow parameters.
+    # store and the snapshot folder to them, never flow parameters.
     os.environ["WIRECRAWL_DATA_DIR"] = str(settings.data_dir)
     os.environ["WIRECRAWL_DATABASE_URL"] = settings.database_url
+    os.environ["WIRECRAWL_SNAPSHOT_DIR"] = str(plan.snapshot_dir.resolve())
     prefect_serve(*build_deployments(sources, plan))

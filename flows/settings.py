@@ -18,6 +18,21 @@ def private_addresses_allowed() -> bool:
     return os.environ.get("WIRECRAWL_ALLOW_PRIVATE", "").strip().lower() in ("1", "true", "yes")
 
 
+# Where a worker's snapshot flow writes unless WIRECRAWL_SNAPSHOT_DIR says
+# otherwise: relative to its working directory (a worker's WIRECRAWL_HOME).
+DEFAULT_SNAPSHOT_DIR = "snapshots"
+
+
+def snapshot_dir() -> Path:
+    """Where this process's snapshot flow writes its versions, made absolute:
+    WIRECRAWL_SNAPSHOT_DIR from its environment (set by whoever starts the
+    worker, by `wirecrawl serve --snapshots`, or by `wirecrawl snapshot
+    --out` for the flow run it makes), else `DEFAULT_SNAPSHOT_DIR` in the
+    working directory. Never a parameter of a run: whoever can trigger a
+    run does not choose where files are written."""
+    return Path(os.environ.get("WIRECRAWL_SNAPSHOT_DIR", "").strip() or DEFAULT_SNAPSHOT_DIR).resolve()
+
+
 class StoreUnavailable(RuntimeError):
     """The store named by the settings does not exist (for a command that
     only reads it) or cannot be opened; the message names the store and why,

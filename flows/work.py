@@ -71,15 +71,20 @@ def crawl_together(names: list[str], sources_path: str, settings: Settings,
 
 def ingest(urls: list[str], settings: Settings, allow_private: bool = False) -> list[IngestResult]:
     """Ingest URLs in this process, as one run in the store's run history;
-    the same path as a crawl (`crawler.crawl.adhoc.ingest_url`)."""
+    the same path as a crawl (`crawler.crawl.adhoc.ingest_url`). Each page
+    is extracted in another process within WIRECRAWL_EXTRACT_TIMEOUT
+    (`crawler.crawl.extract_limit`): a page that runs over it is recorded as
+    extract_timeout and the next URL goes on."""
     from crawler.crawl.adhoc import ingest_url
+    from crawler.crawl.extract_limit import ExtractionProcess, extract_timeout_setting
     from crawler.crawl.fetch import FetchConfig
 
     fetch_config = FetchConfig(allow_private=allow_private)
     archive = settings.archive()
-    with settings.open_store() as store:
+    with settings.open_store() as store, ExtractionProcess(extract_timeout_setting()) as extraction:
         run_id = store.start_run("ingest")
-        results = [ingest_url(u, store, archive=archive, fetch_config=fetch_config, run_id=run_id) for u in urls]
+        results = [ingest_url(u, store, archive=archive, fetch_config=fetch_config, run_id=run_id,
+                              extraction=extraction) for u in urls]
         store.finish_run(run_id, ingest_counts(results))
     return results
 

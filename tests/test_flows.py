@@ -330,21 +330,41 @@ def test_a_run_of_ingest_url_cannot_switch_the_guard_off_nor_choose_the_store(us
     assert not (tmp_path / "elsewhere").exists()
 
 
-def test_runs_of_the_crawl_and_snapshot_deployments_cannot_choose_the_store():
-    """A run of crawl-source, crawl-sources or snapshot names sources, a
-    snapshot folder and its options; the store is the worker's environment."""
+def test_runs_of_the_crawl_and_snapshot_deployments_cannot_choose_the_store_or_where_files_go():
+    """A run of crawl-source, crawl-sources or snapshot names sources, or
+    what goes into a snapshot; the store and the snapshot folder are the
+    worker's environment."""
     from prefect.exceptions import ParameterBindError
 
     from flows.prefect_flows import crawl_source_flow, crawl_sources_flow, snapshot_flow
 
     assert set(crawl_source_flow.parameters.properties) == {"source", "sources"}
     assert set(crawl_sources_flow.parameters.properties) == {"sources", "names"}
-    assert set(snapshot_flow.parameters.properties) == {"out_dir", "canonical_only", "since"}
+    assert set(snapshot_flow.parameters.properties) == {"canonical_only", "since"}
     for flow, wanted in ((crawl_source_flow, {"source": "wire"}), (crawl_sources_flow, {}), (snapshot_flow, {})):
         for forbidden in ({"data_dir": "/tmp/elsewhere"}, {"database_url": "sqlite:////tmp/elsewhere.db"},
-                          {"allow_private": True}):
+                          {"allow_private": True}, {"out_dir": "/tmp/elsewhere"}):
             with pytest.raises((ParameterBindError, TypeError)):
                 flow(**wanted, **forbidden)
+
+
+def test_a_run_of_the_snapshot_flow_writes_into_the_workers_snapshot_folder(use_prefect, worker_store, tmp_path,
+                                                                           monkeypatch):
+    """The worker names the folder (WIRECRAWL_SNAPSHOT_DIR), as it names the
+    store; without it, `snapshots` in the worker's working directory."""
+    from flows.prefect_flows import snapshot_flow
+    from storage.snapshot import list_versions
+
+    monkeypatch.setenv("WIRECRAWL_SNAPSHOT_DIR", str(tmp_path / "worker-snapshots"))
+    info = snapshot_flow()
+    assert info.path.parent == tmp_path / "worker-snapshots"
+    assert list_versions(tmp_path / "worker-snapshots") == [info.version]
+
+    monkeypatch.delenv("WIRECRAWL_SNAPSHOT_DIR")
+    (tmp_path / "home").mkdir()
+    monkeypatch.chdir(tmp_path / "home")
+    info = snapshot_flow(canonical_only=True)
+    assert info.path.parent == tmp_path / "home" / "snapshots" and info.canonical_only
 
 
 def test_ingest_with_allow_private_through_prefect_leaves_the_environment_as_it_was(use_prefect, site, data_dir,
@@ -491,12 +511,15 @@ def test_snapshot_flow_leaves_its_path_and_row_counts(use_prefect, data_dir, tmp
 
     out = tmp_path / "snapshots"
     monkeypatch.setenv("WIRECRAWL_DATA_DIR", "/nonexistent/elsewhere")
+    monkeypatch.setenv("WIRECRAWL_SNAPSHOT_DIR", "/nonexistent/snapshots")
     info = take_snapshot(Settings.resolve(data_dir), out)
-    assert os.environ["WIRECRAWL_DATA_DIR"] == "/nonexistent/elsewhere"  # the store was this run's, then put back
-    assert list_versions(out) == [info.version]
+    # `--out` and the store were this run's, then the environment was put back
+    assert os.environ["WIRECRAWL_DATA_DIR"] == "/nonexistent/elsewhere"
+    assert os.environ["WIRECRAWL_SNAPSHOT_DIR"] == "/nonexistent/snapshots"
+    assert list_versions(out) == [info.version] and info.path.parent == out
     run = _newest_run("snapshot")
-    assert run.state.is_completed() and run.parameters["out_dir"] == str(out.resolve())
-    assert set(run.parameters) <= {"out_dir", "canonical_only", "since"}  # no store among them
+    assert run.state.is_completed()
+    assert set(run.parameters) <= {"canonical_only", "since"}  # no store and no folder among them
     artifacts = _artifacts(run.id)
     table = _table(artifacts["snapshot"])
     assert table["version"] == info.version and table["path"] == str(info.path)
@@ -554,7 +577,7 @@ def test_serve_registers_every_deployment_with_its_schedule(prefect_api, site, d
     north = by_name["crawl-source/north"]
     assert north.parameters == {"source": "north", "sources": str(sources.resolve())}
     assert north.entrypoint == "flows.prefect_flows.crawl_source_flow"
-    assert by_name["snapshot/daily"].parameters["out_dir"] == str((tmp_path / "snaps").resolve())
+    assert by_name["snapshot/daily"].parameters == {}  # its folder is `--snapshots`, in its runs' environment
 
 
 def _two_sites_file(tmp_path: Path, sites: dict, crons: dict[str, str | None]) -> Path:

@@ -5,20 +5,25 @@ process so the memory of its whole process tree can be measured."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from scrapy.http import HtmlResponse
+from typer.testing import CliRunner
 
 from crawler.crawl.links import page_links
+from flows.app import app
+from flows.cli import _load_commands
 from storage.store import Store
 from tests.process_tree import TreeMemory
 from tests.sites import Site
 from tests.test_crawl import plain_article_html
 
 REPO = Path(__file__).resolve().parents[1]
+_load_commands()
 
 
 def _link_heavy(links: int) -> str:
@@ -92,3 +97,72 @@ def test_links_past_max_links_per_page_are_counted_not_taken():
     links = page_links(HtmlResponse("http://wire.test/news/", body=body.encode()), cap=4)
     assert links.urls == [f"http://wire.test/p/{i}?a=1&b=2" for i in range(4)]
     assert links.over_cap == 21 - 8  # every <a href> from the one that would have been the fifth link
+
+
+# What `wirecrawl ingest` and `extract` say of a page whose extraction ran over a limit of 3 s.
+_OVER_3_S = "extraction ran over 3 s (its process was ended)"
+
+
+def test_ingest_of_a_page_slow_to_extract_ends_at_the_limit_and_stores_the_next_page(data_dir):
+    with Site() as site:
+        slow = site.add("/slow.html", _slow_to_extract())
+        story = site.add("/story/1.html", plain_article_html(1))
+        env = {**os.environ, "WIRECRAWL_EXTRACT_TIMEOUT": "3", "PREFECT_API_URL": ""}
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "flows.cli", "--data-dir", str(data_dir), "ingest",
+                               "--allow-private", slow, story], cwd=REPO, env=env, capture_output=True, text=True,
+                              timeout=120)
+        wall = time.monotonic() - started
+    assert done.returncode == 1, done.stderr  # one URL rejected
+    assert done.stdout.splitlines() == [f"{slow}: rejected (extract_timeout: {_OVER_3_S})",
+                                        f"{story}: stored (new cluster 1)"]
+    with Store(None, data_dir) as store:
+        slow_fetch = store.last_fetch(slow)
+        assert slow_fetch.reason == f"extract_timeout: {_OVER_3_S}"
+        assert slow_fetch.warc_file is not None  # the page itself is kept in the archive
+        assert store.last_fetch(story).outcome == "stored"
+        [run] = store.recent_runs(limit=1)
+    assert run.stats["rejected: extract_timeout"] == 1 and run.stats["stored"] == 1
+    # Start-up and two fetches take a few seconds; the slow page alone takes two minutes unbounded.
+    assert 3 < wall < 20, f"the command took {wall:.0f} s"
+
+
+def _published_at(url: str, html: str) -> str:
+    return html.replace("<head>", f'<head><link rel="canonical" href="{url}">', 1)
+
+
+def test_extract_and_ingest_html_of_a_file_slow_to_extract_reject_it_at_the_limit_and_go_on(tmp_path, data_dir):
+    slow, story = tmp_path / "1-slow.html", tmp_path / "2-story.html"
+    slow.write_text(_published_at("http://wire.test/slow", _slow_to_extract()))
+    story.write_text(_published_at("http://wire.test/story", plain_article_html(2)))
+    env = {"PREFECT_API_URL": "", "WIRECRAWL_EXTRACT_TIMEOUT": "3"}
+
+    started = time.monotonic()
+    extracted = CliRunner().invoke(app, ["extract", str(slow), str(story)], env=env)
+    wall = time.monotonic() - started
+    first, second = [json.loads(line) for line in extracted.output.splitlines()]
+    assert first["input"] == str(slow) and first["rejected"] == {"reason": "extract_timeout", "detail": _OVER_3_S}
+    assert second["input"] == str(story) and "rejected" not in second
+    assert second["title"] == "Dispatch 2" and len(second["text"]) > 500
+    assert extracted.exit_code == 1
+    assert wall < 15, f"the command took {wall:.0f} s"
+
+    started = time.monotonic()
+    ingested = CliRunner().invoke(app, ["--data-dir", str(data_dir), "ingest", "--html", str(slow), "--html",
+                                        str(story)], env=env)
+    wall = time.monotonic() - started
+    assert ingested.output.splitlines() == [f"{slow} -> http://wire.test/slow: rejected (extract_timeout: {_OVER_3_S})",
+                                            f"{story} -> http://wire.test/story: stored (new cluster 1)"]
+    assert ingested.exit_code == 1
+    assert wall < 15, f"the command took {wall:.0f} s"
+    with Store(None, data_dir) as store:
+        assert store.last_fetch("http://wire.test/slow").warc_file is not None  # the page is kept
+
+
+def test_a_limit_that_is_no_number_is_one_line(tmp_path):
+    page = tmp_path / "a.html"
+    page.write_text(plain_article_html(3))
+    result = CliRunner().invoke(app, ["extract", str(page)], env={"WIRECRAWL_EXTRACT_TIMEOUT": "soon"})
+    assert result.exit_code == 2
+    assert result.output.splitlines() == ["wirecrawl extract: WIRECRAWL_EXTRACT_TIMEOUT='soon': expected the "
+                                          "seconds one page's extraction may take, a number (0: no limit)"]

@@ -1,13 +1,20 @@
 """Ad-hoc ingest: one URL (or one saved HTML file) through the same path as a
-crawl. Used by `wirecrawl ingest`, the `ingest-url` flow and the demo."""
+crawl. Used by `wirecrawl ingest`, the `ingest-url` flow and the demo.
+
+Given an `ExtractionProcess` (`crawler.crawl.extract_limit`), each page is
+extracted there, within its time limit, as a crawl's pages are: a page that
+runs over it is recorded as extract_timeout and the caller goes on with the
+next one. Without one, the page is extracted in this process, unbounded."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
+from crawler.crawl.extract_limit import ExtractionProcess, ExtractionProcessDied, ExtractionTimedOut
 from crawler.crawl.fetch import FetchConfig, fetch
 from crawler.ingest.config import IngestConfig
-from crawler.ingest.ingest import IngestResult, ingest_page, record_failure
+from crawler.ingest.ingest import IngestResult, Prepared, ingest_page, not_extracted, prepare, record_failure
 from crawler.ingest.records import Page, Rejected
 from crawler.ingest.urls import canonicalize
 from storage.archive import Archive
@@ -17,11 +24,12 @@ from storage.utc import utc_now
 
 def ingest_url(url: str, store: Store, *, archive: Archive | None = None,
                fetch_config: FetchConfig = FetchConfig(), config: IngestConfig | None = None,
-               run_id: int | None = None, source: str | None = None) -> IngestResult:
-    """Fetch `url` politely and ingest it. Never raises for a bad URL or a bad
-    page: the outcome and its reason are recorded in the fetch history and
-    returned. Ad-hoc URLs are refused private addresses unless
-    `fetch_config.allow_private`."""
+               run_id: int | None = None, source: str | None = None,
+               extraction: ExtractionProcess | None = None) -> IngestResult:
+    """Fetch `url` politely and ingest it, extracting in `extraction` when
+    given. Never raises for a bad URL or a bad page: the outcome and its
+    reason are recorded in the fetch history and returned. Ad-hoc URLs are
+    refused private addresses unless `fetch_config.allow_private`."""
     now = utc_now()
     try:
         key = canonicalize(url)
@@ -39,14 +47,17 @@ def ingest_url(url: str, store: Store, *, archive: Archive | None = None,
     except Exception as exc:  # an unexpected fetch failure: record it, go on
         return record_failure(store, key, Rejected("download_error", f"{type(exc).__name__}: {exc}"),
                               fetched_at=now, source=source, run_id=run_id)
-    return ingest_page(page, store, archive=archive, config=config, run_id=run_id)
+    return ingest_page(page, store, archive=archive, config=config, run_id=run_id,
+                       prepare_with=prepare_in(extraction))
 
 
 def ingest_html_file(path: str | Path, url: str, store: Store, *, archive: Archive | None = None,
-                     config: IngestConfig | None = None, run_id: int | None = None) -> IngestResult:
-    """Ingest a saved HTML page as if it had been fetched from `url` now.
-    Never raises for a bad URL (bad_url) or a file that cannot be read
-    (unreadable_file): the outcome is recorded and returned."""
+                     config: IngestConfig | None = None, run_id: int | None = None,
+                     extraction: ExtractionProcess | None = None) -> IngestResult:
+    """Ingest a saved HTML page as if it had been fetched from `url` now,
+    extracting in `extraction` when given. Never raises for a bad URL
+    (bad_url) or a file that cannot be read (unreadable_file): the outcome
+    is recorded and returned."""
     now = utc_now()
     try:
         key = canonicalize(url)
@@ -59,4 +70,24 @@ def ingest_html_file(path: str | Path, url: str, store: Store, *, archive: Archi
                               run_id=run_id)
     page = Page(url=key, status=200, headers={"content-type": "text/html"}, body=body,
                 fetched_at=now, final_url=url)
-    return ingest_page(page, store, archive=archive, config=config, run_id=run_id)
+    return ingest_page(page, store, archive=archive, config=config, run_id=run_id,
+                       prepare_with=prepare_in(extraction))
+
+
+def prepare_in(extraction: ExtractionProcess | None):
+    """What `ingest_page` extracts with: `prepare` in `extraction` when
+    given, else `prepare` here."""
+    return prepare if extraction is None else partial(_prepare_within, extraction)
+
+
+def _prepare_within(extraction: ExtractionProcess, page: Page, config: IngestConfig | None,
+                    site_furniture: frozenset[int]) -> Prepared:
+    """`prepare` in the extraction process. A page whose extraction ran over
+    the limit comes back rejected (extract_timeout), one whose process died
+    under it failed (extract_crashed), to be recorded as any other."""
+    try:
+        return extraction.call(prepare, page, config, site_furniture)
+    except ExtractionTimedOut as exc:
+        return not_extracted(page, Rejected("extract_timeout", str(exc), page.status), config)
+    except ExtractionProcessDied as exc:
+        return not_extracted(page, Rejected("extract_crashed", str(exc), page.status), config)

@@ -16,13 +16,14 @@ import threading
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Iterator
 
 from crawler.crawl.process import process_context
 from crawler.crawl.workers import WorkerPool
 from crawler.ingest.config import IngestConfig
-from crawler.ingest.ingest import IngestResult, ingest_page
+from crawler.ingest.ingest import IngestResult, Prepared, ingest_page, prepare
 from crawler.ingest.outcomes import recorded
 from crawler.ingest.records import Page
 from storage.archive import Archive
@@ -90,6 +91,12 @@ def extraction_time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def _prepare_under_alarm(seconds: float, page: Page, config: IngestConfig | None,
+                    site_furniture: frozenset[int]) -> Prepared:
+    with extraction_time_limit(seconds):
+        return prepare(page, config, site_furniture)
+
+
 def ingest_in_worker(page: Page, config: IngestConfig, database_url: str | None, data_dir: str,
                      run_id: int | None, extract_timeout: float = 0.0) -> Ingested:
     """A page's whole ingest, in an extraction process, through the one entry
@@ -103,7 +110,7 @@ def ingest_in_worker(page: Page, config: IngestConfig, database_url: str | None,
     deferred: list[FetchRecord] = []
     try:
         result = ingest_page(page, store, archive=archive, config=config, run_id=run_id, log=deferred.append,
-                             while_extracting=extraction_time_limit(extract_timeout))
+                             prepare_with=partial(_prepare_under_alarm, extract_timeout))
     except Exception as exc:
         full = as_cannot_write(exc, store_name(database_url or default_database_url(Path(data_dir))))
         return Ingested(failure=traceback.format_exc(), cannot_write=None if full is None else str(full))

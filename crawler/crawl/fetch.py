@@ -215,6 +215,9 @@ class _Deadline(httpcore.NetworkBackend):
 
     def close(self) -> None:
         self._watchdog.cancel()
+        # Gone before the fetch returns: a command forks its extraction
+        # process next, which it only does while it has a single thread.
+        self._watchdog.join()
 
 
 class _DeadlineStream(httpcore.NetworkStream):

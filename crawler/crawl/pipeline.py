@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from scrapy import signals
 
+from crawler.crawl.extract_limit import DEFAULT_EXTRACT_TIMEOUT
 from crawler.crawl.extraction import (TIMED_OUT, Ingested, already_committed, ingest_in_worker,
                                       take_prestarted_pool, worker_context)
 from crawler.crawl.failures import NO_RESPONSE_REASONS
@@ -82,7 +83,7 @@ class IngestPipeline:
         self.database_url = s.get("WIRECRAWL_DATABASE_URL")
         self.data_dir = Path(s.get("WIRECRAWL_DATA_DIR") or "data")
         self.workers = s.getint("WIRECRAWL_EXTRACT_WORKERS") or available_cores()
-        self.extract_timeout = s.getfloat("WIRECRAWL_EXTRACT_TIMEOUT", 30.0)
+        self.extract_timeout = s.getfloat("WIRECRAWL_EXTRACT_TIMEOUT", DEFAULT_EXTRACT_TIMEOUT)
         self.config = ingest_config()
         self.store: Store | None = None
         self.pool: WorkerPool | None = None

@@ -45,6 +45,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
+from crawler.crawl.extract_limit import extract_timeout_setting
 from crawler.crawl.process import exit_with_parent, process_context, quiet_garbage_collector
 from crawler.crawl.settings import available_cores, crawl_settings, with_overrides
 from crawler.crawl.sources import Source
@@ -155,6 +156,8 @@ def crawl_sources(sources: list[Source], *, database_url: str | None, data_dir: 
     them to drop delays)."""
     data_dir = Path(data_dir)
     overrides = dict(settings_overrides or {})
+    # The environment's limit, read here so a wrong value is one line before anything starts.
+    overrides.setdefault("WIRECRAWL_EXTRACT_TIMEOUT", extract_timeout_setting())
     result = CrawlResult()
     store = Store(database_url, data_dir)
     locks = []

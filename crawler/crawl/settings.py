@@ -54,7 +54,9 @@ Our own settings and their defaults:
 - WIRECRAWL_EXTRACT_TIMEOUT (30 s, as Nutch's parser.timeout): the
   wall-clock time one page's extraction may take; a process that runs over
   it is ended and replaced, and the page recorded as extract_timeout
-  (0: no limit).
+  (0: no limit). `crawl_sources` takes it from the environment variable of
+  the same name, which bounds `wirecrawl ingest` and `extract` too
+  (`crawler.crawl.extract_limit`).
 - WIRECRAWL_SPIDER ("crawler.crawl.spider.SiteSpider"): the spider class.
 - WIRECRAWL_RETRY_BACKOFF_BASE (1.0 s), WIRECRAWL_RETRY_BACKOFF_MAX (60 s):
   the n-th retry of a 5xx or a timeout waits base * 2**(n-1), capped.
@@ -82,6 +84,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.crawl.agent import user_agent
+from crawler.crawl.extract_limit import DEFAULT_EXTRACT_TIMEOUT
 from crawler.crawl.sources import Source
 
 DEFAULT_SPIDER = "crawler.crawl.spider.SiteSpider"
@@ -229,7 +232,7 @@ def crawl_settings(sources: list[Source], *, database_url: str | None, data_dir:
         "WIRECRAWL_RECRAWL_INTERVAL_HOURS": first.recrawl_interval_hours,
         "WIRECRAWL_HISTORY_PRELOAD_MAX": 200_000,
         "WIRECRAWL_EXTRACT_WORKERS": 0,
-        "WIRECRAWL_EXTRACT_TIMEOUT": 30.0,
+        "WIRECRAWL_EXTRACT_TIMEOUT": DEFAULT_EXTRACT_TIMEOUT,
         "WIRECRAWL_SPIDER": DEFAULT_SPIDER,
         "WIRECRAWL_RETRY_BACKOFF_BASE": 1.0,
         "WIRECRAWL_RETRY_BACKOFF_MAX": 60.0,

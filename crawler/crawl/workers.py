@@ -33,7 +33,8 @@ from crawler.crawl.process import exit_with_parent
 
 logger = logging.getLogger(__name__)
 
-_HEADER = struct.Struct("!Q")
+# Each call and each answer: its length, then its pickle.
+HEADER = struct.Struct("!Q")
 # What one socket may hold in flight each way. The kernel may grant less.
 _BUFFER = 4 << 20
 
@@ -66,18 +67,19 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
     return bytes(buf)
 
 
-def _serve(sock: socket.socket, inherited: list[socket.socket]) -> None:
-    """A worker's life: answer calls in order until the crawl process closes
-    its end of the socket (or dies: `exit_with_parent`)."""
+def serve_calls(sock: socket.socket, inherited: list[socket.socket]) -> None:
+    """A worker's life: answer calls in order until the process that started
+    it closes its end of the socket (or dies: `exit_with_parent`). Also the
+    life of a command's one extraction process (`crawler.crawl.extract_limit`)."""
     for other in inherited:  # the crawl's ends of earlier workers' sockets, copied by fork
         other.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle
     exit_with_parent()
     while True:
-        header = _recv_exact(sock, _HEADER.size)
+        header = _recv_exact(sock, HEADER.size)
         if header is None:
             return
-        payload = _recv_exact(sock, _HEADER.unpack(header)[0])
+        payload = _recv_exact(sock, HEADER.unpack(header)[0])
         if payload is None:
             return
         try:
@@ -85,7 +87,7 @@ def _serve(sock: socket.socket, inherited: list[socket.socket]) -> None:
             out = pickle.dumps((True, fn(*args)), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:
             out = pickle.dumps((False, traceback.format_exc()), protocol=pickle.HIGHEST_PROTOCOL)
-        sock.sendall(_HEADER.pack(len(out)) + out)
+        sock.sendall(HEADER.pack(len(out)) + out)
 
 
 class _Worker:
@@ -121,7 +123,7 @@ class WorkerPool:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _BUFFER)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _BUFFER)
         inherited = [w.sock for w in self.workers] + [mine] if ctx.get_start_method() == "fork" else []
-        process = ctx.Process(target=_serve, args=(theirs, inherited), daemon=True,
+        process = ctx.Process(target=serve_calls, args=(theirs, inherited), daemon=True,
                                    name="wirecrawl-extract")
         process.start()
         theirs.close()
@@ -144,7 +146,7 @@ class WorkerPool:
                 loop.add_reader(worker.sock, self._readable, worker)
             future = loop.create_future()
             worker.pending.append(future)
-            worker.outbox += _HEADER.pack(len(payload))
+            worker.outbox += HEADER.pack(len(payload))
             worker.outbox += payload
             self._write(worker)
             try:
@@ -185,12 +187,12 @@ class WorkerPool:
             return
         inbox = worker.inbox
         inbox += data
-        while len(inbox) >= _HEADER.size:
-            (n,) = _HEADER.unpack_from(inbox)
-            if len(inbox) < _HEADER.size + n:
+        while len(inbox) >= HEADER.size:
+            (n,) = HEADER.unpack_from(inbox)
+            if len(inbox) < HEADER.size + n:
                 break
-            result = pickle.loads(inbox[_HEADER.size:_HEADER.size + n])
-            del inbox[:_HEADER.size + n]
+            result = pickle.loads(inbox[HEADER.size:HEADER.size + n])
+            del inbox[:HEADER.size + n]
             future = worker.pending.popleft()
             if not future.done():
                 future.set_result(result)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import time
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
@@ -98,10 +97,7 @@ def prepare(page: Page, config: IngestConfig | None = None,
     bad input: a page that cannot become a document comes back with
     `rejection` set."""
     config = config or ingest_config()
-    prepared = Prepared(page=page, page_hash=page_hash(page.body))
-    if config.archive_pages and page.body:
-        prepared.archive_record = encode_record(page.final_url or page.url, page.status, page.headers,
-                                                page.body, page.fetched_at)
+    prepared = not_extracted(page, None, config)
     try:
         article = extract(page, config.extract, site_furniture=site_furniture)
         prepared.article = article
@@ -110,6 +106,19 @@ def prepare(page: Page, config: IngestConfig | None = None,
         prepared.rejection = exc
     except Exception as exc:  # a bug or a pathological page: record it, go on
         prepared.rejection = Rejected("extract_error", f"{type(exc).__name__}: {exc}")
+    return prepared
+
+
+def not_extracted(page: Page, rejection: Rejected | None, config: IngestConfig | None = None) -> Prepared:
+    """A page as `prepare` has it before extraction: its hash and its
+    archive record. With `rejection`, the reason it has no article, for a
+    page whose extraction never finished (it ran over its time limit, or
+    its process died): committed as any rejected page is."""
+    config = config or ingest_config()
+    prepared = Prepared(page=page, page_hash=page_hash(page.body), rejection=rejection)
+    if config.archive_pages and page.body:
+        prepared.archive_record = encode_record(page.final_url or page.url, page.status, page.headers,
+                                                page.body, page.fetched_at)
     return prepared
 
 
@@ -246,7 +255,8 @@ def _commit_document(prepared: Prepared, store: Store, record: FetchRecord, conf
 def ingest_page(page: Page, store: Store, *, archive: Archive | None = None,
                 config: IngestConfig | None = None, run_id: int | None = None,
                 log: Callable[[FetchRecord], None] | None = None,
-                while_extracting: AbstractContextManager | None = None) -> IngestResult:
+                prepare_with: Callable[[Page, IngestConfig | None, frozenset[int]], Prepared] = prepare,
+                ) -> IngestResult:
     """Turn one fetched page into a stored document (or a recorded rejection),
     on every path: a crawl's extraction processes, an ad-hoc URL, a saved page.
 
@@ -254,9 +264,10 @@ def ingest_page(page: Page, store: Store, *, archive: Archive | None = None,
     `page.first_fetch`), are answered from the fetch history without
     extraction (`crawler.ingest.fetches`); their record goes to `log` when
     given (a crawl writes them in batches), else to the store.
-    `while_extracting` is entered around the extraction alone (a crawl's
-    extraction processes put their time limit there). Never raises for a bad
-    page; database errors propagate."""
+    `prepare_with(page, config, site_furniture)` does the extraction
+    (`prepare` unless told otherwise): a crawl's extraction processes and
+    the commands that extract in their own process wrap it in their time
+    limit. Never raises for a bad page; database errors propagate."""
     if page.status == 304:
         record = not_modified_record(page.url, page.validated or store.last_fetch(page.url, with_page=True),
                                      fetched_at=page.fetched_at, final_url=page.final_url, source=page.source,
@@ -268,8 +279,7 @@ def ingest_page(page: Page, store: Store, *, archive: Archive | None = None,
         return _answered(record)
     furniture = KNOWN.of(store, site_of(page.final_url or page.url))
     started = time.perf_counter()
-    with while_extracting or nullcontext():
-        prepared = prepare(page, config, furniture)
+    prepared = prepare_with(page, config, furniture)
     extracted = time.perf_counter()
     result = commit(prepared, store, archive=archive, config=config, run_id=run_id)
     result.extracted = True

@@ -86,8 +86,9 @@ _REASONS = (
     Reason("pathological_markup", REJECTED, "more elements, attributes on one element or levels of nesting than "
                                             "any page needs (refused before parsing, where they would cost minutes "
                                             "or be cut off)"),
-    Reason("extract_timeout", REJECTED, "extraction ran over its time limit (a crawl: 30 s unless set), and its "
-                                        "process was ended and replaced"),
+    Reason("extract_timeout", REJECTED, "extraction ran over its time limit (`WIRECRAWL_EXTRACT_TIMEOUT`, 30 s "
+                                        "unless set), and its process was ended (a crawl, `wirecrawl ingest` and "
+                                        "`extract` alike)"),
     Reason("extract_error", REJECTED, "extraction raised on this page (the detail names the exception)"),
     Reason("malformed_sitemap", REJECTED, "a sitemap that is empty, not valid gzip or not valid XML "
                                           "(what could be read is used)"),

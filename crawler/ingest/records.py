@@ -71,6 +71,10 @@ class Rejected(Exception):
     def __str__(self) -> str:
         return f"{self.reason}: {self.detail}" if self.detail else self.reason
 
+    def __reduce__(self):
+        # Rebuilt from its fields when it crosses to another process.
+        return type(self), (self.reason, self.detail, self.status)
+
     @property
     def outcome(self) -> str:
         """`rejected` or `failed`: the outcome of the reason code."""

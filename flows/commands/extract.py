@@ -18,8 +18,9 @@ from flows.app import CommandError, app
 from flows.jsonlines import print_line
 
 if TYPE_CHECKING:
-    from crawler.ingest.extract import Trace
-    from crawler.ingest.records import Page
+    from crawler.crawl.extract_limit import ExtractionProcess
+    from crawler.ingest.extract import ExtractConfig, Trace
+    from crawler.ingest.records import Article, Page, Rejected
 
 _FIELDS = ("title", "author", "published", "language", "sitename", "canonical_url", "attribution", "text")
 
@@ -43,33 +44,66 @@ def extract(
     `language`, `sitename`, `canonical_url`, `attribution` and `text`, or
     `rejected: {reason, detail}` for an input that gives no article (a file
     that cannot be read, a URL that cannot be fetched, a page that is no
-    article). Exits 1 when any input was rejected, 2 for arguments that name
-    nothing to extract."""
-    from crawler.ingest.extract import ExtractConfig, Trace, extract as extract_page
-    from crawler.ingest.records import Rejected
+    article, a page whose extraction ran over WIRECRAWL_EXTRACT_TIMEOUT
+    seconds: extract_timeout). Exits 1 when any input was rejected, 2 for
+    arguments that name nothing to extract."""
+    from crawler.crawl.extract_limit import ExtractionProcess, extract_timeout_setting
+    from crawler.ingest.extract import ExtractConfig
 
     # The extraction's own configuration, without the dedup's (numpy and
     # datasketch take a second to import, and nothing is fingerprinted here).
     config = ExtractConfig()
     items = _inputs(inputs, url)
     rejected = 0
-    for name, get_page in items:
-        trace = Trace() if explain else None
-        out: dict[str, Any] = {"input": name}
-        try:
-            page = get_page(allow_private)
-            out["url"] = page.final_url or page.url
-            article = extract_page(page, config, trace)
-        except Rejected as exc:
-            rejected += 1
-            out["rejected"] = {"reason": exc.reason, "detail": exc.detail}
-        else:
-            out.update({name: getattr(article, name) for name in _FIELDS})
-        if trace is not None:
-            out["explain"] = explanation(trace)
-        print_line(out)
+    with ExtractionProcess(extract_timeout_setting()) as extraction:
+        for name, get_page in items:
+            out = _extracted(name, get_page, allow_private, config, explain, extraction)
+            rejected += "rejected" in out
+            print_line(out)
     if rejected:
         raise typer.Exit(1)
+
+
+def _extracted(name: str, get_page, allow_private: bool, config: "ExtractConfig", explain: bool,
+               extraction: "ExtractionProcess") -> dict[str, Any]:
+    """The JSON object of one input: read or fetched here, extracted in
+    `extraction` (within its time limit)."""
+    from crawler.crawl.extract_limit import ExtractionProcessDied, ExtractionTimedOut
+    from crawler.ingest.extract import Trace
+    from crawler.ingest.records import Rejected
+
+    out: dict[str, Any] = {"input": name}
+    trace = Trace() if explain else None  # what an input that was not extracted explains: nothing
+    try:
+        page = get_page(allow_private)
+        out["url"] = page.final_url or page.url
+        article, trace = extraction.call(_extract_page, page, config, explain)
+    except Rejected as exc:
+        article = exc
+    except ExtractionTimedOut as exc:
+        article = Rejected("extract_timeout", str(exc))
+    except ExtractionProcessDied as exc:
+        article = Rejected("extract_crashed", str(exc))
+    if isinstance(article, Rejected):
+        out["rejected"] = {"reason": article.reason, "detail": article.detail}
+    else:
+        out.update({name: getattr(article, name) for name in _FIELDS})
+    if trace is not None:
+        out["explain"] = explanation(trace)
+    return out
+
+
+def _extract_page(page: "Page", config: "ExtractConfig", explain: bool) -> tuple["Article | Rejected", "Trace | None"]:
+    """The article of a page, or why it has none, and with `explain` what
+    the cleaning took out: in the extraction process, so returned, not raised."""
+    from crawler.ingest.extract import Trace, extract as extract_page
+    from crawler.ingest.records import Rejected
+
+    trace = Trace() if explain else None
+    try:
+        return extract_page(page, config, trace), trace
+    except Rejected as exc:
+        return exc, trace
 
 
 def explanation(trace: "Trace") -> dict[str, Any]:

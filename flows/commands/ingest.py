@@ -65,7 +65,9 @@ def ingest(
 
 
 def _ingest_saved(cfg, paths: list[Path], url: str | None) -> list:
-    """Ingest saved pages as one run, a line for each as it is done."""
+    """Ingest saved pages as one run, a line for each as it is done; each
+    page extracted within WIRECRAWL_EXTRACT_TIMEOUT in another process."""
+    from crawler.crawl.extract_limit import ExtractionProcess, extract_timeout_setting
     from flows.work import ingest_counts
     from flows.savedpages import SavedPagesError, ingest_saved_page, saved_page_files, saved_pages
 
@@ -78,11 +80,11 @@ def _ingest_saved(cfg, paths: list[Path], url: str | None) -> list:
                            "leave --url out to use each page's own canonical URL")
     archive = cfg.archive()
     results = []
-    with cfg.open_store() as store:
+    with cfg.open_store() as store, ExtractionProcess(extract_timeout_setting()) as extraction:
         run_id = store.start_run("ingest")
         try:
             for page in saved_pages(files, url):
-                result = ingest_saved_page(page, store, archive=archive, run_id=run_id)
+                result = ingest_saved_page(page, store, archive=archive, run_id=run_id, extraction=extraction)
                 results.append(result)
                 console.print(f"{page.path} -> {result.line()}", markup=False, highlight=False, soft_wrap=True)
         finally:

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from flows.app import EXIT_CANNOT_WRITE, CommandError, app, settings
 from flows.serve import DEFAULT_SNAPSHOT_CRON
+from flows.settings import DEFAULT_SNAPSHOT_DIR
 
 console = Console()
 err = Console(stderr=True)
@@ -24,8 +25,8 @@ err = Console(stderr=True)
 def serve(
     ctx: typer.Context,
     sources: Path = typer.Option(..., "--sources", metavar="FILE", help="The sources file (TOML)."),
-    snapshots: Path = typer.Option(Path("snapshots"), "--snapshots", metavar="DIR",
-                                   help="Where the daily snapshot is written."),
+    snapshots: Path = typer.Option(Path(DEFAULT_SNAPSHOT_DIR), "--snapshots", envvar="WIRECRAWL_SNAPSHOT_DIR",
+                                   metavar="DIR", help="Where the daily snapshot is written."),
     snapshot_cron: str = typer.Option(DEFAULT_SNAPSHOT_CRON, "--snapshot-cron", metavar="CRON",
                                       help="When the snapshot runs (cron, UTC)."),
 ) -> None:
