@@ -188,6 +188,24 @@ def test_serve_checks_its_cron_before_asking_for_a_prefect_server(tmp_path, monk
     assert "cron expression" in result.stderr and "Prefect server" not in result.stderr
 
 
+def test_serve_takes_its_snapshot_folder_from_the_environment_when_not_given(tmp_path):
+    """WIRECRAWL_SNAPSHOT_DIR names the folder as --snapshots does (the folder a
+    worker's snapshot runs write into): a file there is refused the same way,
+    before any Prefect server is asked, and --snapshots still wins over it."""
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[[source]]\nname = "one"\nstart_urls = ["http://127.0.0.1:9/"]\n')
+    a_file = tmp_path / "taken"
+    a_file.write_text("not a folder\n")
+    result = wirecrawl("serve", "--sources", str(sources), env={"WIRECRAWL_SNAPSHOT_DIR": str(a_file)})
+    assert result.exit_code == 2
+    assert f"--snapshots {a_file} is a file, not a folder" in result.stderr
+    # given on the command line, the option wins: the check then passes and
+    # the next step (the Prefect server, none here) is what stops it
+    result = wirecrawl("serve", "--sources", str(sources), "--snapshots", str(tmp_path / "snaps"),
+                       env={"WIRECRAWL_SNAPSHOT_DIR": str(a_file)})
+    assert result.exit_code == 2 and "no Prefect server is configured" in result.stderr
+
+
 # -- read-only commands on a missing store -------------------------------------------------
 
 @pytest.mark.parametrize("command", [["clusters"], ["show", "http://a.example/0"], ["runs"], ["reindex"],
