@@ -230,3 +230,18 @@ def _free_port_block(n: int) -> int:
             for s in sockets:
                 s.close()
     raise RuntimeError(f"no block of {n} free ports found")
+
+
+def test_demo_by_url_extracts_within_the_extraction_time_limit_as_ingest_does(data_dir):
+    """`demo --by-url` runs each page's extraction in the time-limited
+    extraction process of `wirecrawl ingest`, so it reads the same setting:
+    a wrong value is one line and exit 2, with nothing stored."""
+    port = str(_free_port_block(len(SITES) + 1))
+    result = CliRunner().invoke(app, ["--data-dir", str(data_dir), "demo", "--by-url", "--port", port],
+                                env={"WIRECRAWL_EXTRACT_TIMEOUT": "soon", "PREFECT_API_URL": ""})
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("wirecrawl demo: WIRECRAWL_EXTRACT_TIMEOUT='soon'"), lines
+    from storage.store import Store
+    with Store(None, data_dir) as store:
+        assert store.count_documents() == 0

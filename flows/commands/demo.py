@@ -167,18 +167,21 @@ def _print_web(web: "SampleWeb") -> None:
 
 
 def ingest_by_url(web: "SampleWeb", cfg: "Settings") -> None:
-    """Fetch and ingest every article page of the web, one line per URL."""
+    """Fetch and ingest every article page of the web, one line per URL, each
+    extracted within WIRECRAWL_EXTRACT_TIMEOUT as `wirecrawl ingest` does."""
     from crawler.crawl.adhoc import ingest_url
+    from crawler.crawl.extract_limit import ExtractionProcess, extract_timeout_setting
     from crawler.crawl.fetch import FetchConfig
 
     archive = cfg.archive()
     # Our own pages on 127.0.0.1: a loopback address is expected here.
     fetch_config = FetchConfig(allow_private=True)
-    with cfg.open_store() as store:
+    with cfg.open_store() as store, ExtractionProcess(extract_timeout_setting()) as extraction:
         run_id = store.start_run("demo")
         outcomes: dict[str, int] = {}
         for url in web.article_urls():
-            result = ingest_url(url, store, archive=archive, fetch_config=fetch_config, run_id=run_id)
+            result = ingest_url(url, store, archive=archive, fetch_config=fetch_config, run_id=run_id,
+                                extraction=extraction)
             outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
             console.print(result.line(), markup=False, highlight=False, soft_wrap=True)
         store.finish_run(run_id, {"urls": len(web.pages), "outcomes": outcomes})
