@@ -62,8 +62,13 @@ _LOCK_STORE_SHARED = select(func.pg_advisory_xact_lock_shared(_PG_WRITER_LOCK))
 # subquery feeds the aggregate row by row. Keys live in PostgreSQL's 64-bit
 # advisory key space; clusters in the (int, int) space under their own tag,
 # so neither can be mistaken for the other.
-_LOCK_KEYS = text("SELECT count(pg_advisory_xact_lock(k)) FROM "
-                  "(SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS sorted_keys")
+# A keyed transaction takes the store-wide lock shared and then its keys in
+# one statement (a round trip less a commit): the store-wide lock sorts
+# first (o = 0), whatever its key.
+_LOCK_STORE_SHARED_AND_KEYS = text(
+    "SELECT count(CASE WHEN o = 0 THEN pg_advisory_xact_lock_shared(k) ELSE pg_advisory_xact_lock(k) END) "
+    "FROM (SELECT 0 AS o, CAST(:store AS bigint) AS k "
+    "UNION ALL SELECT 1, unnest(CAST(:keys AS bigint[])) ORDER BY o, k) AS sorted_keys")
 _CLUSTER_LOCK_TAG = 0x7763
 _LOCK_CLUSTERS = text("SELECT count(pg_advisory_xact_lock(:tag, c)) FROM "
                       "(SELECT unnest(CAST(:ids AS integer[])) AS c ORDER BY c) AS sorted_ids")
@@ -174,6 +179,16 @@ _PREVIOUS_VERSION = (
     .limit(1)
 )
 _LINK_FETCH = update(documents).where(documents.c.id == bindparam("doc_id")).values(fetch_id=bindparam("fid"))
+_FETCH_COLUMNS = [f.name for f in fields(FetchRecord) if f.name != "id"]
+# PostgreSQL: a document's fetch record and the document's link to it, in
+# one statement (a round trip less a commit).
+_FETCH_OF_DOCUMENT = insert(fetches).values(
+    {name: bindparam(f"f_{name}", type_=fetches.c[name].type) for name in _FETCH_COLUMNS}
+).returning(fetches.c.id).cte("f")
+_RECORD_AND_LINK_FETCH = (
+    update(documents).where(documents.c.id == bindparam("f_document_id"))
+    .values(fetch_id=select(_FETCH_OF_DOCUMENT.c.id).scalar_subquery()).returning(documents.c.fetch_id)
+)
 _MEMBERS_LATEST = (
     select(documents)
     .where(documents.c.cluster_id == bindparam("cid"), documents.c.is_latest.is_(True))
@@ -234,7 +249,7 @@ _WAL_AUTOCHECKPOINT = 4000
 def _make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, future=True)
+        return _postgres_engine(url)
     engine = create_engine(url, future=True, connect_args={"timeout": 60})
 
     @event.listens_for(engine, "connect")
@@ -254,6 +269,39 @@ def _make_engine(url: str) -> Engine:
     def _on_begin(conn):  # pragma: no cover - driver glue
         immediate = conn.get_execution_options().get("wirecrawl_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+# A pooled connection back in use after this long idle is pinged first (one
+# round trip), so a server restart or an idle timeout meanwhile costs a new
+# connection, not the transaction. One in steady use is not: a ping on every
+# checkout was a round trip a commit (measured, bench/pg_writers.py), and a
+# connection that breaks mid-use fails its transaction either way.
+_PING_AFTER_IDLE_S = 1.0
+
+
+def _postgres_engine(url: str) -> Engine:
+    from sqlalchemy import exc
+
+    engine = create_engine(url, future=True)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn, record):  # pragma: no cover - driver glue
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn, record, _proxy):  # pragma: no cover - driver glue
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < _PING_AFTER_IDLE_S:
+            return  # a new connection, or one just used
+        try:
+            dbapi_conn.execute("SELECT 1")
+            dbapi_conn.rollback()  # the ping opened a transaction; leave none behind
+        except Exception as error:
+            # The pool discards the connection and checks out another
+            # (SQLAlchemy's documented pessimistic disconnect handling).
+            raise exc.DisconnectionError(f"connection unusable after idling: {error}") from error
 
     return engine
 
@@ -348,10 +396,11 @@ class Store:
                     if keys is None:
                         conn.execute(_LOCK_STORE)
                     else:
-                        conn.execute(_LOCK_STORE_SHARED)
                         ordered = sorted(set(keys))
                         if ordered:
-                            conn.execute(_LOCK_KEYS, {"keys": ordered})
+                            conn.execute(_LOCK_STORE_SHARED_AND_KEYS, {"store": _PG_WRITER_LOCK, "keys": ordered})
+                        else:
+                            conn.execute(_LOCK_STORE_SHARED)
                 yield conn
 
     def lock_clusters(self, conn: Connection, cluster_ids: Iterable[int]) -> None:
@@ -475,6 +524,18 @@ class Store:
                 return self.record_fetch(record, c)
         values = {f.name: getattr(record, f.name) for f in fields(FetchRecord) if f.name != "id"}
         record.id = conn.execute(_INSERT_FETCH, values).inserted_primary_key[0]
+        return record.id
+
+    def record_document_fetch(self, conn: Connection, record: FetchRecord) -> int:
+        """Append `record`, the fetch that made document `record.document_id`,
+        and link the document to it (`documents.fetch_id`), in `conn`'s
+        transaction; returns the fetch's id."""
+        if self.is_sqlite:
+            self.record_fetch(record, conn)
+            self.link_fetch(conn, record.document_id, record.id)
+        else:
+            values = {f"f_{name}": getattr(record, name) for name in _FETCH_COLUMNS}
+            record.id = conn.execute(_RECORD_AND_LINK_FETCH, values).scalar_one()
         return record.id
 
     def last_fetch(self, url: str, *, with_document: bool = False, with_page: bool = False) -> FetchRecord | None:

@@ -76,6 +76,29 @@ def test_on_postgresql_settings_making_more_band_keys_than_the_index_holds_are_r
             store.lsh_add(conn, 1, range(LSH_POSITIONS + 1))
 
 
+def test_on_postgresql_a_keyed_write_holds_the_store_lock_shared_and_its_keys(postgres_url, data_dir):
+    """One statement takes both: the store-wide lock shared (a store-wide
+    write waits for it) and every key, duplicates once, exclusively."""
+    from sqlalchemy import text
+
+    from storage.store import _PG_WRITER_LOCK
+
+    def advisory(conn) -> list[tuple[int, str]]:
+        rows = conn.execute(text(
+            "SELECT (classid::bigint << 32) | objid::bigint, mode FROM pg_locks "
+            "WHERE locktype = 'advisory' AND objsubid = 1 AND pid = pg_backend_pid() AND granted"))
+        return sorted((key - (1 << 64) if key >= 1 << 63 else key, mode) for key, mode in rows)
+
+    with Store(postgres_url, data_dir) as store:
+        with store.write(keys=[5, -7, 5]) as conn:
+            assert advisory(conn) == sorted([(-7, "ExclusiveLock"), (5, "ExclusiveLock"),
+                                              (_PG_WRITER_LOCK, "ShareLock")])
+        with store.write(keys=()) as conn:
+            assert advisory(conn) == [(_PG_WRITER_LOCK, "ShareLock")]
+        with store.write() as conn:
+            assert advisory(conn) == [(_PG_WRITER_LOCK, "ExclusiveLock")]
+
+
 def test_superseded_version_is_kept_but_leaves_the_index(store):
     with store.write() as conn:
         cid = store.new_cluster(conn)
