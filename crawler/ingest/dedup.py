@@ -753,11 +753,7 @@ def store_document(conn: Connection, store: Store, doc: Document, fp: Fingerprin
     if not candidates and previous is None:
         # Most documents: nothing like them stored yet. A new cluster, with
         # the document as its canonical member.
-        doc.cluster_id = store.new_cluster(conn)
-        doc.is_canonical, doc.duplicate_of, doc.similarity = True, None, None
-        store.insert_document(conn, doc)
-        store.lsh_add(conn, doc.id, fp.band_keys)
-        store.set_cluster_canonical(conn, doc.cluster_id, doc.id, size=1)
+        store.insert_document_in_new_cluster(conn, doc, fp.band_keys)
         return Decision(doc.cluster_id, None, None, None, True, size=1)
     candidates, previous = _with_clusters_locked(conn, store, doc, fp, config, candidates, previous)
     texts = _Texts(config)
