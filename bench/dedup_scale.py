@@ -20,7 +20,9 @@ larger store is generated signatures (random 64-bit band keys, as blake2b
 band keys of unrelated texts are, and a stand-in text of an article's
 length), loaded with COPY, and the indexes are built after the load. The
 smallest store is loaded through `Store.lsh_add_many` with its indexes in
-place, as ingest grows one.
+place, as ingest grows one (`--incremental` loads every size so); beside it,
+in the same batches and order, the array-and-GIN layout of the previous
+release, for its bytes per document.
 
 The documents measured then go through the real path one by one:
 `fingerprint`, then `store_document` inside `store.write()`, into every
@@ -30,9 +32,10 @@ cluster after verification).
 
 Prints the median cost per document at each size and its ratio to the
 smallest (target at 1M: <= 1.2), the index bytes per document (SQLite's
-dbstat; PostgreSQL's pg_total_relation_size of lsh_docs, and, on the
-smallest store's documents, of the one-row-per-key layout of earlier
-releases, built in the same run; on PostgreSQL also a SQLite store of the
+dbstat; PostgreSQL's pg_total_relation_size of lsh_keys, and, on the
+smallest store's documents, of the array-and-GIN layout of the previous
+release and the one-row-per-key layout of earlier ones, built in the same
+run; on PostgreSQL also a SQLite store of the
 smallest size), and on SQLite the start-up time: a fresh process that opens
 the store at --large documents and finds a copy (target < 2 s).
 """
@@ -63,8 +66,8 @@ from sqlalchemy import text as sql  # noqa: E402
 
 from crawler.ingest.dedup import DedupConfig, ensure_compatible, fingerprint, store_document  # noqa: E402
 from storage.records import Document  # noqa: E402
-from storage.schema import clusters, documents, lsh_bands, lsh_docs  # noqa: E402
-from storage.store import Store  # noqa: E402
+from storage.schema import clusters, documents, lsh_bands, lsh_keys  # noqa: E402
+from storage.store import Store, int32_key  # noqa: E402
 from tests.sampleweb.copies import make_copy  # noqa: E402
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -226,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", action="store_true", help="measure on PostgreSQL (see above)")
     parser.add_argument("--sizes", default="10000,100000,1000000", help="PostgreSQL: stored documents, comma-separated")
     parser.add_argument("--real", type=int, default=10_000, help="PostgreSQL: real articles among the stored")
+    parser.add_argument("--incremental", action="store_true",
+                        help="PostgreSQL: load every size through lsh_add_many with its indexes in place")
     parser.add_argument("--admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args(argv)
     config = DedupConfig()
@@ -321,24 +326,40 @@ def _generated_rows(start: int, stop: int, keys_per_doc: int):
             yield n, body, hashlib.sha256(body.encode()).hexdigest(), k
 
 
-def pg_load(store: Store, size: int, real: list, incremental: bool) -> float:
+_EARLIER_ARRAYS = "earlier_lsh_docs"
+
+
+def pg_load(store: Store, size: int, real: list, incremental: bool, earlier: bool) -> float:
     """Store `size` documents, the real ones first, each in its own cluster
     (document and cluster id n + 1). `incremental`: through
     `Store.lsh_add_many` with every index in place; else with COPY, the
-    secondary indexes dropped first and built after. Returns seconds."""
+    secondary indexes dropped first and built after. `earlier` (with
+    `incremental`): the same keys, in the same batches, also into a table of
+    the previous release's layout (a sorted bigint[] a document, GIN index,
+    fastupdate off). Returns seconds."""
     began = time.perf_counter()
     keys_per_doc = len(real[0][3])
     rows = list(real[:size])
+    everything = list(rows) + list(_generated_rows(len(rows), size, keys_per_doc)) if size > len(rows) else rows
     if incremental:
-        for i in range(0, len(rows), 1000):
-            batch, now = rows[i:i + 1000], datetime.now(timezone.utc)
+        if earlier:
+            with store.write() as conn:
+                conn.execute(sql(f"CREATE TABLE {_EARLIER_ARRAYS} (doc_id INTEGER PRIMARY KEY, "
+                                 "band_keys BIGINT[] NOT NULL)"))
+                conn.execute(sql(f"CREATE INDEX ix_{_EARLIER_ARRAYS} ON {_EARLIER_ARRAYS} USING gin (band_keys) "
+                                 "WITH (fastupdate = off)"))
+        for i in range(0, len(everything), 1000):
+            batch, now = everything[i:i + 1000], datetime.now(timezone.utc)
             with store.write() as conn:
                 conn.execute(insert(clusters), [{"id": n + 1, "canonical_id": n + 1, "size": 1, "created_at": now,
                                                   "updated_at": now} for n, *_ in batch])
                 conn.execute(insert(documents), [_document_row(n, body, h, now) for n, body, h, _k in batch])
                 store.lsh_add_many(conn, [(n + 1, keys) for n, _b, _h, keys in batch])
+                if earlier:
+                    conn.execute(sql(f"INSERT INTO {_EARLIER_ARRAYS} (doc_id, band_keys) VALUES (:d, :k)"),
+                                 [{"d": n + 1, "k": sorted(set(keys))} for n, _b, _h, keys in batch])
     else:
-        secondary = [ix for t in (documents, lsh_docs) for ix in t.indexes]
+        secondary = [ix for t in (documents, lsh_keys) for ix in t.indexes]
         with store.write() as conn:
             for ix in secondary:
                 ix.drop(conn)
@@ -346,7 +367,7 @@ def pg_load(store: Store, size: int, real: list, incremental: bool) -> float:
         try:
             pg = raw.driver_connection
             now = datetime.now(timezone.utc)
-            everything = list(rows) + list(_generated_rows(len(rows), size, keys_per_doc)) if size > len(rows) else rows
+            positions = ", ".join(f"k{i}" for i in range(keys_per_doc))
             with pg.cursor() as cur:
                 with cur.copy("COPY clusters (id, canonical_id, size, created_at, updated_at) FROM STDIN") as cp:
                     for n, *_ in everything:
@@ -356,14 +377,14 @@ def pg_load(store: Store, size: int, real: list, incremental: bool) -> float:
                     for n, body, h, _k in everything:
                         url = f"http://bulk.example/{n}"
                         cp.write_row((n + 1, url, url, body, h, T0, 1, True, n + 1, True, "[]", now))
-                with cur.copy("COPY lsh_docs (doc_id, band_keys) FROM STDIN") as cp:
+                with cur.copy(f"COPY lsh_keys (doc_id, {positions}) FROM STDIN") as cp:
                     for n, _b, _h, keys in everything:
-                        cp.write_row((n + 1, sorted(set(keys))))
+                        cp.write_row((n + 1, *(int32_key(k) for k in keys)))
             pg.commit()
         finally:
             raw.close()
         with store.write() as conn:
-            conn.execute(sql("SET LOCAL maintenance_work_mem = '1GB'"))  # the loader's own, for the GIN build
+            conn.execute(sql("SET LOCAL maintenance_work_mem = '1GB'"))  # the loader's own, for the index builds
             for ix in secondary:
                 ix.create(conn)
     with store.write() as conn:
@@ -385,18 +406,20 @@ def _document_row(n: int, body: str, h: str, now: datetime) -> dict:
             "is_latest": True, "cluster_id": n + 1, "is_canonical": True, "tags": "[]", "updated_at": now}
 
 
-def row_layout_bytes(store: Store) -> int:
-    """Bytes of the earlier releases' index (one row per band key, primary
-    key (key, doc_id)) for the documents of `store`, built here from its
-    lsh_docs and dropped again."""
+def earlier_layouts_bytes(store: Store) -> tuple[int, int]:
+    """Bytes of the previous release's index (array and GIN, loaded beside
+    lsh_keys by `pg_load`) and of the one-row-per-key layout of the releases
+    before (primary key (key, doc_id)) for the documents of `store`, the
+    latter built here from the former; both dropped again."""
     with store.write() as conn:
+        arrays = conn.execute(sql(f"SELECT pg_total_relation_size('{_EARLIER_ARRAYS}')")).scalar()
         conn.execute(sql("CREATE TABLE earlier_lsh_bands (key BIGINT NOT NULL, doc_id INTEGER NOT NULL, "
                           "PRIMARY KEY (key, doc_id))"))
-        conn.execute(sql("INSERT INTO earlier_lsh_bands SELECT unnest(band_keys), doc_id FROM lsh_docs "
+        conn.execute(sql(f"INSERT INTO earlier_lsh_bands SELECT unnest(band_keys), doc_id FROM {_EARLIER_ARRAYS} "
                           "ORDER BY random()"))  # arrival order, as ingest fills it
-        size = conn.execute(sql("SELECT pg_total_relation_size('earlier_lsh_bands')")).scalar()
-        conn.execute(sql("DROP TABLE earlier_lsh_bands"))
-    return int(size)
+        rows = conn.execute(sql("SELECT pg_total_relation_size('earlier_lsh_bands')")).scalar()
+        conn.execute(sql(f"DROP TABLE earlier_lsh_bands, {_EARLIER_ARRAYS}"))
+    return int(arrays), int(rows)
 
 
 def sqlite_bytes(tmp: Path, real: list) -> float:
@@ -430,15 +453,15 @@ def run_postgres(args, config: DedupConfig) -> int:
                 drops.append(drop)
                 store = Store(url, Path(tmp) / str(size))
                 ensure_compatible(store, config)
-                incremental = size == sizes[0]
-                seconds = pg_load(store, size, real, incremental)
+                incremental = size == sizes[0] or args.incremental
+                seconds = pg_load(store, size, real, incremental, earlier=size == sizes[0])
                 print(f"loaded {size} documents ({'lsh_add_many, indexes in place' if incremental else 'COPY'}): "
                       f"{seconds:.0f} s", flush=True)
                 stores[size] = store
             probe(stores, probe_documents(30, min(real_count, sizes[0]), seed=2), config, "warm-up")
             docs = probe_documents(args.probe, min(real_count, sizes[0]), seed=1)
             results = probe(stores, docs, config, "probe")
-            earlier = row_layout_bytes(stores[sizes[0]]) / stores[sizes[0]].index_size()[1]
+            arrays, rows = (b / stores[sizes[0]].index_size()[1] for b in earlier_layouts_bytes(stores[sizes[0]]))
             print(f"\n{args.probe} documents through fingerprint + store_document, into each store in turn "
                   f"({args.probe - args.probe // 3} new, {args.probe // 3} copies):")
             medians, per_doc = {}, {}
@@ -456,11 +479,13 @@ def run_postgres(args, config: DedupConfig) -> int:
         for drop in drops:
             drop()
     base = sizes[0]
-    print(f"\nindex bytes per document at {base}: PostgreSQL lsh_docs (array + GIN) {per_doc[base]:.0f}; "
-          f"the one-row-per-key layout of earlier releases, same documents, {earlier:.0f}; "
-          f"SQLite lsh_bands {sqlite:.0f}  (target on PostgreSQL <= 1536)")
+    print(f"\nindex bytes per document at {base}: PostgreSQL lsh_keys (a column and a B-tree a band position) "
+          f"{per_doc[base]:.0f}; same documents, same batches: the previous release's array + GIN {arrays:.0f}, "
+          f"the one-row-per-key layout of earlier releases {rows:.0f}; SQLite lsh_bands {sqlite:.0f}  "
+          f"(target on PostgreSQL <= 1536)")
+    how = "lsh_add_many, indexes in place" if args.incremental else "COPY, indexes built after"
     for size in sizes[1:]:
-        print(f"index bytes per document at {size} (COPY, indexes built after): {per_doc[size]:.0f}")
+        print(f"index bytes per document at {size} ({how}): {per_doc[size]:.0f}")
     for size in sizes[1:]:
         print(f"per-document cost ratio {size} / {base}: {medians[size] / medians[base]:.2f}  (target at 1M <= 1.2)")
     return 0

@@ -23,7 +23,9 @@ class SchemaError(RuntimeError):
 def migrate(conn: Connection) -> list[str]:
     """Add the columns and indexes of `storage.schema` that the store's
     tables lack; returns what was added ("runs.host", "ix_fetches_source",
-    "lsh_docs <- lsh_bands"). Run inside the store's writer lock, so two
+    "lsh_docs <- lsh_bands"). (A new table, such as PostgreSQL's
+    `lsh_keys`, is `create_all`'s: documents an earlier release indexed in
+    `lsh_docs` stay there, see `storage.schema`.) Run inside the store's writer lock, so two
     processes opening an old store at once add each column once. Raises
     SchemaError for a missing column that is not nullable."""
     inspector = inspect(conn)

@@ -140,12 +140,44 @@ lsh_bands = Table(
     info={"dialects": ("sqlite",)},
 )
 
-# PostgreSQL: one row per document, its band keys in an array, found by a GIN
-# index (`band_keys && ARRAY[...]`). A row per band paid PostgreSQL's ~28-byte
-# tuple header and a B-tree entry 37 times a document; here the header is
-# paid once and each key costs a GIN entry. fastupdate off: with it, new keys
-# wait in a pending list that every lookup scans until it is merged.
-# (Stores that predate it had their lsh_bands rows moved here by
+# PostgreSQL: one row per document, one column per band position (k0, k1,
+# ...: a document's band keys in the order `fingerprint` makes them) and a
+# B-tree on each position. A key is stored as its low 32 bits (a signed
+# int4): two different band keys that agree on those bits only make a
+# chance candidate, which verification on the stored texts rejects (at 1M
+# documents ~0.01 per lookup), and a band bucket is only ever compared with
+# the same band of other documents. Per key that is a 16-byte B-tree leaf
+# tuple and its 4-byte line pointer, against a GIN entry's 24 + 4 bytes for
+# an array of keys (a key of a random hash has a posting list of one); the
+# heap row (~190 bytes) holds 4 bytes a key. A lookup is an OR of
+# `kI = :keyI`, a bitmap OR of one index scan a position.
+#
+# `LSH_POSITIONS` columns, whatever the settings make: a document with fewer
+# keys leaves the rest NULL, and each index is partial (`WHERE kI IS NOT
+# NULL`), so an unused position costs an empty index (one 8 KB page) and
+# nothing a row. Settings making more keys than that are refused
+# (`Store.check_band_keys`).
+LSH_POSITIONS = 48
+lsh_keys = Table(
+    "lsh_keys",
+    metadata,
+    Column("doc_id", Integer, primary_key=True, autoincrement=False),
+    *(Column(f"k{i}", Integer) for i in range(LSH_POSITIONS)),
+    info={"dialects": ("postgresql",)},
+)
+for _i in range(LSH_POSITIONS):
+    _column = lsh_keys.c[f"k{_i}"]
+    Index(f"ix_lsh_keys_k{_i}", _column, postgresql_where=_column.is_not(None))
+del _i, _column
+
+# PostgreSQL, earlier releases: one row per document, its band keys in an
+# array under a GIN index (fastupdate off). The array is sorted, so the
+# position of each key is lost and its rows cannot be moved into `lsh_keys`
+# without recomputing the keys from the texts: a store indexed by such a
+# release keeps them here, where lookups still find them, until `wirecrawl
+# reindex` (which recomputes every key into `lsh_keys`), the retention window
+# or a new version takes them out. New documents never come here.
+# (Stores older still had their lsh_bands rows moved here by
 # `storage.migrate`.)
 lsh_docs = Table(
     "lsh_docs",

@@ -23,6 +23,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -49,8 +50,8 @@ from storage.locks import SourceLock, source_lock
 from storage.migrate import migrate
 from storage.processes import process_gone, this_process
 from storage.records import Document, FetchRecord, RunRecord, SourceHistory
-from storage.schema import (clusters, documents, fetches, lsh_bands, lsh_docs, meta, metadata, runs, site_lines,
-                            tables_for)
+from storage.schema import (LSH_POSITIONS, clusters, documents, fetches, lsh_bands, lsh_docs, lsh_keys, meta,
+                            metadata, runs, site_lines, tables_for)
 from storage.utc import as_utc, utc_now
 
 # Any constant works; it names the wirecrawl writer lock among advisory locks.
@@ -61,8 +62,13 @@ _LOCK_STORE_SHARED = select(func.pg_advisory_xact_lock_shared(_PG_WRITER_LOCK))
 # subquery feeds the aggregate row by row. Keys live in PostgreSQL's 64-bit
 # advisory key space; clusters in the (int, int) space under their own tag,
 # so neither can be mistaken for the other.
-_LOCK_KEYS = text("SELECT count(pg_advisory_xact_lock(k)) FROM "
-                  "(SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS sorted_keys")
+# A keyed transaction takes the store-wide lock shared and then its keys in
+# one statement (a round trip less a commit): the store-wide lock sorts
+# first (o = 0), whatever its key.
+_LOCK_STORE_SHARED_AND_KEYS = text(
+    "SELECT count(CASE WHEN o = 0 THEN pg_advisory_xact_lock_shared(k) ELSE pg_advisory_xact_lock(k) END) "
+    "FROM (SELECT 0 AS o, CAST(:store AS bigint) AS k "
+    "UNION ALL SELECT 1, unnest(CAST(:keys AS bigint[])) ORDER BY o, k) AS sorted_keys")
 _CLUSTER_LOCK_TAG = 0x7763
 _LOCK_CLUSTERS = text("SELECT count(pg_advisory_xact_lock(:tag, c)) FROM "
                       "(SELECT unnest(CAST(:ids AS integer[])) AS c ORDER BY c) AS sorted_ids")
@@ -73,7 +79,7 @@ _LOCK_CLUSTERS = text("SELECT count(pg_advisory_xact_lock(:tag, c)) FROM "
 _INSERT_DOCUMENT = insert(documents)
 _INSERT_FETCH = insert(fetches)
 _INSERT_BAND = insert(lsh_bands)
-_INSERT_KEYS = insert(lsh_docs)
+_INSERT_POSITIONS = insert(lsh_keys)
 _KEYS_PARAM = bindparam("keys", type_=ARRAY(BigInteger))
 _LATEST_FOR_URL = (
     select(documents)
@@ -86,24 +92,98 @@ _DOCUMENTS_BY_ID = select(documents).where(documents.c.id.in_(bindparam("ids", e
 )
 _DOCUMENT_BY_ID = select(documents).where(documents.c.id == bindparam("id"))
 # Documents sharing one of the band keys `keys`, in each engine's layout.
-_CANDIDATES = {
-    "sqlite": select(lsh_bands.c.doc_id).where(lsh_bands.c.key.in_(bindparam("keys", expanding=True))).distinct(),
-    "postgresql": select(lsh_docs.c.doc_id).where(lsh_docs.c.band_keys.overlap(_KEYS_PARAM)),
-}
-# Every latest document that could be a copy of a new text, in one query:
-# same text hash, same canonical URL (or named by it), or a shared LSH band.
-_CANDIDATE_IDS = {
-    dialect: union(
+# SQLite: any key, wherever it sits.
+_SQLITE_CANDIDATES = select(lsh_bands.c.doc_id).where(
+    lsh_bands.c.key.in_(bindparam("keys", expanding=True))).distinct()
+# Documents indexed by an earlier release, their keys in a sorted array
+# (storage.schema): any of the 64-bit keys.
+_LEGACY_CANDIDATES = select(lsh_docs.c.doc_id).where(lsh_docs.c.band_keys.overlap(_KEYS_PARAM))
+
+
+def _position_param(i: int) -> str:
+    return f"k{i}"
+
+
+def _by_position(count: int):
+    """PostgreSQL: documents whose key at some position i < `count` is the
+    looked-up key i (bound as k0, k1, ...): an OR that the planner answers
+    with a bitmap OR of the positions' index scans."""
+    return select(lsh_keys.c.doc_id).where(or_(*(
+        lsh_keys.c[f"k{i}"] == bindparam(_position_param(i)) for i in range(count))))
+
+
+# The statements below are built once per key count (a store's settings make
+# one) and whether the earlier releases' table still holds documents
+# (`legacy`: then also any of the 64-bit `keys` there).
+@lru_cache(maxsize=None)
+def _positions_candidates(count: int, legacy: bool):
+    return union(_by_position(count), _LEGACY_CANDIDATES) if legacy else _by_position(count)
+
+
+def _same_text_or_names():
+    # Latest documents with the same text hash, or named by one of `names`.
+    return (
         select(documents.c.id).where(documents.c.text_hash == bindparam("h"), documents.c.is_latest.is_(True)),
         select(documents.c.id).where(
             documents.c.is_latest.is_(True),
             documents.c.canonical_url.in_(bindparam("names", expanding=True))
             | documents.c.url_key.in_(bindparam("keys_of_names", expanding=True)),
         ),
-        by_band,
     )
-    for dialect, by_band in _CANDIDATES.items()
-}
+
+
+# Every latest document that could be a copy of a new text, in one query:
+# same text hash, same canonical URL (or named by it), or a shared LSH band.
+_SQLITE_CANDIDATE_IDS = union(*_same_text_or_names(), _SQLITE_CANDIDATES)
+
+
+@lru_cache(maxsize=None)
+def _positions_candidate_ids(count: int, legacy: bool):
+    by_band = [_by_position(count)] if count else []
+    return union(*_same_text_or_names(), *by_band, *([_LEGACY_CANDIDATES] if legacy else []))
+
+
+_NEW_DOCUMENT_COLUMNS = [f.name for f in fields(Document) if f.name not in ("id", "cluster_id")] + ["updated_at"]
+
+
+@lru_cache(maxsize=None)
+def _new_document_in_new_cluster(count: int):
+    """PostgreSQL: a new cluster whose canonical member is a new document
+    (its id drawn from the documents' sequence first), the document, and its
+    `count` band keys, in one statement; returns (document id, cluster id).
+    The foreign key of documents on clusters is checked at the end of the
+    statement, when both rows are there."""
+    new_cluster = insert(clusters).values(
+        canonical_id=func.nextval(func.pg_get_serial_sequence(documents.name, documents.c.id.name)),
+        size=1, created_at=bindparam("c_now"), updated_at=bindparam("c_now"),
+    ).returning(clusters.c.id, clusters.c.canonical_id).cte("new_cluster")
+    new_document = insert(documents).from_select(
+        [documents.c.id, documents.c.cluster_id, *(documents.c[name] for name in _NEW_DOCUMENT_COLUMNS)],
+        select(new_cluster.c.canonical_id, new_cluster.c.id,
+               *(bindparam(f"d_{name}", type_=documents.c[name].type) for name in _NEW_DOCUMENT_COLUMNS)),
+    ).returning(documents.c.id, documents.c.cluster_id).cte("new_document")
+    out = select(new_document.c.id, new_document.c.cluster_id)
+    if count:
+        keys = insert(lsh_keys).from_select(
+            [lsh_keys.c.doc_id, *(lsh_keys.c[f"k{i}"] for i in range(count))],
+            select(new_document.c.id, *(bindparam(_position_param(i), type_=lsh_keys.c[f"k{i}"].type)
+                                        for i in range(count))),
+        ).cte("new_keys")
+        out = out.add_cte(keys)
+    return out
+
+
+def int32_key(key: int) -> int:
+    """A 64-bit band key as PostgreSQL's index holds it: its low 32 bits, as
+    a signed 32-bit int."""
+    key &= 0xFFFFFFFF
+    return key - (1 << 32) if key >= 1 << 31 else key
+
+
+def _position_values(keys: list[int]) -> dict[str, int]:
+    return {_position_param(i): int32_key(k) for i, k in enumerate(keys)}
+
+
 _LAST_FETCH = (
     select(fetches).where(fetches.c.url == bindparam("url"))
     .order_by(fetches.c.fetched_at.desc(), fetches.c.id.desc()).limit(1)
@@ -129,6 +209,16 @@ _PREVIOUS_VERSION = (
     .limit(1)
 )
 _LINK_FETCH = update(documents).where(documents.c.id == bindparam("doc_id")).values(fetch_id=bindparam("fid"))
+_FETCH_COLUMNS = [f.name for f in fields(FetchRecord) if f.name != "id"]
+# PostgreSQL: a document's fetch record and the document's link to it, in
+# one statement (a round trip less a commit).
+_FETCH_OF_DOCUMENT = insert(fetches).values(
+    {name: bindparam(f"f_{name}", type_=fetches.c[name].type) for name in _FETCH_COLUMNS}
+).returning(fetches.c.id).cte("f")
+_RECORD_AND_LINK_FETCH = (
+    update(documents).where(documents.c.id == bindparam("f_document_id"))
+    .values(fetch_id=select(_FETCH_OF_DOCUMENT.c.id).scalar_subquery()).returning(documents.c.fetch_id)
+)
 _MEMBERS_LATEST = (
     select(documents)
     .where(documents.c.cluster_id == bindparam("cid"), documents.c.is_latest.is_(True))
@@ -189,7 +279,7 @@ _WAL_AUTOCHECKPOINT = 4000
 def _make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, future=True)
+        return _postgres_engine(url)
     engine = create_engine(url, future=True, connect_args={"timeout": 60})
 
     @event.listens_for(engine, "connect")
@@ -209,6 +299,39 @@ def _make_engine(url: str) -> Engine:
     def _on_begin(conn):  # pragma: no cover - driver glue
         immediate = conn.get_execution_options().get("wirecrawl_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+# A pooled connection back in use after this long idle is pinged first (one
+# round trip), so a server restart or an idle timeout meanwhile costs a new
+# connection, not the transaction. One in steady use is not: a ping on every
+# checkout was a round trip a commit (measured, bench/pg_writers.py), and a
+# connection that breaks mid-use fails its transaction either way.
+_PING_AFTER_IDLE_S = 1.0
+
+
+def _postgres_engine(url: str) -> Engine:
+    from sqlalchemy import exc
+
+    engine = create_engine(url, future=True)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn, record):  # pragma: no cover - driver glue
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn, record, _proxy):  # pragma: no cover - driver glue
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < _PING_AFTER_IDLE_S:
+            return  # a new connection, or one just used
+        try:
+            dbapi_conn.execute("SELECT 1")
+            dbapi_conn.rollback()  # the ping opened a transaction; leave none behind
+        except Exception as error:
+            # The pool discards the connection and checks out another
+            # (SQLAlchemy's documented pessimistic disconnect handling).
+            raise exc.DisconnectionError(f"connection unusable after idling: {error}") from error
 
     return engine
 
@@ -264,13 +387,17 @@ class Store:
         self.database_url = database_url or default_database_url(self.data_dir)
         self.engine = _make_engine(self.database_url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        self._index = "sqlite" if self.is_sqlite else "postgresql"  # the index layout (see storage.schema)
         self._meta_ok: set[tuple[str, str]] = set()
         # Under the writer lock: two processes opening a new store at once must
         # not both try to create it (or add a column of a newer release twice).
         with self.write() as conn:
             _create_tables(conn)
             migrate(conn)
+            # Whether documents indexed by an earlier release are still in
+            # its table (storage.schema.lsh_docs): lookups then ask it too.
+            # Nothing adds to it, so once empty it stays empty.
+            self._legacy_index = not self.is_sqlite and conn.execute(
+                select(lsh_docs.c.doc_id).limit(1)).first() is not None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -299,10 +426,11 @@ class Store:
                     if keys is None:
                         conn.execute(_LOCK_STORE)
                     else:
-                        conn.execute(_LOCK_STORE_SHARED)
                         ordered = sorted(set(keys))
                         if ordered:
-                            conn.execute(_LOCK_KEYS, {"keys": ordered})
+                            conn.execute(_LOCK_STORE_SHARED_AND_KEYS, {"store": _PG_WRITER_LOCK, "keys": ordered})
+                        else:
+                            conn.execute(_LOCK_STORE_SHARED)
                 yield conn
 
     def lock_clusters(self, conn: Connection, cluster_ids: Iterable[int]) -> None:
@@ -428,6 +556,18 @@ class Store:
         record.id = conn.execute(_INSERT_FETCH, values).inserted_primary_key[0]
         return record.id
 
+    def record_document_fetch(self, conn: Connection, record: FetchRecord) -> int:
+        """Append `record`, the fetch that made document `record.document_id`,
+        and link the document to it (`documents.fetch_id`), in `conn`'s
+        transaction; returns the fetch's id."""
+        if self.is_sqlite:
+            self.record_fetch(record, conn)
+            self.link_fetch(conn, record.document_id, record.id)
+        else:
+            values = {f"f_{name}": getattr(record, name) for name in _FETCH_COLUMNS}
+            record.id = conn.execute(_RECORD_AND_LINK_FETCH, values).scalar_one()
+        return record.id
+
     def last_fetch(self, url: str, *, with_document: bool = False, with_page: bool = False) -> FetchRecord | None:
         """The newest fetch of `url`; with `with_document`, the newest that stored
         or matched a document; with `with_page`, the newest that received the
@@ -479,6 +619,26 @@ class Store:
         doc.id = conn.execute(_INSERT_DOCUMENT, values).inserted_primary_key[0]
         return doc.id
 
+    def insert_document_in_new_cluster(self, conn: Connection, doc: Document, keys: Iterable[int]) -> int:
+        """Insert `doc` as the canonical member of a new cluster of one,
+        indexed under its band `keys` (band order, as `lsh_add`); sets
+        `doc.id` and `doc.cluster_id`, returns the document's id. One
+        statement on PostgreSQL (three round trips fewer than the steps)."""
+        keys = list(keys)
+        doc.is_canonical, doc.duplicate_of, doc.similarity = True, None, None
+        if self.is_sqlite:
+            doc.cluster_id = self.new_cluster(conn)
+            self.insert_document(conn, doc)
+            self.lsh_add(conn, doc.id, keys)
+            self.set_cluster_canonical(conn, doc.cluster_id, doc.id, size=1)
+            return doc.id
+        self.check_band_keys(len(keys))
+        now = utc_now()
+        values = {f"d_{f.name}": getattr(doc, f.name) for f in fields(Document) if f.name not in ("id", "cluster_id")}
+        values.update(d_tags=json.dumps(doc.tags or []), d_updated_at=now, c_now=now, **_position_values(keys))
+        doc.id, doc.cluster_id = conn.execute(_new_document_in_new_cluster(len(keys)), values).one()
+        return doc.id
+
     def link_fetch(self, conn: Connection, doc_id: int, fetch_id: int) -> None:
         conn.execute(_LINK_FETCH, {"doc_id": doc_id, "fid": fetch_id})
 
@@ -526,10 +686,18 @@ class Store:
     def candidate_ids(self, conn: Connection, text_hash: str, names: Iterable[str], keys: Iterable[int]) -> set[int]:
         """Ids of latest documents with this text hash, or whose canonical URL
         or URL identity is one of `names`, or that share one of the LSH band
-        `keys`: one query."""
+        `keys` (in band order: see `lsh_candidates`): one query."""
         names = sorted(set(names))
-        params = {"h": text_hash, "names": names, "keys_of_names": names, "keys": sorted(set(keys))}
-        return {r[0] for r in conn.execute(_CANDIDATE_IDS[self._index], params)}
+        params = {"h": text_hash, "names": names, "keys_of_names": names}
+        keys = list(keys)
+        if self.is_sqlite:
+            params["keys"] = sorted(set(keys))
+            return {r[0] for r in conn.execute(_SQLITE_CANDIDATE_IDS, params)}
+        self.check_band_keys(len(keys))
+        params.update(_position_values(keys))
+        if self._legacy_index:
+            params["keys"] = sorted(set(keys))
+        return {r[0] for r in conn.execute(_positions_candidate_ids(len(keys), self._legacy_index), params)}
 
     def supersede(self, conn: Connection, doc_id: int) -> None:
         """Mark an old version as no longer the latest and drop it from the index;
@@ -626,66 +794,102 @@ class Store:
 
     # -- LSH band index -------------------------------------------------------
 
+    def check_band_keys(self, count: int) -> None:
+        """Raise StoreConfigError when this store's index cannot hold `count`
+        band keys a document (PostgreSQL: one column a position, at most
+        `LSH_POSITIONS`; SQLite takes any number)."""
+        if not self.is_sqlite and count > LSH_POSITIONS:
+            raise StoreConfigError(
+                f"the dedup settings make {count} band keys a document; a PostgreSQL store's index holds at "
+                f"most {LSH_POSITIONS} (storage.schema.LSH_POSITIONS): use fewer bands")
+
     def lsh_add(self, conn: Connection, doc_id: int, keys: Iterable[int]) -> None:
-        """Index document `doc_id` under its band keys (none: not indexed)."""
+        """Index document `doc_id` under its band keys (none: not indexed),
+        in band order (`Fingerprint.band_keys`): on PostgreSQL the key at
+        position i is found by lookups holding it at position i."""
         self.lsh_add_many(conn, [(doc_id, keys)])
 
     def lsh_add_many(self, conn: Connection, entries: Iterable[tuple[int, Iterable[int]]]) -> None:
-        """Index many documents at once: (document id, band keys) pairs, in
-        one statement per call."""
-        entries = [(doc_id, sorted(set(keys))) for doc_id, keys in entries]
+        """Index many documents at once: (document id, band keys in band
+        order) pairs, in one statement per call."""
+        entries = [(doc_id, list(keys)) for doc_id, keys in entries]
         if self.is_sqlite:
-            rows = [{"key": k, "doc_id": doc_id} for doc_id, keys in entries for k in keys]
+            rows = [{"key": k, "doc_id": doc_id} for doc_id, keys in entries for k in sorted(set(keys))]
             if rows:
                 conn.execute(_INSERT_BAND, rows)
             return
-        rows = [{"doc_id": doc_id, "band_keys": keys} for doc_id, keys in entries if keys]
-        if rows:
-            conn.execute(_INSERT_KEYS, rows)
+        entries = [(doc_id, keys) for doc_id, keys in entries if keys]
+        if not entries:
+            return
+        width = max(len(keys) for _d, keys in entries)
+        self.check_band_keys(width)
+        # One set of columns for every row of the statement; positions past
+        # a document's last key stay NULL (out of every partial index).
+        rows = [{"doc_id": doc_id, **{f"k{i}": None for i in range(len(keys), width)}, **_position_values(keys)}
+                for doc_id, keys in entries]
+        conn.execute(_INSERT_POSITIONS, rows)
+
+    def _index_tables(self) -> list:
+        if self.is_sqlite:
+            return [lsh_bands]
+        return [lsh_keys, lsh_docs] if self._legacy_index else [lsh_keys]
 
     def lsh_remove(self, conn: Connection, doc_ids: Iterable[int]) -> None:
         """Take documents out of the index (their rows stay in the store)."""
         ids = sorted(set(doc_ids))
         if ids:
-            table = lsh_bands if self.is_sqlite else lsh_docs
-            conn.execute(delete(table).where(table.c.doc_id.in_(ids)))
+            for table in self._index_tables():
+                conn.execute(delete(table).where(table.c.doc_id.in_(ids)))
 
     def lsh_candidates(self, conn: Connection, keys: Iterable[int]) -> set[int]:
-        """Ids of the documents indexed under at least one of `keys`."""
-        keys = sorted(set(keys))
+        """Ids of the documents indexed under at least one of `keys`, given
+        in band order: on PostgreSQL key i matches the documents holding it
+        at position i (the same band), on SQLite at any position."""
+        keys = list(keys)
         if not keys:
             return set()
-        return {r[0] for r in conn.execute(_CANDIDATES[self._index], {"keys": keys})}
+        if self.is_sqlite:
+            return {r[0] for r in conn.execute(_SQLITE_CANDIDATES, {"keys": sorted(set(keys))})}
+        self.check_band_keys(len(keys))
+        params = _position_values(keys)
+        if self._legacy_index:
+            params["keys"] = sorted(set(keys))
+        return {r[0] for r in conn.execute(_positions_candidates(len(keys), self._legacy_index), params)}
 
     def lsh_clear(self, conn: Connection) -> None:
-        conn.execute(delete(lsh_bands if self.is_sqlite else lsh_docs))
+        for table in self._index_tables() if self.is_sqlite else (lsh_keys, lsh_docs):
+            conn.execute(delete(table))
+        self._legacy_index = False
 
     def lsh_forget_before(self, fetched_before: datetime) -> int:
         """Take out of the index the documents fetched before
         `fetched_before` (a retention window): they stay in the store, in
         their clusters and in snapshots, but no new document is compared
         with them through the index any more. Returns how many left it."""
-        table = lsh_bands if self.is_sqlite else lsh_docs
         old = select(documents.c.id).where(documents.c.fetched_at < fetched_before)
         with self.write(keys=()) as conn:  # a commit that still compares with one of them is harmless
             if self.is_sqlite:
-                gone = conn.execute(select(func.count(func.distinct(table.c.doc_id)))
-                                    .where(table.c.doc_id.in_(old))).scalar_one()
-                conn.execute(delete(table).where(table.c.doc_id.in_(old)))
+                gone = conn.execute(select(func.count(func.distinct(lsh_bands.c.doc_id)))
+                                    .where(lsh_bands.c.doc_id.in_(old))).scalar_one()
+                conn.execute(delete(lsh_bands).where(lsh_bands.c.doc_id.in_(old)))
                 return gone
-            return conn.execute(delete(table).where(table.c.doc_id.in_(old))).rowcount
+            # A document is in one of the two tables, never both.
+            return sum(conn.execute(delete(table).where(table.c.doc_id.in_(old))).rowcount
+                       for table in self._index_tables())
 
     def index_size(self) -> tuple[int, int]:
         """(bytes the near-duplicate index takes on disk, its indexes
         included; documents in it): SQLite's dbstat, PostgreSQL's
-        pg_total_relation_size."""
+        pg_total_relation_size (of the earlier releases' table too)."""
         with self.read() as conn:
             if self.is_sqlite:
                 size = conn.exec_driver_sql("SELECT sum(pgsize) FROM dbstat WHERE name = 'lsh_bands'").scalar()
                 docs = conn.execute(select(func.count(func.distinct(lsh_bands.c.doc_id)))).scalar_one()
             else:
-                size = conn.execute(select(func.pg_total_relation_size(lsh_docs.name))).scalar()
-                docs = conn.execute(select(func.count()).select_from(lsh_docs)).scalar_one()
+                size = docs = 0
+                for table in (lsh_keys, lsh_docs):
+                    size += conn.execute(select(func.pg_total_relation_size(table.name))).scalar() or 0
+                    docs += conn.execute(select(func.count()).select_from(table)).scalar_one()
         return int(size or 0), int(docs)
 
     def iter_latest_documents(self, batch: int = 1000) -> Iterator[Document]:

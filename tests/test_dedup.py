@@ -191,6 +191,20 @@ def test_a_bridging_document_merges_two_clusters(store):
             assert doc.duplicate_of == canonical.id and doc.similarity is not None
 
 
+# Single-row bands: any shingle minimum two texts share makes them candidates,
+# so the tests below reach verification. 24 of them: with the lead bands and
+# the opening key, 45 keys, within what a PostgreSQL store's index holds a
+# document (storage.schema.LSH_POSITIONS).
+EAGER = IngestConfig(dedup=replace(DedupConfig(), bands=24, rows=1))
+
+
+def _proposed(store: Store, stored: IngestResult, paragraphs) -> bool:
+    """Whether the index proposes `stored` for a text of `paragraphs` under EAGER."""
+    keys = fingerprint("\n\n".join(paragraphs), EAGER.dedup).band_keys
+    with store.read() as conn:
+        return stored.document_id in store.lsh_candidates(conn, keys)
+
+
 def test_an_article_sharing_a_long_quote_is_not_an_excerpt(store):
     # Two different articles carry the same long statement: the short one is
     # mostly the statement, the long one quotes it after its own opening.
@@ -200,9 +214,9 @@ def test_an_article_sharing_a_long_quote_is_not_an_excerpt(store):
     a, b = Shingled.of("\n\n".join(short), DedupConfig()), Shingled.of("\n\n".join(long), DedupConfig())
     assert compare(a, b).containment > DedupConfig().containment_threshold  # the trap is real
     # Single-row bands: the index proposes the pair, so verification decides.
-    eager = IngestConfig(dedup=replace(DedupConfig(), bands=48, rows=1))
-    r1 = ingest(store, "http://a.example/statement", short, config=eager)
-    r2 = ingest(store, "http://b.example/analysis", long, config=eager)
+    r1 = ingest(store, "http://a.example/statement", short, config=EAGER)
+    assert _proposed(store, r1, long)
+    r2 = ingest(store, "http://b.example/analysis", long, config=EAGER)
     assert r1.cluster_id != r2.cluster_id and r2.outcome == "stored"
 
 
@@ -371,12 +385,12 @@ def test_briefs_from_one_template_with_other_numbers_stay_apart(store):
                          day2="Monday")
     sa, sb = Shingled.of(a, DedupConfig()), Shingled.of(b, DedupConfig())
     assert compare(sa, sb).jaccard >= DedupConfig().jaccard_threshold  # the words alone would merge them
-    eager = IngestConfig(dedup=replace(DedupConfig(), bands=48, rows=1))
-    ra = ingest(store, "http://weather.example/a", a.split("\n\n"), config=eager)
-    rb = ingest(store, "http://weather.example/b", b.split("\n\n"), config=eager)
+    ra = ingest(store, "http://weather.example/a", a.split("\n\n"), config=EAGER)
+    assert _proposed(store, ra, b.split("\n\n"))
+    rb = ingest(store, "http://weather.example/b", b.split("\n\n"), config=EAGER)
     assert ra.cluster_id != rb.cluster_id
     # a syndicated copy of one brief still joins it
-    rc = ingest(store, "http://radio.example/a", ["Via Weather Office"] + a.split("\n\n"), config=eager)
+    rc = ingest(store, "http://radio.example/a", ["Via Weather Office"] + a.split("\n\n"), config=EAGER)
     assert rc.outcome == "copy" and rc.cluster_id == ra.cluster_id
 
 
@@ -384,9 +398,9 @@ def test_a_story_opening_with_another_stories_lead_stays_apart(store):
     wire = ENGLISH[0]
     own = ("At the Seafarers' Mission on Dock Road, volunteers served soup to crews who had been kept "
            "aboard for days, because the gangway staff who sign them off were among the strikers.")
-    eager = IngestConfig(dedup=replace(DedupConfig(), bands=48, rows=1))
-    original = ingest(store, "http://agency.example/strike", wire.paragraphs, config=eager)
-    other = ingest(store, "http://local.example/mission", [wire.paragraphs[0], own], config=eager)
+    original = ingest(store, "http://agency.example/strike", wire.paragraphs, config=EAGER)
+    assert _proposed(store, original, [wire.paragraphs[0], own])
+    other = ingest(store, "http://local.example/mission", [wire.paragraphs[0], own], config=EAGER)
     assert other.outcome == "stored" and other.cluster_id != original.cluster_id
 
 
@@ -411,11 +425,11 @@ def test_a_story_reusing_the_first_two_paragraphs_then_its_own_stays_apart_but_a
     wire = ENGLISH[3]
     own = ("Volunteers at the community centre on Bridge Lane sorted donated blankets and tinned food into "
            "crates through the night, and a bakery on the high street sent two vans of bread each morning.")
-    eager = IngestConfig(dedup=replace(DedupConfig(), bands=48, rows=1))
-    original = ingest(store, "http://agency.example/flood", wire.paragraphs, config=eager)
-    other = ingest(store, "http://local.example/volunteers", [*wire.paragraphs[:2], own], config=eager)
+    original = ingest(store, "http://agency.example/flood", wire.paragraphs, config=EAGER)
+    assert _proposed(store, original, [*wire.paragraphs[:2], own])
+    other = ingest(store, "http://local.example/volunteers", [*wire.paragraphs[:2], own], config=EAGER)
     excerpt = ingest(store, "http://aggregator.example/flood",
-                     [*wire.paragraphs[:2], "Continue reading at Agency"], config=eager)
+                     [*wire.paragraphs[:2], "Continue reading at Agency"], config=EAGER)
     assert other.outcome == "stored" and other.cluster_id != original.cluster_id
     assert excerpt.outcome == "copy" and excerpt.cluster_id == original.cluster_id
     # the excerpt is inside both stories, but it must not fuse their clusters
@@ -563,30 +577,50 @@ def test_band_keys_match_those_an_earlier_release_stored(text, text_hash, keys_d
 
 # -- the index of an earlier release, and a retention window ------------------------
 
-def _as_earlier_release(store: Store) -> None:
-    """Give `store` the index layout of an earlier release: on PostgreSQL one
-    lsh_bands row per (band key, document) and no lsh_docs; on both, no
-    index on documents.fetched_at."""
+def _as_earlier_release(store: Store, layout: str) -> None:
+    """Give `store` the index layout of an earlier release: on PostgreSQL
+    each document's 64-bit band keys (recomputed from its text) sorted into
+    one lsh_docs array under a GIN index ("arrays"), or one lsh_bands row
+    per (band key, document) and no lsh_docs ("rows"), and no lsh_keys; on
+    both, no index on documents.fetched_at."""
     from sqlalchemy import text
 
     with store.write() as conn:
         conn.execute(text("DROP INDEX ix_documents_fetched_at"))
         if store.is_sqlite:
             return
-        rows = conn.execute(text("SELECT doc_id, band_keys FROM lsh_docs")).all()
+        indexed = [doc_id for (doc_id,) in conn.execute(text("SELECT doc_id FROM lsh_keys"))]
+        keys = {d.id: sorted(set(fingerprint(d.text).band_keys)) for d in store.get_documents(indexed, conn)}
+        conn.execute(text("DROP TABLE lsh_keys"))
+        if layout == "arrays":
+            conn.execute(text("INSERT INTO lsh_docs (doc_id, band_keys) VALUES (:d, :k)"),
+                         [{"d": doc_id, "k": k} for doc_id, k in keys.items()])
+            return
         conn.execute(text("DROP TABLE lsh_docs"))
         conn.execute(text("CREATE TABLE lsh_bands (key BIGINT NOT NULL, doc_id INTEGER NOT NULL, "
                           "PRIMARY KEY (key, doc_id))"))
         conn.execute(text("INSERT INTO lsh_bands (key, doc_id) VALUES (:k, :d)"),
-                     [{"k": k, "d": doc_id} for doc_id, keys in rows for k in keys])
+                     [{"k": k, "d": doc_id} for doc_id, ks in keys.items() for k in ks])
 
 
-def test_a_store_indexed_by_an_earlier_release_opens_and_finds_its_documents(data_dir, database_url):
+def _in_table(store: Store, table: str) -> int:
+    from sqlalchemy import text
+
+    with store.read() as conn:
+        return conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+
+
+@pytest.mark.parametrize("layout", ["arrays", "rows"])
+def test_a_store_indexed_by_an_earlier_release_opens_and_finds_its_documents(data_dir, database_url, layout):
+    from crawler.ingest.reindex import reindex
+
+    if database_url is None and layout == "rows":
+        pytest.skip("SQLite has had one index layout: the arrays case covers it")
     art = ENGLISH[4]
     with Store(database_url, data_dir) as first:
         original = ingest(first, "http://origin.example/early", art.paragraphs)
         other = ingest(first, "http://origin.example/other", ENGLISH[5].paragraphs)
-        _as_earlier_release(first)
+        _as_earlier_release(first, layout)
     _t, paragraphs, attribution = make_copy("trimmed", list(art.paragraphs), random.Random(4))
     with Store(database_url, data_dir) as upgraded:
         copy = ingest(upgraded, "http://copy.example/early", paragraphs, attribution=attribution)
@@ -594,8 +628,17 @@ def test_a_store_indexed_by_an_earlier_release_opens_and_finds_its_documents(dat
         assert members(upgraded, copy) == {"http://origin.example/early", "http://copy.example/early"}
         assert upgraded.index_size()[1] == 3  # both old documents kept their place in the index, and the copy
         assert upgraded.get_document(other.document_id).cluster_id == other.cluster_id
+        if not upgraded.is_sqlite:  # the old documents in the earlier table, the new one by band position
+            assert (_in_table(upgraded, "lsh_docs"), _in_table(upgraded, "lsh_keys")) == (2, 1)
     with Store(database_url, data_dir) as again:  # opened once more: nothing to move, nothing lost
         assert again.index_size()[1] == 3
+        assert reindex(again, DedupConfig()) == 3
+        if not again.is_sqlite:  # every key recomputed into band positions
+            assert (_in_table(again, "lsh_docs"), _in_table(again, "lsh_keys")) == (0, 3)
+        _t, paragraphs, attribution = make_copy("wire", list(art.paragraphs), random.Random(5))
+        late = ingest(again, "http://late.example/early", paragraphs, attribution=attribution)
+        assert late.outcome == "copy" and late.cluster_id == original.cluster_id
+        assert again.index_size()[1] == 4
 
 
 def _retention(days: int | None) -> IngestConfig:

@@ -31,18 +31,72 @@ def test_documents_clusters_and_index_round_trip(store):
         b = _doc("http://b.example/1", cluster_id=cid, attribution="Via A")
         store.insert_document(conn, a)
         store.insert_document(conn, b)
-        store.lsh_add(conn, a.id, [1, 2, -3])
-        store.lsh_add(conn, b.id, [2, 9])
+        store.lsh_add(conn, a.id, [1, 2, -3])  # band keys in band order
+        store.lsh_add(conn, b.id, [9, 2])
         store.set_cluster_decision(conn, cid, a.id, {a.id: None, b.id: 0.93})
     with store.read() as conn:
-        assert store.lsh_candidates(conn, [2]) == {a.id, b.id}
-        assert store.lsh_candidates(conn, [-3, 77]) == {a.id}
+        assert store.lsh_candidates(conn, [5, 2]) == {a.id, b.id}
+        assert store.lsh_candidates(conn, [5, 77, -3]) == {a.id}
+        assert store.lsh_candidates(conn, [5, 77, 78]) == set()
     [(cluster_id, size, canonical)] = store.clusters()
     assert (cluster_id, size, canonical.id) == (cid, 2, a.id)
     copy = store.get_document(b.id)
     assert copy.duplicate_of == a.id and copy.similarity == pytest.approx(0.93) and not copy.is_canonical
     assert copy.attribution == "Via A"
     assert store.find_document("http://b.example/1").id == b.id
+
+
+def test_on_postgresql_a_band_key_is_found_in_its_own_band_only(postgres_url, data_dir):
+    """PostgreSQL keeps a column per band position: a key held in another
+    band of a document does not make it a candidate (a band's bucket is only
+    comparable with the same band), documents with fewer keys than others
+    are indexed as far as they go, and a key is compared on its low 32 bits."""
+    with Store(postgres_url, data_dir) as store:
+        with store.write() as conn:
+            cid = store.new_cluster(conn)
+            a, b = _doc("http://a.example/1", cluster_id=cid), _doc("http://b.example/1", cluster_id=cid)
+            store.insert_document(conn, a)
+            store.insert_document(conn, b)
+            store.lsh_add_many(conn, [(a.id, [1, 2, -3]), (b.id, [-3])])
+        with store.read() as conn:
+            assert store.lsh_candidates(conn, [2, 5, 6]) == set()
+            assert store.lsh_candidates(conn, [-3, 5, -3]) == {a.id, b.id}
+            assert store.lsh_candidates(conn, [7, 2 + (5 << 32)]) == {a.id}
+            assert store.lsh_candidates(conn, [7, 2 + (1 << 31)]) == set()
+
+
+def test_on_postgresql_settings_making_more_band_keys_than_the_index_holds_are_refused(postgres_url, data_dir):
+    from storage.schema import LSH_POSITIONS
+
+    with Store(postgres_url, data_dir) as store:
+        store.check_band_keys(LSH_POSITIONS)
+        with pytest.raises(StoreConfigError, match="band keys a document"):
+            store.check_band_keys(LSH_POSITIONS + 1)
+        with store.write() as conn, pytest.raises(StoreConfigError, match="use fewer bands"):
+            store.lsh_add(conn, 1, range(LSH_POSITIONS + 1))
+
+
+def test_on_postgresql_a_keyed_write_holds_the_store_lock_shared_and_its_keys(postgres_url, data_dir):
+    """One statement takes both: the store-wide lock shared (a store-wide
+    write waits for it) and every key, duplicates once, exclusively."""
+    from sqlalchemy import text
+
+    from storage.store import _PG_WRITER_LOCK
+
+    def advisory(conn) -> list[tuple[int, str]]:
+        rows = conn.execute(text(
+            "SELECT (classid::bigint << 32) | objid::bigint, mode FROM pg_locks "
+            "WHERE locktype = 'advisory' AND objsubid = 1 AND pid = pg_backend_pid() AND granted"))
+        return sorted((key - (1 << 64) if key >= 1 << 63 else key, mode) for key, mode in rows)
+
+    with Store(postgres_url, data_dir) as store:
+        with store.write(keys=[5, -7, 5]) as conn:
+            assert advisory(conn) == sorted([(-7, "ExclusiveLock"), (5, "ExclusiveLock"),
+                                              (_PG_WRITER_LOCK, "ShareLock")])
+        with store.write(keys=()) as conn:
+            assert advisory(conn) == [(_PG_WRITER_LOCK, "ShareLock")]
+        with store.write() as conn:
+            assert advisory(conn) == [(_PG_WRITER_LOCK, "ExclusiveLock")]
 
 
 def test_superseded_version_is_kept_but_leaves_the_index(store):

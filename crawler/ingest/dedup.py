@@ -76,9 +76,9 @@ class DedupConfig:
     (J ~ 0.01) becomes a candidate with probability ~4e-5 instead of ~4e-3,
     so chance candidates per lookup stay ~0 as the corpus grows.
     Index cost: `bands + lead_bands` + 1 (the opening key, below) = 37 keys
-    per document: 37 rows of `lsh_bands` in SQLite (about 680 bytes), one
-    `lsh_docs` row holding them and 37 GIN entries in PostgreSQL (about
-    2 KB; see `storage.schema`).
+    per document (`band_key_count`): 37 rows of `lsh_bands` in SQLite (about
+    680 bytes), one `lsh_keys` row with a column a key and 37 B-tree
+    entries in PostgreSQL (about 1.3 KB; see `storage.schema`).
 
     Verification (exact, on the stored texts), after leaving out each text's
     short lines that the other mostly lacks (page furniture that extraction
@@ -163,6 +163,11 @@ class DedupConfig:
     def num_perm(self) -> int:
         """Permutations of the whole-text MinHash: one per band row."""
         return self.bands * self.rows
+
+    @property
+    def band_key_count(self) -> int:
+        """Band keys of a text long enough to have them (`fingerprint`)."""
+        return self.bands + self.lead_bands + (1 if self.opening_shingles else 0)
 
     @property
     def lead_perm(self) -> int:
@@ -457,7 +462,9 @@ def is_copy(a: Shingled, b: Shingled, config: DedupConfig) -> Similarity | None:
 
 def ensure_compatible(store: Store, config: DedupConfig) -> None:
     """Record the dedup settings with the store, or raise StoreConfigError if
-    its index was built with other settings (band keys cannot be mixed)."""
+    its index was built with other settings (band keys cannot be mixed) or
+    cannot hold as many keys a document as they make."""
+    store.check_band_keys(config.band_key_count)
     store.ensure_meta("dedup_config", config.fingerprint_id())
 
 
@@ -746,11 +753,7 @@ def store_document(conn: Connection, store: Store, doc: Document, fp: Fingerprin
     if not candidates and previous is None:
         # Most documents: nothing like them stored yet. A new cluster, with
         # the document as its canonical member.
-        doc.cluster_id = store.new_cluster(conn)
-        doc.is_canonical, doc.duplicate_of, doc.similarity = True, None, None
-        store.insert_document(conn, doc)
-        store.lsh_add(conn, doc.id, fp.band_keys)
-        store.set_cluster_canonical(conn, doc.cluster_id, doc.id, size=1)
+        store.insert_document_in_new_cluster(conn, doc, fp.band_keys)
         return Decision(doc.cluster_id, None, None, None, True, size=1)
     candidates, previous = _with_clusters_locked(conn, store, doc, fp, config, candidates, previous)
     texts = _Texts(config)

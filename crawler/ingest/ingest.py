@@ -236,8 +236,7 @@ def _commit_document(prepared: Prepared, store: Store, record: FetchRecord, conf
         joined = decision.size > 1
         record.outcome = "copy" if decision.matched_id is not None else "stored"
         record.document_id = doc.id
-        doc.fetch_id = store.record_fetch(record, conn)
-        store.link_fetch(conn, doc.id, doc.fetch_id)
+        doc.fetch_id = store.record_document_fetch(conn, record)
     KNOWN.learned(store, site, learned)
     return IngestResult(
         url=page.url,
