@@ -30,6 +30,7 @@ from typing import Iterable, Iterator
 from sqlalchemy import (
     BigInteger,
     Connection,
+    Integer,
     text,
     bindparam,
     Engine,
@@ -38,8 +39,10 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    literal_column,
     or_,
     select,
+    true,
     union,
     update,
 )
@@ -164,10 +167,15 @@ def _new_document_in_new_cluster(count: int):
     ).returning(documents.c.id, documents.c.cluster_id).cte("new_document")
     out = select(new_document.c.id, new_document.c.cluster_id)
     if count:
+        # The keys come as one array, spread over the columns here: a
+        # parameter each would take the statement past the parameter count
+        # up to which the driver keeps its conversion of the SQL text, and
+        # it would be converted again at every commit.
+        given = select(bindparam("position_keys", type_=ARRAY(Integer)).label("keys")).cte("given_keys")
         keys = insert(lsh_keys).from_select(
             [lsh_keys.c.doc_id, *(lsh_keys.c[f"k{i}"] for i in range(count))],
-            select(new_document.c.id, *(bindparam(_position_param(i), type_=lsh_keys.c[f"k{i}"].type)
-                                        for i in range(count))),
+            select(new_document.c.id, *(given.c["keys"][literal_column(str(i + 1))] for i in range(count)))
+            .select_from(new_document.join(given, true())),
         ).cte("new_keys")
         out = out.add_cte(keys)
     return out
@@ -635,7 +643,8 @@ class Store:
         self.check_band_keys(len(keys))
         now = utc_now()
         values = {f"d_{f.name}": getattr(doc, f.name) for f in fields(Document) if f.name not in ("id", "cluster_id")}
-        values.update(d_tags=json.dumps(doc.tags or []), d_updated_at=now, c_now=now, **_position_values(keys))
+        values.update(d_tags=json.dumps(doc.tags or []), d_updated_at=now, c_now=now,
+                      position_keys=[int32_key(k) for k in keys])
         doc.id, doc.cluster_id = conn.execute(_new_document_in_new_cluster(len(keys)), values).one()
         return doc.id
 
