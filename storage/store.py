@@ -936,6 +936,10 @@ class Store:
         keys = sorted(set(keys))
         if not keys:
             return set()
+        if not self.is_sqlite:
+            return {row.line_key for row in conn.execute(_LEARN_SITE_LINES, {
+                "site": site, "keys": keys, "cluster": str(cluster_id), "needed": clusters_needed,
+                "seen_at": seen_at})}
         rows = {r.line_key: r for r in conn.execute(
             select(site_lines).where(site_lines.c.site == site, site_lines.c.line_key.in_(keys)))}
         cluster = str(cluster_id)
@@ -999,6 +1003,31 @@ def _row_to_run(r) -> RunRecord:
                      finished_at=as_utc(r.finished_at), status=r.status,
                      stats=stats if isinstance(stats, dict) else {"stats": stats}, host=r.host, pid=r.pid)
 
+
+# PostgreSQL: `Store.learn_site_lines` in one statement (the rule spelled
+# out in Python for SQLite): a new line starts its list with the cluster; a
+# known line that is not furniture yet and has not seen the cluster adds it
+# (the list kept to `needed` names) and becomes furniture at `needed`; every
+# line gets `last_seen`. Returns the lines that became furniture here. `old`
+# reads the rows as they were before the statement's upsert.
+_LEARN_SITE_LINES = text("""
+WITH old AS (
+    SELECT line_key, furniture FROM site_lines WHERE site = :site AND line_key = ANY(CAST(:keys AS bigint[]))
+), up AS (
+    INSERT INTO site_lines AS s (site, line_key, clusters, furniture, last_seen)
+    SELECT :site, k, :cluster, :needed <= 1, :seen_at FROM unnest(CAST(:keys AS bigint[])) AS k
+    ON CONFLICT (site, line_key) DO UPDATE SET
+        clusters = CASE WHEN s.furniture OR :cluster = ANY(string_to_array(s.clusters, ' ')) THEN s.clusters
+                        ELSE array_to_string(
+                            (string_to_array(s.clusters, ' ') || CAST(:cluster AS text))[1 : CAST(:needed AS int)],
+                            ' ') END,
+        furniture = s.furniture OR (NOT :cluster = ANY(string_to_array(s.clusters, ' '))
+                                    AND cardinality(string_to_array(s.clusters, ' ')) + 1 >= :needed),
+        last_seen = EXCLUDED.last_seen
+    RETURNING line_key, furniture
+)
+SELECT up.line_key FROM up LEFT JOIN old USING (line_key) WHERE up.furniture AND NOT coalesce(old.furniture, false)
+""")
 
 _UPDATE_SITE_LINE = (
     update(site_lines)

@@ -75,3 +75,27 @@ def test_learned_furniture_never_takes_most_of_a_text():
 def test_the_site_is_the_host_without_www():
     assert site_of("https://WWW.Example.org/a/b.html") == "example.org"
     assert site_of("http://news.example.org:8080/") == "news.example.org"
+
+
+def test_a_line_becomes_furniture_once_in_as_many_distinct_clusters_as_needed(store):
+    """The store's counting rule, the same on every store: a cluster counts
+    once per line however often it shows it, the line is reported the call
+    it becomes furniture (never again), and each site counts its own."""
+    from datetime import datetime, timezone
+
+    at = datetime(2026, 1, 2, tzinfo=timezone.utc)
+
+    def learn(site, keys, cluster, needed=3):
+        with store.write() as conn:
+            return store.learn_site_lines(conn, site, keys, cluster, at, needed)
+
+    assert learn("a.example", [1, 2], 10) == set()
+    assert learn("a.example", [1, 2], 10) == set()  # the same cluster again: still one
+    assert learn("a.example", [1], 11) == set()
+    assert learn("b.example", [1], 12) == set()  # another site's count
+    assert learn("a.example", [1, 2, 3], 12) == {1}  # three clusters for line 1
+    assert learn("a.example", [1, 2], 13) == {2}  # line 1 is furniture already: not again
+    assert learn("a.example", [5], 14, needed=1) == {5}  # needed 1: furniture on sight
+    furniture = store.site_furniture("a.example")
+    assert {1, 2, 5} <= set(furniture) and 3 not in set(furniture)
+    assert set(store.site_furniture("b.example")) == set()
