@@ -558,15 +558,11 @@ def _drop_related_boxes(body: HtmlElement, scope: HtmlElement, removals: Removal
 
 
 def longer_than(el: HtmlElement, limit: int) -> bool:
-    """Whether the text of `el` runs over `limit` characters, read only as
-    far as needed: text_content() of a page's big boxes, asked of every box,
-    was a tenth of the cleaning's time."""
-    total = 0
-    for piece in el.itertext():
-        total += len(piece)
-        if total > limit:
-            return True
-    return False
+    """Whether the text of `el` runs over `limit` characters. One
+    text_content() (in C) costs less than reading the pieces of text in
+    Python only as far as the limit, even on boxes far over it: a quarter of
+    the cleaning's time on news pages."""
+    return len(el.text_content()) > limit
 
 
 def _walk(root: HtmlElement, visit) -> None:
