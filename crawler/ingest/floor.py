@@ -125,7 +125,9 @@ def apply_floor(text: str, removals: Removals, left: HtmlElement, *, min_kept: i
     lines = [line for line in map(_collapsed, text.splitlines()) if line]
     if not lines or not removals.items:
         return Floor(lines)
-    whole: dict[str, int] = {}
+    keys = [_key(line) for line in lines]
+    short = {key for key in keys if len(key) < 2 * _MIN_PART}
+    whole: dict[str, int] = {}  # a line's key -> the first removal that held it as a whole block
     parts: list[tuple[str, int]] = []
     for index, (_, removed_text, element) in enumerate(removals.items):
         key = _key(removed_text)
@@ -135,13 +137,12 @@ def apply_floor(text: str, removals: Removals, left: HtmlElement, *, min_kept: i
             # The short blocks of what was removed, by the texts of its
             # elements and their tails: a short line is matched whole, and
             # a text_content() of every block cost more than the rest of the
-            # floor together.
+            # floor together. Only the keys of short lines are looked up.
             for piece in _texts_under(element):
-                if len(piece) < 2 * _MIN_PART:
-                    whole.setdefault(_key(piece), index)
+                if len(piece) < 2 * _MIN_PART and (piece_key := "".join(piece.split())) in short:
+                    whole.setdefault(piece_key, index)
     remaining = _Remaining(left)
     step_of: list[int | None] = []
-    keys = [_key(line) for line in lines]
     for key in keys:
         step = whole.get(key)
         if step is None and len(key) >= _MIN_PART:
