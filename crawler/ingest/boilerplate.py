@@ -161,14 +161,23 @@ _BLOCK_TAGS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl",
                "section", "article", "figure", "pre", "hr", "header", "footer", "aside", "nav", "form"}
 
 
+# Where text is written as runs separated by <br>.
+_BROKEN_RUNS = frozenset({"div", "td", "section", "article", "blockquote", "span", "font"})
+
+
 def _paragraphs_from_breaks(body: HtmlElement) -> None:
     """Text written as runs separated by <br> (Blogger and older CMSs) becomes
     <p> paragraphs: trafilatura's precision mode drops loose text runs, which
     would lose the first paragraph of such posts."""
-    for el in [e for e in body.iter("div", "td", "section", "article", "blockquote", "span", "font")]:
+    # Only the parents of two <br> or more are split. Found from the <br>s (a
+    # few) rather than by listing the children of every div; each split
+    # moves only the element's own children, so the order does not matter.
+    breaks: dict[HtmlElement, int] = {}
+    for br in body.iter("br"):
+        parent = br.getparent()
+        breaks[parent] = breaks.get(parent, 0) + 1
+    for el in [e for e, count in breaks.items() if count >= 2 and e.tag in _BROKEN_RUNS]:
         kids = list(el)
-        if sum(1 for k in kids if k.tag == "br") < 2:
-            continue
         if not ((el.text or "").strip() or any((k.tail or "").strip() for k in kids if k.tag == "br")):
             continue
         out: list[HtmlElement] = []
