@@ -575,6 +575,28 @@ def test_band_keys_match_those_an_earlier_release_stored(text, text_hash, keys_d
     assert hashlib.sha256(repr(fp.band_keys).encode()).hexdigest()[:16] == keys_digest
 
 
+@pytest.mark.parametrize("scheme", ["affine32", "affine64", "legacy"])
+def test_signatures_are_datasketchs_minhash_of_the_shingle_ids(scheme):
+    """The band keys are named after datasketch's MinHash (`fingerprint_id`):
+    the signature computed without its MinHash object must be the one that
+    object holds after an update with the same ids, whatever the ids."""
+    import numpy as np
+    from datasketch import MinHash
+
+    from crawler.ingest.dedup import _minhash_values
+
+    rng = np.random.default_rng(3)
+    for size in (1, 2, 20, 61, 700, 5000):
+        ids = np.unique(rng.integers(0, 1 << 32, size, dtype=np.uint64).astype(np.uint32))
+        ids[0] = 0  # the extremes of the range too
+        ids[-1] = 0xFFFFFFFF
+        for num_perm, seed in ((48, 1), (60, 2), (7, 99)):
+            expected = MinHash(num_perm=num_perm, seed=seed, scheme=scheme, hashfunc=lambda v: v)
+            expected.update_batch(ids.tolist())
+            got = _minhash_values(ids, num_perm, seed, scheme)
+            assert got.tolist() == expected.hashvalues.tolist(), (size, num_perm, seed)
+
+
 # -- the index of an earlier release, and a retention window ------------------------
 
 def _as_earlier_release(store: Store, layout: str) -> None:

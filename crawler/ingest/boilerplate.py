@@ -161,14 +161,23 @@ _BLOCK_TAGS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl",
                "section", "article", "figure", "pre", "hr", "header", "footer", "aside", "nav", "form"}
 
 
+# Where text is written as runs separated by <br>.
+_BROKEN_RUNS = frozenset({"div", "td", "section", "article", "blockquote", "span", "font"})
+
+
 def _paragraphs_from_breaks(body: HtmlElement) -> None:
     """Text written as runs separated by <br> (Blogger and older CMSs) becomes
     <p> paragraphs: trafilatura's precision mode drops loose text runs, which
     would lose the first paragraph of such posts."""
-    for el in [e for e in body.iter("div", "td", "section", "article", "blockquote", "span", "font")]:
+    # Only the parents of two <br> or more are split. Found from the <br>s (a
+    # few) rather than by listing the children of every div; each split
+    # moves only the element's own children, so the order does not matter.
+    breaks: dict[HtmlElement, int] = {}
+    for br in body.iter("br"):
+        parent = br.getparent()
+        breaks[parent] = breaks.get(parent, 0) + 1
+    for el in [e for e, count in breaks.items() if count >= 2 and e.tag in _BROKEN_RUNS]:
         kids = list(el)
-        if sum(1 for k in kids if k.tag == "br") < 2:
-            continue
         if not ((el.text or "").strip() or any((k.tail or "").strip() for k in kids if k.tag == "br")):
             continue
         out: list[HtmlElement] = []
@@ -558,15 +567,11 @@ def _drop_related_boxes(body: HtmlElement, scope: HtmlElement, removals: Removal
 
 
 def longer_than(el: HtmlElement, limit: int) -> bool:
-    """Whether the text of `el` runs over `limit` characters, read only as
-    far as needed: text_content() of a page's big boxes, asked of every box,
-    was a tenth of the cleaning's time."""
-    total = 0
-    for piece in el.itertext():
-        total += len(piece)
-        if total > limit:
-            return True
-    return False
+    """Whether the text of `el` runs over `limit` characters. One
+    text_content() (in C) costs less than reading the pieces of text in
+    Python only as far as the limit, even on boxes far over it: a quarter of
+    the cleaning's time on news pages."""
+    return len(el.text_content()) > limit
 
 
 def _walk(root: HtmlElement, visit) -> None:

@@ -284,14 +284,29 @@ def _tokens(normalised: str, char_gram: int) -> list[str]:
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
+class _TokenHashes(dict):
+    """crc32 of each token, remembered: a process fingerprints page after
+    page in one language, whose words recur, and hashing a word costs more
+    than looking it up. Forgets everything past `_MAX_TOKEN_HASHES` words."""
+
+    def __missing__(self, token: str) -> int:
+        if len(self) >= _MAX_TOKEN_HASHES:
+            self.clear()
+        value = self[token] = zlib.crc32(token.encode("utf-8"))
+        return value
+
+
+_MAX_TOKEN_HASHES = 200_000  # about 25 MB
+_TOKEN_HASHES = _TokenHashes()
+
+
 def _shingle_ids(toks: list[str], k: int) -> np.ndarray:
     # Hash each token once (crc32, in C), then mix k consecutive token hashes
     # into one 32-bit shingle id with numpy: a fraction of the cost of hashing
     # every shingle string, and order-sensitive ("a b c" != "c b a").
     if not toks:
         return np.zeros(0, dtype=np.uint32)
-    vocab = {w: zlib.crc32(w.encode("utf-8")) for w in set(toks)}
-    t = np.fromiter(map(vocab.__getitem__, toks), dtype=np.uint64, count=len(toks))
+    t = np.fromiter(map(_TOKEN_HASHES.__getitem__, toks), dtype=np.uint64, count=len(toks))
     n = max(1, len(t) - k + 1)
     h = np.zeros(n, dtype=np.uint64)
     for j in range(min(k, len(t))):
@@ -311,14 +326,32 @@ def _identity(value: int) -> int:
     return value
 
 
-def _minhash(distinct: np.ndarray, num_perm: int, seed: int, scheme: str) -> MinHash:
-    m = MinHash(num_perm=num_perm, seed=seed, scheme=scheme, hashfunc=_identity,
-                permutations=_permutations(num_perm, seed, scheme))
-    # The ids are already hashes: datasketch mixes and permutes them. It calls
-    # the hash function on each value in Python; ints are cheaper to hand it
-    # than numpy scalars.
-    m.update_batch(distinct.tolist())
-    return m
+# The MurmurHash3 32-bit finalizer, as datasketch's "affine32" scheme mixes
+# each input hash before its permutations.
+_FMIX32 = tuple(np.uint32(c) for c in (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16))
+
+
+def _minhash_values(distinct: np.ndarray, num_perm: int, seed: int, scheme: str) -> np.ndarray:
+    """The hash values datasketch's `MinHash(num_perm, seed, scheme)` holds
+    after `update_batch` of the shingle ids `distinct` (uint32, at least
+    one). For "affine32", computed here in one pass of numpy over the ids
+    with datasketch's own permutations: the MinHash object calls a hash
+    function on each id in Python, which cost as much as the rest of the
+    fingerprint. Other schemes go through datasketch."""
+    if scheme != "affine32":
+        m = MinHash(num_perm=num_perm, seed=seed, scheme=scheme, hashfunc=_identity,
+                    permutations=_permutations(num_perm, seed, scheme))
+        m.update_batch(distinct.tolist())  # ints: cheaper to hand it than numpy scalars
+        return m.hashvalues
+    s1, m1, s2, m2, s3 = _FMIX32
+    hv = distinct.astype(np.uint32)
+    hv = hv ^ (hv >> s1)
+    hv = hv * m1
+    hv = hv ^ (hv >> s2)
+    hv = hv * m2
+    hv = hv ^ (hv >> s3)
+    a, b = _permutations(num_perm, seed, scheme)  # uint32: the products wrap modulo 2^32, as datasketch's do
+    return (hv[:, np.newaxis] * a + b).min(axis=0)
 
 
 def _band_keys(tag: bytes, hashvalues: np.ndarray, bands: int, rows: int) -> list[int]:
@@ -339,11 +372,12 @@ def fingerprint(text: str, config: DedupConfig = DedupConfig()) -> Fingerprint:
     keys: list[int] = []
     distinct = np.unique(ids)
     if len(distinct) >= config.min_shingles:
-        full = _minhash(distinct, config.num_perm, config.seed, config.scheme)
-        keys = _band_keys(b"F", full.hashvalues, config.bands, config.rows)
+        full = _minhash_values(distinct, config.num_perm, config.seed, config.scheme)
+        keys = _band_keys(b"F", full, config.bands, config.rows)
         if config.lead_bands:
-            lead = _minhash(np.unique(ids[:config.lead_shingles]), config.lead_perm, config.seed + 1, config.scheme)
-            keys += _band_keys(b"L", lead.hashvalues, config.lead_bands, config.lead_rows)
+            lead = _minhash_values(np.unique(ids[:config.lead_shingles]), config.lead_perm, config.seed + 1,
+                                   config.scheme)
+            keys += _band_keys(b"L", lead, config.lead_bands, config.lead_rows)
         if config.opening_shingles and len(ids) >= config.opening_shingles:
             opening = ids[:config.opening_shingles].astype("<u4").tobytes()
             digest = hashlib.blake2b(b"O" + opening, digest_size=8).digest()

@@ -162,14 +162,15 @@ def extract(page: Page, config: ExtractConfig = ExtractConfig(), trace: Trace | 
         if fields["author"] is None:
             fields["author"] = extract_author(article)
 
-    trace = trace if trace is not None else Trace()
+    explain = trace is not None
+    trace = trace if explain else Trace()
     if not config.clean_boilerplate:
         read_byline(tree)
         text = read = _main_text(tree, base, config)
         attributions, keys = [], ()
     else:
         page_text = _PageText(tree, base, config, [title, meta.title, page_tags.title],
-                              _site_names(meta.sitename, base), trace)
+                              _site_names(meta.sitename, base), trace, explain)
         text, attributions, read = page_text.read(read_byline, page_tags)
         lines = text.splitlines()
         keys = candidate_keys(lines)
@@ -189,9 +190,10 @@ class _PageText:
     furniture; then the text-level rules (boilerplate.clean_text)."""
 
     def __init__(self, tree: HtmlElement, base: str, config: ExtractConfig, titles: list[str | None],
-                 site_names: list[str], trace: Trace):
+                 site_names: list[str], trace: Trace, explain: bool = True):
         self.tree, self.base, self.config = tree, base, config
         self.titles, self.site_names, self.trace = titles, site_names, trace
+        self.explain = explain  # fill in what only an explanation reads
 
     def read(self, on_article: Callable[[HtmlElement], None], page_tags: "_PageTags") -> tuple[str, list[str], str]:
         """(text, attribution lines, trafilatura's own text). Rejected
@@ -204,7 +206,8 @@ class _PageText:
         kept = apply_floor(read, removals, tree, min_kept=min(config.min_text_length, config.min_attributed_length))
         self.trace.trafilatura_chars = len(read)
         self.trace.overruled = {rule: round(share, 3) for rule, share in kept.overruled.items()}
-        self.trace.page_steps = removals.by_rule()
+        if self.explain:
+            self.trace.page_steps = removals.by_rule()
         if "story cards" in kept.overruled and (headline is None or not headline.titled) \
                 and not page_tags.declares_article():
             # The cards are the page: a front or section page lists stories, has no headline of its
@@ -586,6 +589,11 @@ def _canonical_url(page_tags: _PageTags, base: str) -> str | None:
     return None
 
 
+# The links that have a rel, found in C: most of a page's links (menus,
+# story cards) have none, and asking each for it from Python cost more.
+_LINKS_WITH_REL = etree.XPath("descendant-or-self::a[@rel]")
+
+
 def _tags(tree: HtmlElement, page_tags: _PageTags, found: list[str] | None) -> list[str]:
     """Tags from article:tag/keywords meta (as trafilatura found them), else
     JSON-LD keywords, else rel=tag links; split at commas, de-duplicated."""
@@ -594,7 +602,7 @@ def _tags(tree: HtmlElement, page_tags: _PageTags, found: list[str] | None) -> l
         for script in page_tags.json_ld:
             words += _json_keywords(script)
     if not words:
-        words = [a.text_content() for a in tree.iter("a") if "tag" in (a.get("rel") or "").lower().split()]
+        words = [a.text_content() for a in _LINKS_WITH_REL(tree) if "tag" in a.get("rel").lower().split()]
     split = (t.strip() for tag in words for t in tag.split(","))
     return list(dict.fromkeys(t for t in split if t))
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.ingest.removals import Removals
@@ -72,6 +73,18 @@ def _collapsed(text: str) -> str:
     return " ".join(text.split())
 
 
+# The texts and tails of every element under one, in one call in C: a walk
+# over the elements in Python made a proxy object of each, and the floor
+# walks everything the cleaning removed (mega-menus included).
+_TEXTS_UNDER = etree.XPath("descendant::text()", smart_strings=False)
+
+
+def _texts_under(el: HtmlElement) -> list[str]:
+    """The text of `el` and the texts and tails of the elements inside it
+    (not its own tail), as `el.iter()` holds them."""
+    return _TEXTS_UNDER(el)
+
+
 def _key(text: str) -> str:
     """Text without any whitespace, for matching: an element's text_content()
     runs its children's texts together ("TrendingWhy…") where trafilatura puts
@@ -99,8 +112,8 @@ class _Remaining:
         if self._pieces is None:
             # Own texts and tails only: a block's whole text would need a
             # text_content() of every element (2.6 ms a page).
-            self._pieces = {_key(piece) for el in self.left.iter()
-                            for piece in (el.text if isinstance(el.tag, str) else None, el.tail) if piece}
+            pieces = _texts_under(self.left) + [self.left.tail or ""]
+            self._pieces = {_key(piece) for piece in pieces if piece}
         return line in self._pieces
 
 
@@ -112,7 +125,9 @@ def apply_floor(text: str, removals: Removals, left: HtmlElement, *, min_kept: i
     lines = [line for line in map(_collapsed, text.splitlines()) if line]
     if not lines or not removals.items:
         return Floor(lines)
-    whole: dict[str, int] = {}
+    keys = [_key(line) for line in lines]
+    short = {key for key in keys if len(key) < 2 * _MIN_PART}
+    whole: dict[str, int] = {}  # a line's key -> the first removal that held it as a whole block
     parts: list[tuple[str, int]] = []
     for index, (_, removed_text, element) in enumerate(removals.items):
         key = _key(removed_text)
@@ -122,14 +137,12 @@ def apply_floor(text: str, removals: Removals, left: HtmlElement, *, min_kept: i
             # The short blocks of what was removed, by the texts of its
             # elements and their tails: a short line is matched whole, and
             # a text_content() of every block cost more than the rest of the
-            # floor together.
-            for el in element.iter():
-                for piece in (el.text if isinstance(el.tag, str) else None, el.tail if el is not element else None):
-                    if piece and len(piece) < 2 * _MIN_PART:
-                        whole.setdefault(_key(piece), index)
+            # floor together. Only the keys of short lines are looked up.
+            for piece in _texts_under(element):
+                if len(piece) < 2 * _MIN_PART and (piece_key := "".join(piece.split())) in short:
+                    whole.setdefault(piece_key, index)
     remaining = _Remaining(left)
     step_of: list[int | None] = []
-    keys = [_key(line) for line in lines]
     for key in keys:
         step = whole.get(key)
         if step is None and len(key) >= _MIN_PART:

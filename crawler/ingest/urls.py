@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, url_query_cleaner
@@ -32,6 +33,13 @@ def canonicalize(url: str) -> str:
     a port that is not a number from 1 to 65535, a host that is no host name
     or IP address (empty labels, spaces, an `xn--` label that does not
     decode)."""
+    try:
+        return _remembered(url)
+    except TypeError:  # unhashable, so not a string: refused below as any other non-string
+        return _canonicalize(url)
+
+
+def _canonicalize(url: str) -> str:
     try:
         parts = urlsplit(url.strip())
         port = parts.port  # reading it checks it
@@ -65,6 +73,13 @@ def canonicalize(url: str) -> str:
         raise ValueError(f"not a usable URL: {url!r} ({exc})") from None
     check_host(urlsplit(canonical).hostname or "", url)
     return canonical
+
+
+# A page's URL is canonicalised where it is found, where its page is made and
+# several times more when it is stored (its identity, its lock keys, its names
+# as a candidate copy), at 0.05 ms each. A ValueError is not remembered: it
+# is raised again each time.
+_remembered = lru_cache(maxsize=8192)(_canonicalize)
 
 
 _HOST_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
