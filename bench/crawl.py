@@ -19,7 +19,9 @@ all crawled together in one crawl (one engine, one extraction pool), 4
 requests in flight per host, no delay.
 
 Prints pages/s of the crawl, bare-extract pages/s on one core, and the ratio
-crawl / bare-per-core (target on 2 cores: >= 1.7, both modes); then where the crawl's CPU
+crawl / bare-per-core (target on 2 cores: >= 1.7, both modes); bare extract
+on every core at once (one process a core, same pages), which says how much
+the machine's cores give to extraction alone, and crawl / that; then where the crawl's CPU
 went: milliseconds a page in the crawl process (Scrapy, the pipeline) and in
 the extraction processes (same-body check, extraction, commit). Also the whole ingest path
 (`prepare` + `commit`) on one core without any crawl, and crawl / that: the
@@ -188,6 +190,29 @@ def bare_extract_rate(pages: list[tuple[str, bytes]]) -> float:
     return len(pages) / (time.perf_counter() - start)
 
 
+def _bare_in_process(pages: list[tuple[str, bytes]], barrier, results) -> None:
+    bare_extract_rate(pages[:5])  # imports and first-call costs, before the clock
+    barrier.wait()
+    start = time.perf_counter()
+    bare_extract_rate(pages)
+    results.put((start, time.perf_counter()))
+
+
+def bare_extract_rate_every_core(pages: list[tuple[str, bytes]], processes: int) -> float:
+    """Pages per second of plain `trafilatura.extract` in `processes`
+    processes at once, each over all of `pages`: what the machine's cores
+    give to extraction alone, the ceiling of any crawl that extracts."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(processes), ctx.Queue()
+    procs = [ctx.Process(target=_bare_in_process, args=(pages, barrier, results)) for _ in range(processes)]
+    for proc in procs:
+        proc.start()
+    spans = [results.get(timeout=600) for _ in procs]
+    for proc in procs:
+        proc.join()
+    return processes * len(pages) / (max(e for _s, e in spans) - min(s for s, _e in spans))
+
+
 def ingest_rate(pages: list[tuple[str, bytes]], data_dir: Path) -> float:
     """Pages per second of the whole ingest path (`prepare` then `commit`,
     into a fresh store) in one process: what one core does without the crawl."""
@@ -249,7 +274,7 @@ def main() -> None:
     total = pages * args.hosts
     # One host: as many in flight as the engine used before; many: each host's own 4.
     overrides = {"CONCURRENT_REQUESTS": 32} if args.hosts == 1 else {}
-    crawl_rates, bare_rates, ingest_rates, cpu_crawl, cpu_extract = [], [], [], [], []
+    crawl_rates, bare_rates, every_core_rates, ingest_rates, cpu_crawl, cpu_extract = [], [], [], [], [], []
     with BenchWeb(pages, args.hosts) as web, tempfile.TemporaryDirectory() as tmp:
         # A random sample: every k-th page would be one template only.
         picked = sorted(random.Random(0).sample(range(total), min(args.sample, total)))
@@ -257,6 +282,7 @@ def main() -> None:
         size = statistics.mean(len(body) for _, body in sample)
         for repeat in range(args.repeats):  # interleaved, so drift hits all alike
             bare_rates.append(bare_extract_rate(sample))
+            every_core_rates.append(bare_extract_rate_every_core(sample, available_cores()))
             ingest_rates.append(ingest_rate(sample, Path(tmp) / f"ingest{repeat}"))
             seconds, stats = timed_crawl(web.sources(), Path(tmp) / f"crawl{repeat}", **overrides)
             crawl_rates.append(stats.fetched / seconds)
@@ -264,15 +290,21 @@ def main() -> None:
             cpu_extract.append(stats.cpu_extract_s / stats.fetched * 1000)
             print(f"  repeat {repeat + 1}: crawl {stats.fetched} pages in {seconds:.1f} s "
                   f"(stored {stats.stored}, copies {stats.copies}, rejected {stats.rejected}, "
-                  f"failed {stats.failed}); bare {bare_rates[-1]:.1f} pages/s; "
+                  f"failed {stats.failed}); bare {bare_rates[-1]:.1f} pages/s, "
+                  f"{every_core_rates[-1]:.1f} on every core; "
                   f"ingest {ingest_rates[-1]:.1f} pages/s", flush=True)
-    crawl, bare, ingest = (statistics.median(r) for r in (crawl_rates, bare_rates, ingest_rates))
+    crawl, bare, every_core, ingest = (statistics.median(r)
+                                       for r in (crawl_rates, bare_rates, every_core_rates, ingest_rates))
     print(f"web: {args.hosts} host(s) x {pages} article pages, {size / 1024:.0f} kB each on average; "
           f"{available_cores()} cores")
     print(f"crawl (whole ingest, every core)    : {crawl:7.1f} pages/s  (median of {args.repeats})")
     print(f"bare trafilatura.extract, 1 core    : {bare:7.1f} pages/s")
+    print(f"bare trafilatura.extract, every core: {every_core:7.1f} pages/s  "
+          f"(x{every_core / bare:.2f} of one core: what the cores give to extraction alone)")
     print(f"whole ingest path, 1 core, no crawl : {ingest:7.1f} pages/s")
     print(f"ratio crawl / bare-per-core         : {crawl / bare:7.2f}  (target on 2 cores: >= 1.7)")
+    print(f"ratio crawl / bare-on-every-core    : {crawl / every_core:7.2f}  (the crawl's share of the "
+          "machine's ceiling for extraction alone)")
     print(f"ratio crawl / ingest-per-core       : {crawl / ingest:7.2f}  (how much of the cores the crawl "
           f"turns into ingest; {available_cores()} would be perfect)")
     print(f"CPU a page: crawl process {statistics.median(cpu_crawl):.2f} ms, extraction processes "
