@@ -23,7 +23,9 @@ crawl / bare-per-core (target on 2 cores: >= 1.7, both modes); bare extract
 on every core at once (one process a core, same pages), which says how much
 the machine's cores give to extraction alone, and crawl / that; then where the crawl's CPU
 went: milliseconds a page in the crawl process (Scrapy, the pipeline) and in
-the extraction processes (same-body check, extraction, commit). Also the whole ingest path
+the extraction processes (same-body check, extraction, commit), and the
+ceiling those imply: the cores' CPU over the CPU a page costs in all, the
+most pages/s any scheduling of this work could reach. Also the whole ingest path
 (`prepare` + `commit`) on one core without any crawl, and crawl / that: the
 share of the cores the crawl turns into ingest work, whatever ingest costs.
 Medians over the repeats; each crawl goes into a fresh store.
@@ -310,6 +312,13 @@ def main() -> None:
     print(f"CPU a page: crawl process {statistics.median(cpu_crawl):.2f} ms, extraction processes "
           f"{statistics.median(cpu_extract):.2f} ms; bare extract {1000 / bare:.2f} ms, whole ingest "
           f"{1000 / ingest:.2f} ms on one core")
+    # Every core busy with this crawl's own work and nothing else: its pages/s
+    # can be no more than the cores' CPU over the CPU a page costs in all.
+    cpu_page = statistics.median(c + e for c, e in zip(cpu_crawl, cpu_extract))
+    ceiling = available_cores() * 1000 / cpu_page
+    print(f"ceiling from CPU a page             : {ceiling:7.1f} pages/s = ratio {ceiling / bare:.2f} "
+          f"({available_cores()} cores x 1000 / {cpu_page:.2f} ms a page in all); the crawl reached "
+          f"{crawl / ceiling:.0%} of it")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@
   single-threaded parent.
 - `exit_with_parent`: no crawl or extraction process outlives the program
   that asked for it.
-- `quiet_garbage_collector`: the crawl process's collector settings.
+- `quiet_garbage_collector`: the collector settings of the crawl process and
+  of the extraction processes.
 """
 
 from __future__ import annotations
@@ -55,13 +56,16 @@ _GC_THRESHOLDS = (10_000, 20, 20)
 
 
 def quiet_garbage_collector() -> None:
-    """Fewer, cheaper cyclic collections in the crawl process: what is loaded
-    by now (imported modules, the fork server's preload) lives as long as the
-    process, so it moves out of the collector's sight (`gc.freeze`), and young
-    collections run at 10,000 new containers instead of 700. Reference
-    counting frees a page's response and request as before; only garbage in
-    cycles waits longer (the crawl process's peak memory was the same, 164 MB
-    against 163, on `bench/crawl.py`'s 2,000 pages)."""
+    """Fewer, cheaper cyclic collections in the crawl process and in each
+    extraction process: what is loaded by now (imported modules, the fork
+    server's preload, or all the crawl process held when it forked its
+    extraction processes) lives as long as the process, so it moves out of
+    the collector's sight (`gc.freeze`; a forked process's collections then
+    no longer touch, and copy, the memory pages it shares with its parent),
+    and young collections run at 10,000 new containers instead of 700.
+    Reference counting frees a page's response, request and trees as before;
+    only garbage in cycles waits longer (the crawl process's peak memory was
+    the same, 164 MB against 163, on `bench/crawl.py`'s 2,000 pages)."""
     gc.freeze()
     gc.set_threshold(*_GC_THRESHOLDS)
 

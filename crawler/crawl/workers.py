@@ -29,7 +29,7 @@ import traceback
 from collections import deque
 from typing import Any, Callable
 
-from crawler.crawl.process import exit_with_parent
+from crawler.crawl.process import exit_with_parent, quiet_garbage_collector
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ def serve_calls(sock: socket.socket, inherited: list[socket.socket]) -> None:
         other.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle
     exit_with_parent()
+    quiet_garbage_collector()
     while True:
         header = _recv_exact(sock, HEADER.size)
         if header is None:
