@@ -4,6 +4,7 @@ the same pages, measured in the same run.
 
     .venv/bin/python bench/crawl.py [--pages 2000] [--repeats 3] [--sample 300]
     .venv/bin/python bench/crawl.py --hosts 40 --pages 75      # many hosts: 40 x 75 pages
+    .venv/bin/python bench/crawl.py --hosts 40 --realpages     # 40 hosts serving the real pages' corpus
 
 The web is generated and served on 127.0.0.1 by an aiohttp server in its own
 process, from pages rendered in advance, so the server is never the limit.
@@ -12,6 +13,10 @@ sample articles in a new order, so no two pages are copies), dressed with the
 weight and furniture of a real news article page (bench/pageweight.py:
 inline CSS and scripts, mega-menu, story cards, footer; median ~120 KB).
 Articles are listed in a sitemap per host (links are not followed).
+With `--realpages`, the hosts serve the real pages of the extraction corpus
+(`../shared/realpages`, as `bench/realpages.py` reads it) instead, each as
+its site sent it (its own charset; a few are not articles and are
+rejected), 24 a host for 40 hosts: pages nobody here wrote, of every weight.
 
 One host (the default): one source, 16 requests in flight to it. Many hosts
 (`--hosts N`, `--pages` per host): one port per host, one source per host,
@@ -52,6 +57,7 @@ from pageweight import dress  # noqa: E402
 from tests.sampleweb.articles import ARTICLES  # noqa: E402
 from tests.sampleweb.templates import TEMPLATES, render_article_page  # noqa: E402
 
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "realpages"
 WORDS = sorted({w for a in ARTICLES if a.lang == "en" for p in a.paragraphs for w in re.findall(r"[A-Za-z']+", p)})
 LAST_MODIFIED = "Wed, 01 May 2024 08:00:00 GMT"
 # Crawl settings for a local server: no politeness delay.
@@ -78,13 +84,28 @@ def article_page(i: int, base: str, short_every: int = 0) -> bytes:
     return dress(html, rng).encode("utf-8")
 
 
+def real_pages(corpus: Path) -> list[bytes]:
+    """The raw bytes of the corpus's real pages (`bench/realpages.py`'s
+    corpus), in its fixed order."""
+    import json
+
+    data = json.loads((corpus / "evaldata.json").read_text(encoding="utf-8"))
+    return [(corpus / "pages" / item["file"]).read_bytes() for _url, item in sorted(data.items())]
+
+
+def page_body(i: int, base: str, short_every: int = 0, real: list[bytes] | None = None) -> bytes:
+    """Page number i of the bench web: real page i of the corpus when `real`
+    is given, else a generated one (`article_page`)."""
+    return real[i] if real is not None else article_page(i, base, short_every)
+
+
 def sitemap(numbers: range, base: str) -> bytes:
     urls = "".join(f"<url><loc>{base}/a/{i}.html</loc></url>" for i in numbers)
     return (f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
             f"{urls}</urlset>").encode()
 
 
-def _serve(hosts: int, pages: int, short_every: int, port_pipe) -> None:
+def _serve(hosts: int, pages: int, short_every: int, port_pipe, corpus: Path | None = None) -> None:
     """The server process: `hosts` ports, each a host with `pages` pages of
     its own; every page rendered once, then answered from memory, with an
     ETag and 304s for conditional requests. GET /_served on any port
@@ -95,6 +116,7 @@ def _serve(hosts: int, pages: int, short_every: int, port_pipe) -> None:
 
     from aiohttp import web
 
+    real = real_pages(corpus) if corpus is not None else None
     socks, sites = [], {}
     for h in range(hosts):
         sock = socket.socket()
@@ -102,7 +124,7 @@ def _serve(hosts: int, pages: int, short_every: int, port_pipe) -> None:
         port = sock.getsockname()[1]
         base = f"http://127.0.0.1:{port}"
         numbers = range(h * pages, (h + 1) * pages)
-        site = {f"/a/{i}.html": article_page(i, base, short_every) for i in numbers}
+        site = {f"/a/{i}.html": page_body(i, base, short_every, real) for i in numbers}
         site["/sitemap.xml"] = sitemap(numbers, base)
         socks.append(sock)
         sites[port] = (site, {path: '"' + hashlib.sha1(body).hexdigest()[:16] + '"' for path, body in site.items()})
@@ -122,7 +144,8 @@ def _serve(hosts: int, pages: int, short_every: int, port_pipe) -> None:
             return web.Response(status=304, headers={"ETag": etag})
         served["full"] += article
         kind = "application/xml" if request.path.endswith(".xml") else "text/html"
-        return web.Response(body=body, content_type=kind, charset="utf-8",
+        # A real page in the charset its site declared: its bytes say which, as they did there.
+        return web.Response(body=body, content_type=kind, charset=None if real is not None else "utf-8",
                             headers={"ETag": etag, "Last-Modified": LAST_MODIFIED})
 
     async def main() -> None:
@@ -143,13 +166,13 @@ class BenchWeb:
     `hosts` hosts (one port each) of `pages` article pages each (every
     `short_every`-th a short notice, when given)."""
 
-    def __init__(self, pages: int, hosts: int = 1, short_every: int = 0):
-        self.pages, self.hosts, self.short_every = pages, hosts, short_every
+    def __init__(self, pages: int, hosts: int = 1, short_every: int = 0, corpus: Path | None = None):
+        self.pages, self.hosts, self.short_every, self.corpus = pages, hosts, short_every, corpus
 
     def __enter__(self) -> "BenchWeb":
         ctx = multiprocessing.get_context("spawn")
         receive, send = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(target=_serve, args=(self.hosts, self.pages, self.short_every, send),
+        self.process = ctx.Process(target=_serve, args=(self.hosts, self.pages, self.short_every, send, self.corpus),
                                    daemon=True)
         self.process.start()
         self.bases = receive.recv()
@@ -215,7 +238,7 @@ def bare_extract_rate_every_core(pages: list[tuple[str, bytes]], processes: int)
     return processes * len(pages) / (max(e for _s, e in spans) - min(s for s, _e in spans))
 
 
-def ingest_rate(pages: list[tuple[str, bytes]], data_dir: Path) -> float:
+def ingest_rate(pages: list[tuple[str, bytes]], data_dir: Path, content_type: str) -> float:
     """Pages per second of the whole ingest path (`prepare` then `commit`,
     into a fresh store) in one process: what one core does without the crawl."""
     from datetime import datetime, timezone
@@ -230,7 +253,7 @@ def ingest_rate(pages: list[tuple[str, bytes]], data_dir: Path) -> float:
         archive = Archive(data_dir / "archive")
         start = time.perf_counter()
         for url, body in pages:
-            page = Page(url=url, status=200, headers={"content-type": "text/html; charset=utf-8"}, body=body,
+            page = Page(url=url, status=200, headers={"content-type": content_type}, body=body,
                         fetched_at=now)
             commit(prepare(page), store, archive=archive)
         return len(pages) / (time.perf_counter() - start)
@@ -271,21 +294,32 @@ def main() -> None:
     ap.add_argument("--hosts", type=int, default=1, help="hosts (one source each), crawled together")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--sample", type=int, default=300, help="pages extracted bare per repeat")
+    ap.add_argument("--realpages", type=Path, nargs="?", const=DEFAULT_CORPUS, default=None, metavar="CORPUS",
+                    help="serve the real pages of the corpus (default ../shared/realpages) instead of "
+                         "generated ones, spread over the hosts")
     args = ap.parse_args()
-    pages = args.pages or (2000 if args.hosts == 1 else 75)
+    real = None
+    if args.realpages is not None:
+        if not (args.realpages / "evaldata.json").is_file():
+            sys.exit(f"no corpus of real pages at {args.realpages} (evaldata.json and pages/ expected)")
+        real = real_pages(args.realpages)
+    pages = args.pages or (len(real) // args.hosts if real else 2000 if args.hosts == 1 else 75)
     total = pages * args.hosts
+    if real is not None and total > len(real):
+        sys.exit(f"{args.hosts} hosts x {pages} pages is more than the corpus's {len(real)} pages")
     # One host: as many in flight as the engine used before; many: each host's own 4.
     overrides = {"CONCURRENT_REQUESTS": 32} if args.hosts == 1 else {}
     crawl_rates, bare_rates, every_core_rates, ingest_rates, cpu_crawl, cpu_extract = [], [], [], [], [], []
-    with BenchWeb(pages, args.hosts) as web, tempfile.TemporaryDirectory() as tmp:
+    with BenchWeb(pages, args.hosts, corpus=args.realpages) as web, tempfile.TemporaryDirectory() as tmp:
         # A random sample: every k-th page would be one template only.
         picked = sorted(random.Random(0).sample(range(total), min(args.sample, total)))
-        sample = [(web.page_url(i), article_page(i, web.page_url(i).rsplit("/a/", 1)[0])) for i in picked]
+        sample = [(web.page_url(i), page_body(i, web.page_url(i).rsplit("/a/", 1)[0], real=real)) for i in picked]
+        content_type = "text/html" if real is not None else "text/html; charset=utf-8"
         size = statistics.mean(len(body) for _, body in sample)
         for repeat in range(args.repeats):  # interleaved, so drift hits all alike
             bare_rates.append(bare_extract_rate(sample))
             every_core_rates.append(bare_extract_rate_every_core(sample, available_cores()))
-            ingest_rates.append(ingest_rate(sample, Path(tmp) / f"ingest{repeat}"))
+            ingest_rates.append(ingest_rate(sample, Path(tmp) / f"ingest{repeat}", content_type))
             seconds, stats = timed_crawl(web.sources(), Path(tmp) / f"crawl{repeat}", **overrides)
             crawl_rates.append(stats.fetched / seconds)
             cpu_crawl.append(stats.cpu_crawl_s / stats.fetched * 1000)
@@ -297,7 +331,8 @@ def main() -> None:
                   f"ingest {ingest_rates[-1]:.1f} pages/s", flush=True)
     crawl, bare, every_core, ingest = (statistics.median(r)
                                        for r in (crawl_rates, bare_rates, every_core_rates, ingest_rates))
-    print(f"web: {args.hosts} host(s) x {pages} article pages, {size / 1024:.0f} kB each on average; "
+    print(f"web: {args.hosts} host(s) x {pages} {'real' if real else 'article'} pages, "
+          f"{size / 1024:.0f} kB each on average; "
           f"{available_cores()} cores")
     print(f"crawl (whole ingest, every core)    : {crawl:7.1f} pages/s  (median of {args.repeats})")
     print(f"bare trafilatura.extract, 1 core    : {bare:7.1f} pages/s")
