@@ -1,7 +1,7 @@
 """Extraction on real pages nobody here wrote: wirecrawl against bare
 trafilatura, side by side, in one run.
 
-    .venv/bin/python bench/realpages.py [--corpus ../shared/realpages] [--repeats 1] [--show-lost]
+    .venv/bin/python bench/realpages.py [--corpus ../shared/realpages] [--repeats 1] [--show-lost] [--dedup]
 
 The corpus is `../shared/realpages` (990 saved pages from several hundred
 sites, each with sentences its main text must contain, `with`, and lines of
@@ -24,7 +24,11 @@ article (text of at least `min_text_length`, the length below which
 wirecrawl rejects any page) and wirecrawl rejects the page; "snippets lost"
 are `with` snippets the floor finds and wirecrawl's text does not. CPU is
 this process's CPU time per page (median over repeats); the ratios are
-wirecrawl over each bare run. Last, `wirecrawl extract` runs once over
+wirecrawl over each bare run. With `--dedup`, every page also goes through the whole ingest path into
+one store, and the clusters of copies it made are listed (site, length,
+title of each member) for a reader to judge, beside the pairs datasketch
+out of the box (5-word shingles, MinHashLSH at 0.8) calls copies among the
+same texts. Last, `wirecrawl extract` runs once over
 `--cli` pages of the corpus in one process (a new process, start-up
 included): pages per second of wall time and of CPU time.
 """
@@ -139,6 +143,66 @@ def cli_speed(corpus: Path, pages: list[tuple[str, dict, bytes]]) -> tuple[float
     return wall, cpu, len(pages)
 
 
+def page_address(i: int, url: str) -> str:
+    """The page's URL; pages of the corpus saved without one get an address
+    of their own (a host each: they come from different sites)."""
+    return url if url.startswith(("http://", "https://")) else f"http://page{i}.invalid/{url.split('::')[-1]}"
+
+
+def dedup_report(pages: list[tuple[str, dict, bytes]]) -> None:
+    """Every page through the whole ingest path into one fresh store, in
+    corpus order; then the clusters with copies, each member's site, title
+    and length, for a reader to judge (the corpus has no labels for copies:
+    its pages come from several hundred sites and are meant to be different
+    articles). Against it, datasketch out of the box (5-word shingles,
+    MinHashLSH at 0.8, as `bench/dedup_quality.py`) over the same stored
+    texts: the pairs it would call copies."""
+    from urllib.parse import urlsplit
+
+    from datasketch import MinHash, MinHashLSH
+
+    from crawler.ingest.ingest import ingest_page
+    from storage.store import Store
+
+    fetched_at = datetime.now(timezone.utc)
+    with tempfile.TemporaryDirectory() as folder, Store(None, Path(folder)) as store:
+        start = time.perf_counter()
+        outcomes: Counter = Counter()
+        for i, (url, _item, body) in enumerate(pages):
+            page = Page(url=page_address(i, url), status=200, headers={"content-type": "text/html"}, body=body,
+                        fetched_at=fetched_at)
+            outcomes[ingest_page(page, store).outcome] += 1
+        seconds = time.perf_counter() - start
+        found = [(cid, store.members(cid)) for cid, _size, _doc in store.clusters(min_size=2)]
+        texts = _stored_texts(store)
+    lsh, hashes = MinHashLSH(threshold=0.8), {}
+    for key, text in texts.items():
+        words = text.lower().split()
+        m = MinHash(num_perm=128)
+        m.update_batch([" ".join(words[j:j + 5]).encode() for j in range(max(1, len(words) - 4))])
+        lsh.insert(key, m)
+        hashes[key] = m
+    pairs = {tuple(sorted((key, other))) for key, m in hashes.items() for other in lsh.query(m) if other != key}
+    print(f"dedup over {len(pages)} real pages, one store, {seconds:.0f} s: {dict(outcomes.most_common())}")
+    print(f"clusters with copies: {len(found)} (wirecrawl); pairs datasketch out of the box calls copies: "
+          f"{len(pairs)}")
+    for cid, members in found:
+        print(f"  cluster {cid}:")
+        for doc in members:
+            print(f"    {urlsplit(doc.url).hostname:32.32} {len(doc.text):6d} chars  {(doc.title or '')[:70]}")
+
+
+def _stored_texts(store) -> dict[int, str]:
+    """Document id -> text of every latest document in `store`."""
+    from sqlalchemy import select
+
+    from storage.schema import documents
+
+    with store.read() as conn:
+        return {row.id: row.text for row in conn.execute(
+            select(documents.c.id, documents.c.text).where(documents.c.is_latest.is_(True)))}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
@@ -146,6 +210,9 @@ def main() -> int:
     parser.add_argument("--show-lost", action="store_true", help="list lost pages and lost snippets")
     parser.add_argument("--limit", type=int, default=0, help="only the first N pages (a quick look)")
     parser.add_argument("--cli", type=int, default=300, help="pages for the `wirecrawl extract` run (0: none)")
+    parser.add_argument("--dedup", action="store_true",
+                        help="also ingest every page into one store and list the clusters of copies it made, "
+                             "against datasketch out of the box over the same texts")
     args = parser.parse_args()
     if not (args.corpus / "evaldata.json").is_file():
         print(f"no corpus at {args.corpus} (its evaldata.json is missing); nothing to measure")
@@ -201,6 +268,8 @@ def main() -> int:
         wall, cpu, n = cli_speed(args.corpus, pages[: args.cli])
         print(f"wirecrawl extract, {n} files in one process: {n / wall:.1f} pages/s of wall time, "
               f"{n / cpu:.1f} pages per CPU second (start-up included)")
+    if args.dedup:
+        dedup_report(pages)
     if args.show_lost:
         for url, reason, chars in lost_pages:
             print(f"  lost page {url} ({reason}; the floor has {chars} chars)")
