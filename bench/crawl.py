@@ -206,9 +206,12 @@ class BenchWeb:
 
 
 def bare_extract_rate(pages: list[tuple[str, bytes]]) -> float:
-    """Pages per second of plain `trafilatura.extract`, one process, one core."""
+    """Pages per second of plain `trafilatura.extract`, one process, one core
+    (after a few pages off the clock: its imports and first calls)."""
     import trafilatura
 
+    for url, body in pages[:5]:
+        trafilatura.extract(body, url=url, include_comments=False)
     start = time.perf_counter()
     for url, body in pages:
         trafilatura.extract(body, url=url, include_comments=False)
@@ -216,7 +219,7 @@ def bare_extract_rate(pages: list[tuple[str, bytes]]) -> float:
 
 
 def _bare_in_process(pages: list[tuple[str, bytes]], barrier, results) -> None:
-    bare_extract_rate(pages[:5])  # imports and first-call costs, before the clock
+    bare_extract_rate(pages[:5])  # imports and first calls, before the clock
     barrier.wait()
     start = time.perf_counter()
     bare_extract_rate(pages)
@@ -249,6 +252,8 @@ def ingest_rate(pages: list[tuple[str, bytes]], data_dir: Path, content_type: st
     from storage.store import Store
 
     now = datetime.now(timezone.utc)
+    for url, body in pages[:5]:  # imports and first calls, off the clock
+        prepare(Page(url=url, status=200, headers={"content-type": content_type}, body=body, fetched_at=now))
     with Store(None, data_dir) as store:
         archive = Archive(data_dir / "archive")
         start = time.perf_counter()
