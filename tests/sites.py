@@ -37,6 +37,9 @@ class Response:
     # dripping its headers (pad them with a long header to make it last).
     drip: float = 0.0
     drip_body: float = 0.0  # seconds between the bytes of the body: a slow body
+    # False: a dripped body goes without Content-Length, ended by closing the
+    # connection (HTTP/1.0 style), so the client cannot tell it is cut short.
+    length: bool = True
 
     def encoded(self) -> bytes:
         return self.body.encode("utf-8") if isinstance(self.body, str) else self.body
@@ -109,7 +112,8 @@ class Site:
                     pass
 
             def _drip(self, resp: Response, body: bytes) -> None:
-                lines = [f"HTTP/1.1 {resp.status} Dripping", f"Content-Length: {len(body)}"]
+                lines = [f"HTTP/1.1 {resp.status} Dripping",
+                         f"Content-Length: {len(body)}" if resp.length else "Connection: close"]
                 if resp.content_type and "content-type" not in {k.lower() for k in resp.headers}:
                     lines.append(f"Content-Type: {resp.content_type}")
                 lines += [f"{k}: {v}" for k, v in resp.headers.items()]
@@ -123,7 +127,8 @@ class Site:
                             self.wfile.write(data[i:i + 1])
                             time.sleep(pause)
                 except OSError:  # the client gave up: that is the point
-                    self.close_connection = True
+                    pass
+                self.close_connection = True
 
             def handle_one_request(self):
                 try:

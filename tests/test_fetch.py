@@ -157,6 +157,19 @@ def test_headers_dripped_a_byte_at_a_time_end_at_the_deadline(site, dripping):
         assert "robots.txt" in error.detail and "/a.html" not in site.paths_requested()
 
 
+def test_a_body_without_length_still_arriving_at_the_deadline_is_a_timeout_not_a_shorter_page(site):
+    # The body's end is the connection's end. At the deadline our watchdog
+    # shuts the socket, and the read it wakes sees an end: that must not
+    # pass for the end of the page, or a cut-off article is stored as whole.
+    site.add("/robots.txt", Response(200, "User-agent: *\nAllow: /\n", content_type="text/plain"))
+    article = HTML.replace("</body>", "<p>" + "The harbour master read out the tide tables. " * 40 + "</p></body>")
+    url = site.add("/a.html", Response(200, article, drip_body=1.0, length=False))  # the deadline finds it waiting
+
+    error = rejected(url, FetchConfig(allow_private=True, timeout=1.0))
+
+    assert error.reason == "timeout" and error.detail.startswith(url)
+
+
 def test_robots_txt_is_checked_at_every_redirect_hop(site):
     site.add("/robots.txt", Response(200, "User-agent: *\nDisallow: /members/\n", content_type="text/plain"))
     url = site.add("/story", redirect("/members/story.html"))

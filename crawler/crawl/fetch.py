@@ -368,11 +368,14 @@ def _request(client: httpx.Client, url: httpx.URL, deadline: float, headers: dic
 
 
 def _failure_reason(exc: httpx.HTTPError) -> str:
-    """The reason code of a transport failure: refused, or broken."""
+    """The reason code of a transport failure: a name that does not
+    resolve, refused, or broken."""
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, ConnectionRefusedError):
             return "connection_refused"
+        if isinstance(cause, socket.gaierror):  # resolved by the connection itself (private addresses allowed)
+            return "dns_error"
         cause = cause.__cause__ or cause.__context__
     return "connection_error" if isinstance(exc, httpx.TransportError) else "download_error"
 
@@ -403,6 +406,10 @@ def _read_body(response: httpx.Response, url: httpx.URL, max_bytes: int, deadlin
             inflater.feed(chunk, body, max_bytes)
             if time.monotonic() > deadline:  # a server dripping bytes must not outlive the budget
                 raise Rejected("timeout", f"{url}: body still arriving when time ran out")
+        if time.monotonic() >= deadline:
+            # The watchdog shut the socket at the deadline, and the read it woke
+            # saw the stream end: for a body without a length, the page's end.
+            raise Rejected("timeout", f"{url}: body still arriving when time ran out")
         inflater.finish(body, max_bytes)
     except Rejected as exc:
         if not (truncate and exc.reason == "too_large"):
