@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from dataclasses import dataclass
 from itertools import accumulate, repeat
 
@@ -95,6 +96,7 @@ def _walk(html: str) -> tuple[int, int]:
     is open inside it), void and self-closed elements not nested."""
     elements = deepest = pos = 0
     stack: list[str] = []
+    open_names: Counter[str] = Counter()  # how many of each name `stack` holds: an end tag's lookup in O(1)
     while (token := _TOKEN.search(html, pos)) is not None:
         pos = token.end()
         closing, name, rest = token.groups()
@@ -104,8 +106,10 @@ def _walk(html: str) -> tuple[int, int]:
             continue
         name = name.lower()
         if closing:
-            if name in stack:
-                del stack[len(stack) - 1 - stack[::-1].index(name):]
+            if open_names[name]:
+                while (top := stack.pop()) != name:
+                    open_names[top] -= 1
+                open_names[name] -= 1
             continue
         elements += 1
         if name in _RAW_END:
@@ -115,8 +119,9 @@ def _walk(html: str) -> tuple[int, int]:
         if name in _VOID or rest.rstrip().endswith("/"):
             continue
         while stack and stack[-1] in _CLOSES.get(name, ()):
-            stack.pop()
+            open_names[stack.pop()] -= 1
         stack.append(name)
+        open_names[name] += 1
         deepest = max(deepest, len(stack))
     return elements, deepest
 
