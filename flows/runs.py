@@ -18,7 +18,7 @@ import os
 import tomllib
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from flows import work
 from flows.settings import Settings
@@ -85,11 +85,13 @@ def _report_to_prefect() -> str | None:
 
 # -- what the command line calls -------------------------------------------------
 
-def ingest_urls(urls: list[str], settings: Settings, *, allow_private: bool = False) -> list[IngestResult]:
+def ingest_urls(urls: list[str], settings: Settings, *, allow_private: bool = False,
+                on_result: Callable[[IngestResult], None] | None = None) -> list[IngestResult]:
     """Fetch and ingest each URL; one IngestResult per URL, in order. A bad URL
     or page never raises: it comes back `rejected` or `failed` with its
     reason. Ad-hoc URLs on private, loopback or link-local addresses are
-    refused unless `allow_private`.
+    refused unless `allow_private`. `on_result` hears of each URL as soon
+    as it is done.
 
     Always in this process, without importing Prefect. When a Prefect API is
     configured and answering, the work is also recorded there as a run of
@@ -100,13 +102,13 @@ def ingest_urls(urls: list[str], settings: Settings, *, allow_private: bool = Fa
     urls = list(urls)
     api_url = _report_to_prefect()
     if api_url is None:
-        return work.ingest(urls, settings, allow_private)
+        return work.ingest(urls, settings, allow_private, on_result)
     from flows.prefect_report import ReportedRun, auth_headers
 
     parameters = {"urls": urls}
     headers = auth_headers(prefect_setting("PREFECT_API_KEY"), prefect_setting("PREFECT_API_AUTH_STRING"))
     with ReportedRun(api_url, "ingest-url", parameters, headers=headers) as run:
-        results = work.ingest(urls, settings, allow_private)
+        results = work.ingest(urls, settings, allow_private, on_result)
         report = work.ingest_report(results)
         for line in report.log_lines:
             run.log(line)

@@ -49,11 +49,13 @@ def saved_page_files(paths: Iterable[Path]) -> list[Path]:
     found: dict[Path, None] = {}
     for path in paths:
         if path.is_dir():
-            pages = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+            # Whatever is not a folder: a broken link or a FIFO is listed, and
+            # its ingest records why it cannot be read.
+            pages = sorted(p for p in path.rglob("*") if not p.is_dir() and p.suffix.lower() in SUFFIXES)
             if not pages:
                 raise SavedPagesError(f"no {', '.join(SUFFIXES)} files in the folder {path}")
             found.update(dict.fromkeys(pages))
-        elif path.is_file():
+        elif path.exists():  # a file, or something else that ingest records as unreadable
             found[path] = None
         else:
             raise SavedPagesError(f"no such file or folder: {path}")
@@ -95,13 +97,14 @@ def saved_pages(files: list[Path], url: str | None = None) -> Iterator[SavedPage
     """Each file with the URL it will be stored under (`url` for all, else
     its own). A file that cannot be read comes back with url None; ingesting
     it records the reason."""
+    from crawler.crawl.adhoc import read_page_file
+
     for path in files:
         if url is not None:
             yield SavedPage(path, url)
             continue
         try:
-            with open(path, "rb") as f:
-                head = f.read(HEAD_BYTES)
+            head = read_page_file(path, HEAD_BYTES)
         except OSError:
             yield SavedPage(path, None)
             continue
@@ -116,14 +119,14 @@ def ingest_saved_page(page: SavedPage, store: "Store", *, archive: "Archive | No
     unreadable file, a page that is no article or one whose extraction ran
     over the limit comes back rejected with its reason, recorded in the
     fetch history."""
-    from crawler.crawl.adhoc import ingest_html_file
+    from crawler.crawl.adhoc import ingest_html_file, read_page_file
     from crawler.ingest.ingest import record_failure
     from crawler.ingest.records import Rejected
 
     if page.url is None:
         address = page.path.resolve().as_uri()
         try:
-            page.path.stat()
+            read_page_file(page.path, 0)
         except OSError as exc:
             reason = Rejected("unreadable_file", f"cannot read {page.path}: {exc.strerror or exc}")
         else:

@@ -69,12 +69,15 @@ def crawl_together(names: list[str], sources_path: str, settings: Settings,
                          settings_overrides={"LOG_LEVEL": "INFO"})
 
 
-def ingest(urls: list[str], settings: Settings, allow_private: bool = False) -> list[IngestResult]:
+def ingest(urls: list[str], settings: Settings, allow_private: bool = False,
+           on_result: Callable[[IngestResult], None] | None = None) -> list[IngestResult]:
     """Ingest URLs in this process, as one run in the store's run history;
     the same path as a crawl (`crawler.crawl.adhoc.ingest_url`). Each page
     is extracted in another process within WIRECRAWL_EXTRACT_TIMEOUT
     (`crawler.crawl.extract_limit`): a page that runs over it is recorded as
-    extract_timeout and the next URL goes on."""
+    extract_timeout and the next URL goes on. `on_result` hears of each URL
+    as soon as it is done. Ctrl-C (KeyboardInterrupt) ends the run as
+    `interrupted`, with the counts of the URLs done, and goes on up."""
     from crawler.crawl.adhoc import ingest_url
     from crawler.crawl.extract_limit import ExtractionProcess, extract_timeout_setting
     from crawler.crawl.fetch import FetchConfig
@@ -83,8 +86,16 @@ def ingest(urls: list[str], settings: Settings, allow_private: bool = False) -> 
     archive = settings.archive()
     with settings.open_store() as store, ExtractionProcess(extract_timeout_setting()) as extraction:
         run_id = store.start_run("ingest")
-        results = [ingest_url(u, store, archive=archive, fetch_config=fetch_config, run_id=run_id,
-                              extraction=extraction) for u in urls]
+        results: list[IngestResult] = []
+        try:
+            for u in urls:
+                results.append(ingest_url(u, store, archive=archive, fetch_config=fetch_config, run_id=run_id,
+                                          extraction=extraction))
+                if on_result is not None:
+                    on_result(results[-1])
+        except KeyboardInterrupt:
+            store.finish_run(run_id, ingest_counts(results), status="interrupted")
+            raise
         store.finish_run(run_id, ingest_counts(results))
     return results
 

@@ -4,6 +4,7 @@ through the `wirecrawl` command line and through two processes at once."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -162,6 +163,57 @@ def test_ingest_a_folder_of_saved_pages_each_under_the_url_it_names(tmp_path, da
     # one page with --url: stored under it, whatever the page names
     r = wirecrawl(data_dir, "ingest", "--html", str(folder / "c.html"), "--url", "https://example.com/c.html")
     assert r.exit_code == 0 and "https://example.com/c.html: stored" in r.output
+
+
+def test_a_broken_link_or_a_fifo_in_a_folder_of_saved_pages_is_recorded_unreadable_not_skipped(tmp_path, data_dir):
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    url = "https://example.org/2016/12/a.html"
+    (folder / "a.html").write_text(page_html(ENGLISH[5], template="wordpress", url=url), encoding="utf-8")
+    (folder / "gone.html").symlink_to(tmp_path / "nowhere.html")
+    os.mkfifo(folder / "pipe.html")  # opening it to read would wait for a writer forever
+
+    r = wirecrawl(data_dir, "ingest", "--html", str(folder))
+
+    assert r.exit_code == 1
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 3 and lines[0].startswith(f"{folder / 'a.html'} -> {url}: stored (new cluster")
+    gone, pipe = (folder / "gone.html").resolve().as_uri(), (folder / "pipe.html").resolve().as_uri()
+    assert lines[1] == (f"{folder / 'gone.html'} -> {gone}: rejected (unreadable_file: cannot read "
+                        f"{folder / 'gone.html'}: No such file or directory)")
+    assert lines[2] == (f"{folder / 'pipe.html'} -> {pipe}: rejected (unreadable_file: cannot read "
+                        f"{folder / 'pipe.html'}: not a regular file)")
+    with Store(None, data_dir) as store:
+        assert store.fetch_history(gone)[-1].reason.startswith("unreadable_file:")
+        assert store.fetch_history(pipe)[-1].reason.startswith("unreadable_file:")
+    # the FIFO given with its URL, and to `extract`: refused the same way, without waiting
+    r = wirecrawl(data_dir, "ingest", "--html", str(folder / "pipe.html"), "--url", "https://example.org/p.html")
+    assert r.exit_code == 1 and "unreadable_file" in r.output and "not a regular file" in r.output
+    r = wirecrawl(data_dir, "extract", str(folder / "pipe.html"))
+    assert r.exit_code == 1 and "unreadable_file" in r.output and "not a regular file" in r.output
+
+
+def test_ctrl_c_during_ingest_keeps_the_lines_of_the_urls_done_and_records_the_run_interrupted(site, data_dir):
+    done = site.add("/done.html", page_html(ENGLISH[2]))
+    slow = site.add("/slow.html", Response(200, page_html(ENGLISH[3]), delay=60))  # still answering at Ctrl-C
+    proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "--data-dir", str(data_dir), "ingest",
+                             "--allow-private", done, slow], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PREFECT_API_URL": ""},
+                            start_new_session=True)
+    try:
+        first = proc.stdout.readline()  # printed as soon as the page is done, not at the end
+        assert first.startswith(f"{done}: stored (new cluster"), first + proc.stderr.read()
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C at a terminal: the whole foreground group
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, out + err
+    assert "Interrupted" in err and "Traceback" not in err
+    with Store(None, data_dir) as store:
+        [run] = store.recent_runs(1)
+        assert run.status == "interrupted" and run.stats["stored"] == 1
+        assert store.find_document(done) is not None
 
 
 # -- two processes, and a kill in the middle ------------------------------------
@@ -380,6 +432,10 @@ def test_failures_to_connect_or_resolve_are_failed_not_rejected(data_dir, monkey
     r = wirecrawl(data_dir, "ingest", "--allow-private", refused)
     assert r.exit_code == 1 and r.output.startswith(f"{refused}: failed (connection_refused: {refused}: ")
     r = wirecrawl(data_dir, "ingest", "http://news.invalid/a.html")
+    assert r.exit_code == 1
+    assert r.output.startswith("http://news.invalid/a.html: failed (dns_error: http://news.invalid/a.html: ")
+    # Private addresses allowed, the connection resolves the name itself: the same reason.
+    r = wirecrawl(data_dir, "ingest", "--allow-private", "http://news.invalid/a.html")
     assert r.exit_code == 1
     assert r.output.startswith("http://news.invalid/a.html: failed (dns_error: http://news.invalid/a.html: ")
 

@@ -8,6 +8,9 @@ next one. Without one, the page is extracted in this process, unbounded."""
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from functools import partial
 from pathlib import Path
 
@@ -51,6 +54,17 @@ def ingest_url(url: str, store: Store, *, archive: Archive | None = None,
                        prepare_with=prepare_in(extraction))
 
 
+def read_page_file(path: str | Path, size: int = -1) -> bytes:
+    """The bytes of a saved page (its first `size`, or all of it). OSError
+    for what cannot be read, and for a path that is no regular file: a FIFO
+    or a device would block the reader or never end."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO opens without waiting for a writer
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return f.read(size)
+
+
 def ingest_html_file(path: str | Path, url: str, store: Store, *, archive: Archive | None = None,
                      config: IngestConfig | None = None, run_id: int | None = None,
                      extraction: ExtractionProcess | None = None) -> IngestResult:
@@ -64,7 +78,7 @@ def ingest_html_file(path: str | Path, url: str, store: Store, *, archive: Archi
     except ValueError as exc:
         return record_failure(store, url, Rejected("bad_url", str(exc)), fetched_at=now, run_id=run_id)
     try:
-        body = Path(path).read_bytes()
+        body = read_page_file(path)
     except OSError as exc:
         return record_failure(store, key, Rejected("unreadable_file", f"{path}: {exc}"), fetched_at=now,
                               run_id=run_id)

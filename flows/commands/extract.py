@@ -165,10 +165,11 @@ def _fetched(address: str):
 def _saved(path: Path, url: str | None):
     def get(allow_private: bool) -> "Page":
         from crawler.ingest.records import Page, Rejected
+        from crawler.crawl.adhoc import read_page_file
         from flows.savedpages import declared_url
 
         try:
-            body = path.read_bytes()
+            body = read_page_file(path)
         except OSError as exc:
             raise Rejected("unreadable_file", f"cannot read {path}: {exc.strerror or exc}") from exc
         address = url or declared_url(body) or path.resolve().as_uri()

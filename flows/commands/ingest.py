@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
 import typer
 from rich.console import Console
@@ -15,8 +16,8 @@ from crawler.ingest.outcomes import FAILED, REJECTED
 from flows.app import CommandError, app, settings
 from flows.jsonlines import print_line
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)  # lines whole at any width: greppable when piped
+err = Console(stderr=True, soft_wrap=True)  # one line per message, also when piped
 
 
 @app.command()
@@ -45,16 +46,18 @@ def ingest(
     if html:
         if urls:
             raise CommandError("give URLs to fetch or --html pages, not both")
-        results = _ingest_saved(cfg, list(html), url)
+        with _stopped_by_ctrl_c():
+            results = _ingest_saved(cfg, list(html), url)
     elif url:
         raise CommandError("--url names where an --html page was published; to fetch a URL, give it "
                            "without --url")
     elif urls:
         from flows.runs import ingest_urls
 
-        results = ingest_urls(list(urls), cfg, allow_private=allow_private)
-        for result in results:
-            console.print(result.line(), markup=False, highlight=False, soft_wrap=True)
+        with _stopped_by_ctrl_c():
+            results = ingest_urls(list(urls), cfg, allow_private=allow_private,
+                                  on_result=lambda result: console.print(result.line(), markup=False,
+                                                                         highlight=False, soft_wrap=True))
         if any(r.reason_code == "private_address" for r in results):
             err.print("Ad-hoc URLs may not reach loopback, private or link-local addresses; --allow-private "
                       "allows them (sources in a sources file need no such flag).", markup=False, highlight=False)
@@ -62,6 +65,22 @@ def ingest(
         raise CommandError("nothing to ingest: give one or more URLs, or --html PATH")
     if any(r.outcome in (REJECTED, FAILED) for r in results):
         raise typer.Exit(1)
+
+
+EXIT_INTERRUPTED = 130
+
+
+@contextmanager
+def _stopped_by_ctrl_c() -> Iterator[None]:
+    """Ctrl-C ends the command with one line and exit code 130; the pages
+    done before it are stored and were printed, and the run is recorded as
+    interrupted."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        err.print("Interrupted: each page printed above is stored; the run is recorded as interrupted.",
+                  markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 def _ingest_saved(cfg, paths: list[Path], url: str | None) -> list:
@@ -82,14 +101,18 @@ def _ingest_saved(cfg, paths: list[Path], url: str | None) -> list:
     results = []
     with cfg.open_store() as store, ExtractionProcess(extract_timeout_setting()) as extraction:
         run_id = store.start_run("ingest")
+        status = "failed"
         try:
             for page in saved_pages(files, url):
                 result = ingest_saved_page(page, store, archive=archive, run_id=run_id, extraction=extraction)
                 results.append(result)
                 console.print(f"{page.path} -> {result.line()}", markup=False, highlight=False, soft_wrap=True)
+            status = "finished"
+        except KeyboardInterrupt:
+            status = "interrupted"  # Ctrl-C: what was done is stored
+            raise
         finally:
-            store.finish_run(run_id, ingest_counts(results),
-                             status="finished" if len(results) == len(files) else "failed")
+            store.finish_run(run_id, ingest_counts(results), status=status)
     return results
 
 
