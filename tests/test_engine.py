@@ -377,6 +377,10 @@ def test_a_source_that_cannot_be_resolved_is_unreachable_not_retried_and_the_exi
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 3, out + err
     assert "gone: unreachable: dns_error" in err and "local" not in err
+    # One line for scripts that read stderr line by line, however long (the pipe has no width).
+    [line] = [line for line in err.splitlines() if "unreachable" in line]
+    assert line.startswith("wirecrawl crawl: gone: unreachable: dns_error") and "wirecrawl-test.invalid" in line
+    assert len(err.strip().splitlines()) == 1, err
     assert "unreachable: dns_error" in out  # in the summary too
     with Store(None, data_dir) as store:
         history = store.fetch_history("http://wirecrawl-test.invalid/")

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from crawler.crawl.stats import CrawlStats
     from crawler.crawl.sources import Source
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)  # lines whole at any width: greppable when piped
+err = Console(stderr=True, soft_wrap=True)  # one line per message, also when piped
 
 _COLUMNS = ("fetched", "stored", "copies", "unchanged", "rejected", "failed", "pages/s")
 

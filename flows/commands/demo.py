@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from storage.store import Store
     from tests.sampleweb.web import SampleWeb
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)  # lines whole at any width: greppable when piped
+err = Console(stderr=True, soft_wrap=True)  # one line per message, also when piped
 
 # Fixed by default so that a second run serves the same URLs and finds them unchanged.
 DEFAULT_PORT = 8470

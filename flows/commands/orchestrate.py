@@ -17,8 +17,8 @@ from flows.app import EXIT_CANNOT_WRITE, CommandError, app, settings
 from flows.serve import DEFAULT_SNAPSHOT_CRON
 from flows.settings import DEFAULT_SNAPSHOT_DIR
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)  # lines whole at any width: greppable when piped
+err = Console(stderr=True, soft_wrap=True)  # one line per message, also when piped
 
 
 @app.command()

@@ -15,7 +15,7 @@ from flows.jsonlines import print_line, timestamp
 if TYPE_CHECKING:
     from storage.records import RunRecord
 
-console = Console()
+console = Console(soft_wrap=True)  # lines whole at any width: greppable when piped
 
 # Counts worth a glance, in the order a reader wants them; the stats of a
 # crawl (CrawlStats), an ingest (ingest_counts) and a demo use these names.

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from crawler.crawl.sources import Source
     from flows.sourceprobe import Found, Probe
 
-console = Console()
+console = Console(soft_wrap=True)  # lines whole at any width: greppable when piped
 
 sources_app = typer.Typer(cls=WirecrawlGroup, rich_markup_mode=None, invoke_without_command=True,
                           help="Check a sources file, and what its sources list.")
