@@ -121,6 +121,8 @@ def one(**keys: str) -> str:
     (one(feeds='["feed.xml"]'), "feeds", "expected an absolute http(s) URL; got 'feed.xml'"),
     (one(sitemaps='["ftp://news.example/map.xml"]'), "sitemaps", "expected an absolute http(s) URL"),
     (one(allowed_domains='["https://news.example/"]'), "allowed_domains", "expected a host name"),
+    (one(allowed_domains='["example.com"]'), "allowed_domains",
+     "the start URL https://news.example/ is on none of these hosts, so the crawl would not fetch it"),
     (one(feeds='["http://xn--.news.example/feed"]'), "feeds", "'xn--.news.example' is not a host name"),
     (one(feeds='["http://[::1:8570/feed"]'), "feeds", "expected an absolute http(s) URL; got 'http://[::1:8570/feed' "
                                                       "(Invalid IPv6 URL)"),

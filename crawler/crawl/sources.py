@@ -216,12 +216,20 @@ def _source(origin: str, defaults: dict[str, Any], entry: dict[str, Any], index:
     sitemaps = check.urls(raw, "sitemaps")
     if not (start_urls or feeds or sitemaps):
         check.fail("start_urls", "no URL at all: expected at least one of start_urls, feeds, sitemaps")
+    allowed = check.hosts(raw, "allowed_domains")
+    for url in start_urls if allowed else ():
+        # Feeds and sitemaps may live on another host; a start page may not.
+        host = (urlsplit(url).hostname or "").lower()
+        if not any(host == d or host.endswith("." + d) for d in allowed):
+            check.fail("allowed_domains", f"the start URL {url} is on none of these hosts, so the crawl would "
+                                          "not fetch it; add its host, or leave allowed_domains out (it "
+                                          "defaults to the hosts the URLs name)")
     return Source(
         name=name,
         start_urls=start_urls,
         feeds=feeds,
         sitemaps=sitemaps,
-        allowed_domains=check.hosts(raw, "allowed_domains"),  # empty: the hosts named
+        allowed_domains=allowed,  # empty: the hosts named
         follow_links=check.boolean(raw, "follow_links", True),
         max_depth=check.whole(raw, "max_depth", None, minimum=0),
         allow=check.patterns(raw, "allow"),
