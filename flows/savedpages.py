@@ -126,11 +126,12 @@ def ingest_saved_page(page: SavedPage, store: "Store", *, archive: "Archive | No
     if page.url is None:
         address = page.path.resolve().as_uri()
         try:
-            read_page_file(page.path, 0)
+            empty = not read_page_file(page.path, 1)
         except OSError as exc:
             reason = Rejected("unreadable_file", f"cannot read {page.path}: {exc.strerror or exc}")
         else:
-            reason = Rejected("no_url", "the page names no canonical URL (<link rel=\"canonical\"> or "
-                                        "og:url); give it with --url")
+            reason = Rejected("empty_body", "the file is empty") if empty else Rejected(
+                "no_url", "the page names no absolute canonical URL (<link rel=\"canonical\"> or og:url); "
+                          "give it with --url")
         return record_failure(store, address, reason, fetched_at=datetime.now(timezone.utc), run_id=run_id)
     return ingest_html_file(page.path, page.url, store, archive=archive, run_id=run_id, extraction=extraction)

@@ -273,9 +273,9 @@ def write_snapshot(store: Store, out_dir: str | Path, *, canonical_only: bool = 
     value that is not ISO 8601 becomes null and is counted in the manifest.
     All-or-nothing: on any error (or a kill) no version directory appears."""
     out = Path(out_dir)
+    since_manifest = read_manifest(out, since) if since else None  # before the folder is made: a failure leaves none
     _make_folder(out)
     _remove_abandoned_partials(out)
-    since_manifest = read_manifest(out, since) if since else None
     previous = latest_version(out)
     now = utc_now()
     version = _next_version(previous, now)

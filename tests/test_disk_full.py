@@ -154,3 +154,29 @@ def test_what_could_not_be_written_is_named():
     assert str(as_cannot_write(OperationalError("INSERT", {}, sqlite3.OperationalError("database or disk is full")),
                                "/d/wirecrawl.db")) == "cannot write to the store /d/wirecrawl.db: database or disk is full"
     assert as_cannot_write(ValueError("x"), "db") is None
+
+
+
+def test_runs_on_a_full_disk_still_shows_the_runs(data_dir, monkeypatch):
+    # `runs` marks the runs whose process is gone as abandoned first: a write,
+    # which a full disk refuses. The runs are still shown, and why not marked.
+    from typer.testing import CliRunner
+
+    from flows.app import app
+    from flows.cli import _load_commands
+
+    with Store(None, data_dir) as store:
+        run_id = store.start_run("ingest")
+
+    def disk_full(self):
+        raise OperationalError("UPDATE runs …", {}, sqlite3.OperationalError("database or disk is full"))
+
+    monkeypatch.setattr(Store, "mark_abandoned_runs", disk_full)
+    _load_commands()
+    shown = CliRunner().invoke(app, ["runs"], env={"WIRECRAWL_DATA_DIR": str(data_dir)}, catch_exceptions=False)
+
+    assert shown.exit_code == 0, shown.output
+    assert "wirecrawl runs: runs whose process is gone are not marked abandoned: cannot write to the store " \
+           "(database or disk is full)" in shown.output
+    assert any(line.split()[:3] == ["run", str(run_id), "ingest"] and "running" in line
+               for line in shown.output.splitlines()), shown.output

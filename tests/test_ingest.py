@@ -144,7 +144,7 @@ def test_ingest_a_folder_of_saved_pages_each_under_the_url_it_names(tmp_path, da
     assert len(lines) == 3
     assert lines[0].startswith(f"{folder / 'a.html'} -> {a_url}: stored (new cluster")
     assert lines[1].startswith(f"{folder / 'c.html'} -> {c_address}: rejected (no_url: the page names no "
-                               "canonical URL")
+                               "absolute canonical URL")
     assert lines[1].endswith("give it with --url)")
     assert lines[2].startswith(f"{folder / 'sub' / 'b.htm'} -> {b_url}: stored (new cluster")
     with Store(None, data_dir) as store:
@@ -172,12 +172,16 @@ def test_a_broken_link_or_a_fifo_in_a_folder_of_saved_pages_is_recorded_unreadab
     (folder / "a.html").write_text(page_html(ENGLISH[5], template="wordpress", url=url), encoding="utf-8")
     (folder / "gone.html").symlink_to(tmp_path / "nowhere.html")
     os.mkfifo(folder / "pipe.html")  # opening it to read would wait for a writer forever
+    (folder / "empty.html").write_bytes(b"")
 
     r = wirecrawl(data_dir, "ingest", "--html", str(folder))
 
     assert r.exit_code == 1
     lines = r.output.strip().splitlines()
-    assert len(lines) == 3 and lines[0].startswith(f"{folder / 'a.html'} -> {url}: stored (new cluster")
+    assert len(lines) == 4 and lines[0].startswith(f"{folder / 'a.html'} -> {url}: stored (new cluster")
+    empty = lines.pop(1)  # an empty file is empty, whatever URL it might have named
+    assert empty == f"{folder / 'empty.html'} -> {(folder / 'empty.html').resolve().as_uri()}: rejected " \
+                    "(empty_body: the file is empty)"
     gone, pipe = (folder / "gone.html").resolve().as_uri(), (folder / "pipe.html").resolve().as_uri()
     assert lines[1] == (f"{folder / 'gone.html'} -> {gone}: rejected (unreadable_file: cannot read "
                         f"{folder / 'gone.html'}: No such file or directory)")

@@ -240,6 +240,10 @@ def test_since_an_unknown_version_is_refused_and_writes_nothing(small_store, tmp
     with pytest.raises(SnapshotError, match="no snapshot '20000101T000000Z'"):
         write_snapshot(small_store, out, since="20000101T000000Z")
     assert len(list_versions(out)) == 1
+    # into a folder that does not exist yet: refused, and the folder is not made
+    with pytest.raises(SnapshotError, match="no full snapshot under"):
+        write_snapshot(small_store, tmp_path / "new", since="latest")
+    assert not (tmp_path / "new").exists()
 
 
 def test_versions_sort_in_write_order_even_within_one_second(small_store, tmp_path):

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from storage.records import RunRecord
 
 console = Console(soft_wrap=True)  # lines whole at any width: greppable when piped
+err = Console(stderr=True, soft_wrap=True)  # one line per message, also when piped
 
 # Counts worth a glance, in the order a reader wants them; the stats of a
 # crawl (CrawlStats), an ingest (ingest_counts) and a demo use these names.
@@ -40,8 +41,18 @@ def runs(
     (its process is gone: runs of this host still `running` whose process
     ended are marked so first). Exits 2 with "no store at …" when the store
     does not exist (nothing is created)."""
+    from storage.errors import cannot_write
+
     with settings(ctx).open_existing_store() as store:
-        store.mark_abandoned_runs()
+        try:
+            store.mark_abandoned_runs()
+        except Exception as exc:
+            why = cannot_write(exc)
+            if why is None:
+                raise
+            # A read first of all: shown as recorded, and said why.
+            err.print(f"wirecrawl runs: runs whose process is gone are not marked abandoned: cannot write to the "
+                      f"store ({why})", markup=False, highlight=False)
         found = store.recent_runs(limit)
     if as_json:
         for run in found:
