@@ -629,6 +629,20 @@ def test_live_table_and_summary_fit_80_columns_and_agree_on_every_count():
     assert "failed: timeout 2" in summary
 
 
+def test_a_source_that_is_stopping_stays_stopping_until_it_ends():
+    from crawler.crawl.stats import CrawlStats
+    from flows.commands.crawl import Board
+
+    board = Board(["wire"])
+    lines: list[str] = []
+    board.on_state = lambda name: lines.append(board.line(name))
+    board.update(CrawlStats(source="wire", fetched=3))
+    board.set_state("wire", "stopping")  # Ctrl-C
+    board.update(CrawlStats(source="wire", fetched=4))  # the pages in flight still come in
+    board.update(CrawlStats(source="wire", fetched=5, status="interrupted"), "interrupted")
+    assert lines == ["wire: crawling", "wire: stopping", "wire: interrupted"]
+
+
 def test_cli_refuses_a_wrong_sources_file_with_one_line(data_dir, tmp_path):
     sources = tmp_path / "sources.toml"
     sources.write_text('[[source]]\nname = "bad"\nstart_urls = ["http://127.0.0.1:9/"]\nmax_pages = "many"\n')

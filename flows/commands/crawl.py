@@ -48,6 +48,8 @@ class Board:
 
     def update(self, stats: "CrawlStats", state: str = "crawling") -> None:
         self.stats[stats.source] = stats
+        if state == "crawling" and self.state.get(stats.source) == "stopping":
+            state = "stopping"  # counts that arrive while it stops: it is not crawling again
         self.set_state(stats.source, state)
 
     def table(self) -> Table:
