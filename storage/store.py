@@ -716,6 +716,13 @@ class Store:
         )
         self.lsh_remove(conn, [doc_id])
 
+    def run_outcomes(self, run_id: int) -> dict[str, int]:
+        """How many fetch records run `run_id` left, by outcome ("stored",
+        "copy", "rejected"…): what it did, as the store has it."""
+        q = select(fetches.c.outcome, func.count()).where(fetches.c.run_id == run_id).group_by(fetches.c.outcome)
+        with self.read() as conn:
+            return dict(conn.execute(q).all())
+
     def count_documents(self, *, latest_only: bool = False) -> int:
         q = select(func.count()).select_from(documents)
         if latest_only:

@@ -417,6 +417,45 @@ def test_ctrl_c_stops_the_crawl_cleanly_and_the_next_crawl_resumes(site, data_di
     assert all(per_url.get(site.url(p)) == 1 for p in paths), per_url
 
 
+def test_a_second_ctrl_c_stops_at_once_and_the_run_counts_what_the_store_holds(site, data_dir):
+    import threading
+
+    paths = [f"/w/{n}.html" for n in range(40)]
+    site.add("/", index_html(paths))
+    for n, path in enumerate(paths):
+        site.add(path, Response(200, plain_article_html(n), delay=1.0))  # pages in flight at the second
+    src = Source(name="slow", start_urls=(site.url("/"),),
+                 politeness=Politeness(concurrency_per_host=4, obey_robots=False, autothrottle=False,
+                                       download_delay=0))
+    store = Store(None, data_dir)
+    stopping = threading.Event()
+
+    def ctrl_c_twice() -> None:  # at the terminal, once pages are stored
+        wait_for(lambda: store.count_documents() >= 3, 90, "three pages stored")
+        os.kill(os.getpid(), signal.SIGINT)
+        assert stopping.wait(30)  # the first was taken (two at once would be one signal)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    presser = threading.Thread(target=ctrl_c_twice)
+    presser.start()
+    try:
+        # Counts reported once a minute: the crawl process is killed long
+        # before it reports the pages its extraction processes committed.
+        result = crawl_sources([src], database_url=None, data_dir=data_dir, on_stopping=stopping.set,
+                               settings_overrides={**FAST, "WIRECRAWL_PROGRESS_INTERVAL": 60})
+        presser.join()
+        [run] = store.recent_runs(1)
+        recorded = store.run_outcomes(run.id)
+    finally:
+        store.close()
+    [stats] = result.stats
+    assert result.interrupted and run.status == "interrupted"
+    assert recorded.get("stored", 0) >= 3
+    assert (stats.stored, stats.copies) == (recorded.get("stored", 0), recorded.get("copy", 0))
+    assert (run.stats["stored"], run.stats["copies"]) == (stats.stored, stats.copies)
+    assert stats.fetched >= stats.stored + stats.copies
+
+
 def test_a_second_crawl_of_a_source_being_crawled_says_it_is_busy(site, data_dir, tmp_path):
     paths = [f"/w/{n}.html" for n in range(28)]
     site.add("/", index_html(paths))

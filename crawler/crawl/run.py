@@ -50,6 +50,7 @@ from crawler.crawl.process import exit_with_parent, process_context, quiet_garba
 from crawler.crawl.settings import available_cores, crawl_settings, with_overrides
 from crawler.crawl.sources import Source
 from crawler.crawl.stats import CANNOT_WRITE, CPU_CRAWL, CPU_EXTRACT, CrawlStats, by_source
+from crawler.ingest.outcomes import COPY, STORED
 from storage.errors import as_cannot_write
 from storage.store import Store, StoreConfigError, store_name
 from storage.utc import utc_now
@@ -345,6 +346,8 @@ class _Crawl:
             run_id = self.job.run_ids[source.name]
             stats = (final or {}).get(source.name) or self.latest.get(source.name) \
                 or CrawlStats(source=source.name, run_id=run_id)
+            if source.name not in (final or {}) and source.name not in self.done_at:
+                self._count_from_store(stats, run_id)
             stats.log_file = self.job.log_file
             done = source.name in self.done_at
             if done:
@@ -361,6 +364,22 @@ class _Crawl:
             self.result.stats.append(stats)
             if not done and self.on_done is not None:
                 self.on_done(stats)
+
+    def _count_from_store(self, stats: CrawlStats, run_id: int) -> None:
+        """A crawl process ended before its last counts came (a second
+        Ctrl-C, a kill): the pages its extraction processes committed after
+        its last report are in the store, so the counts are made up to
+        what the store holds for the run."""
+        try:
+            recorded = self.store.run_outcomes(run_id)
+        except Exception as exc:  # the counts are a report; the run's end must still be recorded
+            logger.warning("run %d: its counts could not be read from the store (%s)", run_id, exc)
+            return
+        more_stored = max(0, recorded.get(STORED, 0) - stats.stored)
+        more_copies = max(0, recorded.get(COPY, 0) - stats.copies)
+        stats.stored += more_stored
+        stats.copies += more_copies
+        stats.fetched += more_stored + more_copies  # each of them a page fetched
 
     def _record_run(self, run_id: int, record: dict, status: str, finished_at: datetime | None) -> None:
         """The end of a run, in the store; when the store cannot take even
