@@ -44,6 +44,7 @@ class Found:
     articles: int = 0  # distinct article URLs in the source's scope it lists (links, for a start page)
     sitemaps: int = 0  # sitemaps it names (robots.txt, sitemap index)
     problem: str | None = None  # why nothing, or not everything, could be read: "http_status: HTTP 404 …"
+    guessed: bool = False  # a sitemap nothing names, found at a usual path
 
 
 @dataclass
@@ -126,11 +127,13 @@ def probe_source(source: Source, *, limits: Limits = Limits(),
                 probe.found.append(Found("sitemap", url, problem=listing))
         elif listing.kind == "sitemapindex":
             children = [e.url for e in listing.entries]
-            probe.found.append(Found("sitemap index", url, sitemaps=len(children), problem=listing.problem))
+            probe.found.append(Found("sitemap index", url, sitemaps=len(children), problem=listing.problem,
+                                     guessed=url in guessed))
             queue += [u for u in children if u not in seen]
         else:
             probe.found.append(_listed("sitemap", url, (e.url for e in listing.entries), scope, probe,
                                        listing.problem))
+            probe.found[-1].guessed = url in guessed
 
     def read_feeds(urls: list[str]) -> None:
         for url in urls:

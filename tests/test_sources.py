@@ -324,6 +324,9 @@ def test_probe_of_a_home_page_alone_finds_its_feed_and_its_sitemap(site, tmp_pat
     assert "home: 3 article URL(s) found" in text
     kinds = [line.split()[0] for line in text[text.index("home: 3"):].strip().splitlines()[1::2]]
     assert kinds == ["robots.txt", "sitemap", "start", "feed"], text
-    assert f"{site.url('/sitemap_index.xml')}\n                1 article URL(s)" in text
+    # robots.txt names none: the one shown says where it came from
+    assert f"robots.txt    {site.url('/robots.txt')}\n                names 0 sitemap(s)" in text
+    assert f"{site.url('/sitemap_index.xml')}\n                1 article URL(s); named nowhere, found at a usual " \
+           "path" in text
     assert f"feed          {site.url('/atom')}\n                1 article URL(s)" in text
     assert "/sitemap.xml" not in text and "/news-sitemap.xml" not in text  # tried, not there: not shown

@@ -111,4 +111,6 @@ def _found_text(found: "Found") -> str:
         text = f"{found.articles} article URL(s) among its links"
     else:
         text = f"{found.articles} article URL(s)"
+    if found.guessed:
+        text += "; named nowhere, found at a usual path"
     return text + (f"; {found.problem}" if found.problem else "")
