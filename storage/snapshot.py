@@ -44,6 +44,7 @@ cannot load a Parquet file without rows, so readers should check it first.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import io
@@ -289,15 +290,24 @@ def write_snapshot(store: Store, out_dir: str | Path, *, canonical_only: bool = 
         since_mark = _parse_time(since_manifest["high_water_mark"]) if since_manifest else None
         export = _export(store, partial, canonical_only=canonical_only, since_mark=since_mark)
         files = {name: _sha256(partial / name) for name in (PARQUET, JSONL)}
-        manifest = _manifest(
-            version=version, kind=kind, created_at=now, previous=previous, since=since_manifest,
-            canonical_only=canonical_only, export=export, files=files,
-            high_water_mark=export.high_water_mark or since_mark,
-            dedup=dedup_config if dedup_config is not None else _dedup_entries(export.store_meta),
-        )
-        _write_durably(partial / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False).encode())
-        _fsync_dir(partial)
-        _publish(partial, out / version)
+        for _ in range(_PUBLISH_ATTEMPTS):
+            manifest = _manifest(
+                version=version, kind=kind, created_at=now, previous=previous, since=since_manifest,
+                canonical_only=canonical_only, export=export, files=files,
+                high_water_mark=export.high_water_mark or since_mark,
+                dedup=dedup_config if dedup_config is not None else _dedup_entries(export.store_meta),
+            )
+            _write_durably(partial / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False).encode())
+            _fsync_dir(partial)
+            if _publish(partial, out / version):
+                break
+            # Another snapshot took this name since it was chosen (two started
+            # within one second): the next name after the newest, and publish again.
+            previous = latest_version(out)
+            version = _next_version(previous, now)
+        else:
+            raise SnapshotError(f"cannot publish a snapshot in {out}: {_PUBLISH_ATTEMPTS} other snapshots took "
+                                "each name it chose")
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -327,13 +337,22 @@ def _next_version(newest: str | None, now: datetime) -> str:
     return f"{base}-{int(n or 0) + 1:03d}"
 
 
-def _publish(partial: Path, final: Path) -> None:
+# How many names a snapshot tries before it gives up: each failed try means
+# another snapshot was published into the folder meanwhile.
+_PUBLISH_ATTEMPTS = 100
+
+
+def _publish(partial: Path, final: Path) -> bool:
+    """Rename the finished `partial` to `final`, atomically; False when
+    another snapshot holds that name already."""
     try:
         os.rename(partial, final)  # atomic; refuses an existing non-empty directory
     except OSError as exc:
-        raise SnapshotError(f"cannot publish snapshot {final.name}: {exc} "
-                            "(another snapshot written at the same moment?)") from exc
+        if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+            return False
+        raise SnapshotError(f"cannot publish snapshot {final.name}: {exc}") from exc
     _fsync_dir(final.parent)
+    return True
 
 
 def _update_pointers(out: Path) -> None:

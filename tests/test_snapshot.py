@@ -378,3 +378,33 @@ def test_snapshot_command_writes_a_version_without_prefect(small_store, data_dir
     version = latest_version(out)
     assert version in result.output and "3 rows" in result.output
     assert read_manifest(out, version)["canonical_only"] is True
+
+
+def test_two_snapshots_that_pick_one_name_both_publish_the_second_under_the_next(small_store, tmp_path, monkeypatch):
+    # Two snapshots started within one second choose one name; the one that
+    # finishes second finds it taken, and is published under the next name.
+    import storage.snapshot as snapshot
+
+    out = tmp_path / "snap"
+    moment = datetime(2026, 12, 6, 3, 0, 0, tzinfo=timezone.utc)
+    monkeypatch.setattr(snapshot, "utc_now", lambda: moment)
+    export, others, started = snapshot._export, [], []
+
+    def export_while_another_publishes(*args, **kw):
+        if not started:  # the other snapshot, started in the same second, finishes first
+            started.append(True)
+            prefix = snapshot.PARTIAL_PREFIX
+            monkeypatch.setattr(snapshot, "PARTIAL_PREFIX", prefix + "other-")  # as another process's would
+            others.append(write_snapshot(small_store, out))
+            monkeypatch.setattr(snapshot, "PARTIAL_PREFIX", prefix)
+        return export(*args, **kw)
+
+    monkeypatch.setattr(snapshot, "_export", export_while_another_publishes)
+    mine = write_snapshot(small_store, out)
+
+    [other] = others
+    assert (other.version, mine.version) == ("20261206T030000Z", "20261206T030000Z-001")
+    assert list_versions(out) == [other.version, mine.version]
+    manifest = json.loads((out / mine.version / "manifest.json").read_text())
+    assert (manifest["version"], manifest["previous_version"]) == (mine.version, other.version)
+    assert latest_version(out) == mine.version == (out / "LATEST").read_text().strip()
