@@ -142,6 +142,8 @@ def _bad_arguments(tmp_path: Path, store_dir: Path) -> list[tuple[list[str], str
         (["serve", "--sources", str(sources), "--snapshot-cron", "3am daily"], "--snapshot-cron '3am daily'"),
         (["serve", "--sources", missing], "cannot read the file"),
         (["serve", "--sources", str(sources), "--snapshots", str(a_file)], "is a file, not a folder"),
+        (["serve", "--sources", str(sources), "--snapshots", str(a_file / "sub")],
+         f"cannot be made a folder: {a_file} is a file"),
         (["server", "--port", "99999"], "invalid value for '--port'"),
         (["demo", "--port", "0"], "invalid value for '--port'"),
         (["runs", *d, "--limit", "-1"], "invalid value for '--limit'"),

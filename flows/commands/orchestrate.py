@@ -48,6 +48,9 @@ def serve(
         raise CommandError(f"--snapshot-cron {snapshot_cron!r}: {problem}")
     if snapshots.exists() and not snapshots.is_dir():
         raise CommandError(f"--snapshots {snapshots} is a file, not a folder")
+    nearest = next((p for p in snapshots.absolute().parents if p.exists()), None)
+    if nearest is not None and not nearest.is_dir():
+        raise CommandError(f"--snapshots {snapshots} cannot be made a folder: {nearest} is a file")
     load_sources(sources)  # a wrong file: SourcesError, one line
     plan = ServePlan(sources_path=sources, snapshot_dir=snapshots, snapshot_cron=snapshot_cron)
     serve_deployments(plan, settings(ctx))
