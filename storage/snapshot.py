@@ -33,9 +33,15 @@ this host.
 Incremental snapshots (`since=VERSION`) hold the rows whose `updated_at` is
 past the high-water mark recorded in that version's manifest: new documents,
 new versions (and the superseded rows, now `is_latest = false`), and cluster
-changes (the store bumps `updated_at` on each). This relies on the store's
-single writer lock: writers commit one at a time, each stamping its rows after
-the previous commit, so no row can commit later with an older `updated_at`.
+changes (the store bumps `updated_at` on each). No row is missed by every
+later incremental. On SQLite writers commit one at a time, each stamping its
+rows after the previous commit, so no row can commit later with an older
+`updated_at`. On PostgreSQL keyed writers commit side by side: each stamps
+its rows with its transaction's start time on the server (`Store.stamp`),
+and the mark a snapshot records is held back to before the oldest
+transaction open when it began to read; a row written while a snapshot was
+read can then appear in that snapshot and again in the next incremental
+(readers upsert on `id`), never in neither.
 
 A snapshot with no rows (an empty store, or nothing changed since `since`)
 is written like any other, with `"empty": true` in its manifest: `datasets`
@@ -55,13 +61,14 @@ import shutil
 import socket
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Connection, func, select
+from sqlalchemy import text as sql
 
 from storage.schema import documents, meta
 from storage.store import Store
@@ -427,8 +434,14 @@ def _export(store: Store, partial: Path, *, canonical_only: bool, since_mark: da
     counts = dict.fromkeys(("all", "latest", "canonical", "copies", "superseded"), 0)
     dates = _PublishedDates()
     seen_clusters: set[int] = set()
+    oldest_open = _oldest_open_transaction(store)  # before the read's snapshot is taken
     with _consistent_read(store) as conn:
         mark = as_utc(conn.execute(select(func.max(documents.c.updated_at))).scalar())
+        if mark is not None and oldest_open is not None:
+            # A transaction open before this read's snapshot commits after it; its rows carry
+            # its start time (`Store.stamp`): the mark stays before it, so the next incremental
+            # takes them (and may take again a row this one holds).
+            mark = min(mark, oldest_open - timedelta(microseconds=1))
         store_meta = {k: _maybe_json(v) for k, v in conn.execute(select(meta.c.key, meta.c.value))}
         with pq.ParquetWriter(partial / PARQUET, SCHEMA, compression="zstd") as parquet, \
                 _jsonl_writer(partial / JSONL) as jsonl:
@@ -492,6 +505,24 @@ def _published(value: str | None) -> tuple[datetime | None, str | None]:
     except ValueError:
         return None, None
     return as_utc(stamp).astimezone(timezone.utc), "datetime"
+
+
+_OLDEST_OPEN = sql(
+    "SELECT least(clock_timestamp(), min(xact_start)) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+)
+
+
+def _oldest_open_transaction(store: Store) -> datetime | None:
+    """On PostgreSQL, the start of the oldest transaction open in the
+    store's database now (another session's), or the server's time now when
+    none is: asked before the export's snapshot is taken, so that every
+    transaction the export cannot see began no earlier. None on SQLite,
+    where writers take turns and none is open while a snapshot reads."""
+    if store.is_sqlite:
+        return None
+    with store.engine.connect() as conn:
+        return as_utc(conn.execute(_OLDEST_OPEN).scalar_one())
 
 
 @contextmanager
@@ -592,7 +623,8 @@ def _manifest(*, version: str, kind: str, created_at: datetime, previous: str | 
         "canonical_only": canonical_only,
         # no rows: an empty store, or nothing changed since `since`
         "empty": export.rows["all"] == 0,
-        # newest documents.updated_at in the store when this was read: the next
+        # newest documents.updated_at in the store when this was read (on PostgreSQL, held
+        # before the oldest transaction then open): the next
         # `--since` this version selects rows past it
         "high_water_mark": high_water_mark.isoformat() if high_water_mark else None,
         "rows": export.rows,

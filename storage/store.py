@@ -61,6 +61,8 @@ from storage.utc import as_utc, utc_now
 _PG_WRITER_LOCK = 0x77637261776C
 _LOCK_STORE = select(func.pg_advisory_xact_lock(_PG_WRITER_LOCK))
 _LOCK_STORE_SHARED = select(func.pg_advisory_xact_lock_shared(_PG_WRITER_LOCK))
+# Where a PostgreSQL connection keeps its transaction's stamp (`Store.stamp`).
+_STAMP_KEY = "wirecrawl_stamp"
 # Keys are locked in ascending order, all in one statement: the sorted
 # subquery feeds the aggregate row by row. Keys live in PostgreSQL's 64-bit
 # advisory key space; clusters in the (int, int) space under their own tag,
@@ -450,6 +452,26 @@ class Store:
         if ids and not self.is_sqlite:
             conn.execute(_LOCK_CLUSTERS, {"tag": _CLUSTER_LOCK_TAG, "ids": ids})
 
+    def stamp(self, conn: Connection) -> datetime:
+        """The time to stamp the rows a write transaction changes
+        (`updated_at`, which incremental snapshots select by). On SQLite,
+        where writers take turns, the time now. On PostgreSQL, where keyed
+        writers commit side by side, the database server's start time of the
+        transaction (its `now()`, the `xact_start` other sessions see), the
+        same for every row the transaction writes: then a transaction still
+        open while a snapshot is read stamped its rows no earlier than the
+        snapshot can see it began (`storage.snapshot`), on the server's clock
+        whichever machine writes."""
+        if self.is_sqlite:
+            return utc_now()
+        transaction = conn.get_transaction()
+        cached = conn.info.get(_STAMP_KEY)
+        if cached is not None and cached[0] is transaction:
+            return cached[1]
+        now = as_utc(conn.execute(select(func.now())).scalar_one())
+        conn.info[_STAMP_KEY] = (transaction, now)
+        return now
+
     @contextmanager
     def read(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
@@ -623,7 +645,7 @@ class Store:
     def insert_document(self, conn: Connection, doc: Document) -> int:
         values = {f.name: getattr(doc, f.name) for f in fields(Document) if f.name != "id"}
         values["tags"] = json.dumps(doc.tags or [])
-        values["updated_at"] = utc_now()
+        values["updated_at"] = self.stamp(conn)
         doc.id = conn.execute(_INSERT_DOCUMENT, values).inserted_primary_key[0]
         return doc.id
 
@@ -641,7 +663,7 @@ class Store:
             self.set_cluster_canonical(conn, doc.cluster_id, doc.id, size=1)
             return doc.id
         self.check_band_keys(len(keys))
-        now = utc_now()
+        now = self.stamp(conn)
         values = {f"d_{f.name}": getattr(doc, f.name) for f in fields(Document) if f.name not in ("id", "cluster_id")}
         values.update(d_tags=json.dumps(doc.tags or []), d_updated_at=now, c_now=now,
                       position_keys=[int32_key(k) for k in keys])
@@ -712,7 +734,7 @@ class Store:
         """Mark an old version as no longer the latest and drop it from the index;
         the row itself is kept."""
         conn.execute(
-            update(documents).where(documents.c.id == doc_id).values(is_latest=False, updated_at=utc_now())
+            update(documents).where(documents.c.id == doc_id).values(is_latest=False, updated_at=self.stamp(conn))
         )
         self.lsh_remove(conn, [doc_id])
 
@@ -733,13 +755,14 @@ class Store:
     # -- clusters -------------------------------------------------------------
 
     def new_cluster(self, conn: Connection) -> int:
-        now = utc_now()
+        now = self.stamp(conn)
         return conn.execute(_NEW_CLUSTER, {"size": 0, "created_at": now, "updated_at": now}).inserted_primary_key[0]
 
     def set_cluster_canonical(self, conn: Connection, cluster_id: int, canonical_id: int, size: int) -> None:
         """Name a cluster's canonical member and its size (members whose own
         rows already say so: a new document in a new cluster)."""
-        conn.execute(_SET_CLUSTER, {"cid": cluster_id, "canonical": canonical_id, "size": size, "now": utc_now()})
+        conn.execute(_SET_CLUSTER, {"cid": cluster_id, "canonical": canonical_id, "size": size,
+                                    "now": self.stamp(conn)})
 
     def cluster_members(self, conn: Connection, cluster_id: int, *, latest_only: bool = True) -> list[Document]:
         q = _MEMBERS_LATEST if latest_only else _MEMBERS_ALL
@@ -755,7 +778,7 @@ class Store:
         conn.execute(
             update(documents)
             .where(documents.c.cluster_id == from_cluster)
-            .values(cluster_id=to_cluster, updated_at=utc_now())
+            .values(cluster_id=to_cluster, updated_at=self.stamp(conn))
         )
         conn.execute(delete(clusters).where(clusters.c.id == from_cluster))
 
@@ -770,7 +793,7 @@ class Store:
         returns the cluster's size (latest members).
 
         Only rows whose decision actually changes get a new `updated_at`."""
-        now = utc_now()
+        now = self.stamp(conn)
         current = {r.id: r for r in conn.execute(_DECISION_ROWS, {"ids": list(similarities)})}
         changes = []
         for doc_id, sim in similarities.items():

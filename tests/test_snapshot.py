@@ -176,6 +176,56 @@ def test_incremental_snapshot_holds_exactly_the_changes(small_store, tmp_path):
     assert list_versions(out) == [first.version, second.version, third.version]
 
 
+def _add_keyed(store, key: int, url: str, text: str, *, hold=None, held=None) -> Document:
+    """Store one document in a keyed write (PostgreSQL writers of other pages
+    commit side by side); with `hold`, the transaction stays open, its row
+    written, until `hold` is set (`held` is set once the row is written)."""
+    with store.write(keys=[key]) as conn:
+        cid = store.new_cluster(conn)
+        doc = Document(url=url, url_key=url, text=text, text_hash=hashlib.sha256(text.encode()).hexdigest(),
+                       fetched_at=T0, cluster_id=cid, source="example")
+        store.insert_document(conn, doc)
+        store.set_cluster_decision(conn, cid, doc.id, {doc.id: None})
+        if hold is not None:
+            held.set()
+            assert hold.wait(timeout=60), "the test never let the writer commit"
+    return doc
+
+
+def test_a_row_committed_after_a_snapshot_by_a_writer_that_began_before_it_is_in_the_next_incremental(
+        postgres_url, data_dir, tmp_path):
+    # On PostgreSQL two writers commit side by side: one that stamped its row
+    # first can commit after a later writer, and after a snapshot that read
+    # the later writer's row. The next incremental must still hold it.
+    import threading
+
+    from storage.store import Store
+
+    out = tmp_path / "snap"
+    with Store(postgres_url, data_dir) as store:
+        _add_keyed(store, 1, "http://a.example/first", "The ferry timetable changes in the spring.")
+        hold, held = threading.Event(), threading.Event()
+        slow: list[Document] = []
+        writer = threading.Thread(target=lambda: slow.append(_add_keyed(
+            store, 2, "http://b.example/slow", "The library extends its opening hours.", hold=hold, held=held)))
+        writer.start()
+        try:
+            assert held.wait(timeout=60)
+            fast = _add_keyed(store, 3, "http://c.example/fast", "A new bakery opens by the station.")
+            first = write_snapshot(store, out)
+        finally:
+            hold.set()
+            writer.join()
+        assert {r["url"] for r in _rows(first.path)} == {"http://a.example/first", "http://c.example/fast"}
+
+        second = write_snapshot(store, out, since=first.version)
+        assert slow[0].id in {r["id"] for r in _rows(second.path)}
+        # and what no writer touched since is not repeated
+        assert "http://a.example/first" not in {r["url"] for r in _rows(second.path)}
+        third = write_snapshot(store, out, since=second.version)
+        assert third.empty and fast.id is not None
+
+
 def test_latest_always_names_the_newest_full_snapshot_and_each_kind_has_its_own_pointer(small_store, tmp_path):
     out = tmp_path / "snap"
     full = write_snapshot(small_store, out)
