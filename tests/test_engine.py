@@ -88,6 +88,36 @@ def test_two_sources_crawled_together_each_host_at_its_own_pace(data_dir):
     assert quick_times[-1] < slow_times[-1]
 
 
+def test_requests_in_flight_to_a_host_stay_within_its_concurrency_with_no_delay(data_dir):
+    """No delay, two requests at a time per host: however many requests the
+    crawl hands the downloader at once, the slow server never has more than
+    two in flight."""
+    import threading
+
+    lock, in_flight, most = threading.Lock(), [0], [0]
+
+    def slow_page(n: int):
+        def answer(req: Request) -> Response:
+            with lock:
+                in_flight[0] += 1
+                most[0] = max(most[0], in_flight[0])
+            time.sleep(0.1)  # the server's own slowness: requests overlap if the crawl lets them
+            with lock:
+                in_flight[0] -= 1
+            return Response(200, plain_article_html(n))
+        return answer
+
+    with Site() as site:
+        paths = [f"/p/{n}.html" for n in range(12)]
+        site.add("/", index_html(paths))
+        for n, path in enumerate(paths):
+            site.add(path, slow_page(n))
+        source = local_source(site, "two", politeness={"concurrency_per_host": 2, "download_delay": 0})
+        result = crawl_sources([source], database_url=None, data_dir=data_dir, settings_overrides=FAST)
+    assert result.stats[0].stored == 12
+    assert most[0] == 2
+
+
 def test_two_sources_on_one_host_share_its_pace_and_the_politer_delay_wins(data_dir):
     """Two sources that name one host: the host still gets one request at a
     time, the longer of the two delays apart."""
@@ -399,9 +429,13 @@ def test_ctrl_c_stops_the_crawl_cleanly_and_the_next_crawl_resumes(site, data_di
     try:
         wait_for(lambda: store.count_documents() >= 3 or proc.poll() is not None, 90, "three pages stored")
         assert proc.poll() is None, proc.communicate()
+        asked_before = len(site.paths_requested())
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C at a terminal: the whole foreground group
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 130, out + err
+        # The page in flight finishes; the requests waiting for their turn at the host are not
+        # sent (one request at a time: a few may start while the signal reaches the crawl).
+        assert len(site.paths_requested()) - asked_before <= 3, site.paths_requested()[asked_before:]
         assert "Summary" in out and "Interrupted" in out and "Traceback" not in err
         [run] = store.recent_runs(1)
         assert run.status == "interrupted" and run.stats["stored"] >= 3
@@ -415,6 +449,27 @@ def test_ctrl_c_stops_the_crawl_cleanly_and_the_next_crawl_resumes(site, data_di
     finally:
         store.close()
     assert all(per_url.get(site.url(p)) == 1 for p in paths), per_url
+
+
+def test_max_pages_bounds_what_is_downloaded_not_only_what_is_kept(site, data_dir):
+    """Many requests are handed to the downloader at once; a source with
+    max_pages still downloads no more pages than that (the start page
+    included), and the next crawl takes the next ones."""
+    paths = [f"/p/{n}.html" for n in range(30)]
+    site.add("/", index_html(paths))
+    for n, path in enumerate(paths):
+        site.add(path, plain_article_html(n))
+    source = local_source(site, "capped", max_pages=4)
+
+    first = crawl_sources([source], database_url=None, data_dir=data_dir, settings_overrides=FAST)
+    fetched_first = [p for p in site.paths_requested() if p.startswith("/p/")]
+    assert len(fetched_first) == 3, fetched_first  # and the start page: 4 pages
+    [stats] = first.stats
+    assert stats.stored == 3
+
+    crawl_sources([source], database_url=None, data_dir=data_dir, settings_overrides=FAST)
+    fetched = [p for p in site.paths_requested() if p.startswith("/p/")]
+    assert len(fetched) == 6 and len(set(fetched)) == 6, fetched  # three new ones, none again
 
 
 def test_a_second_ctrl_c_stops_at_once_and_the_run_counts_what_the_store_holds(site, data_dir):

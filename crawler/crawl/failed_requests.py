@@ -11,6 +11,7 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from crawler.crawl.download_handler import release_request
 from crawler.crawl.failures import NotRequested, classify
 from crawler.crawl.meta import GUESS, KIND, LAST_FETCH, ROBOTS, requested_url, source_of
 from crawler.crawl.pipeline import IngestPipeline
@@ -45,6 +46,7 @@ class RecordingErrback:
 
     def __call__(self, failure: Failure) -> list:
         request = failure.request
+        release_request(self.outcomes.crawler, request)
         if isinstance(failure.value, NotRequested):
             return []  # counted where it was decided, not a failure
         if isinstance(failure.value, HttpError) and failure.value.response.status == 304 \
@@ -104,6 +106,7 @@ class OutcomeMiddleware:
             request.dont_filter = True
 
     def request_dropped(self, request: Request, spider: Spider) -> None:
+        release_request(self.crawler, request)
         chain = request.meta.get("redirect_urls")
         if chain:
             self.pipeline.record_soon(chain[0], Rejected(
