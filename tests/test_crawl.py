@@ -103,7 +103,7 @@ class Troubled:
         self._lock = threading.Lock()
         paths = self.ARTICLES + ["/private/secret.html", "/gone.html", "/flaky.html", "/slow.html",
                                  "/busy.html", "/closed.html", "/old.html", "/loop-a.html", "/bomb.html",
-                                 "/huge.html", "/moved.html"]
+                                 "/huge.html", "/moved.html", "/cut.html"]
         site.add("/", index_html(paths))
         site.add("/robots.txt", Response(200, "User-agent: *\nDisallow: /private/\n", content_type="text/plain"))
         for n, path in enumerate(self.ARTICLES + ["/private/secret.html"]):
@@ -124,6 +124,9 @@ class Troubled:
         bomb = gzip.compress(b"\0" * (20 * 1024 * 1024), compresslevel=9)
         site.add("/bomb.html", Response(200, bomb, headers={"Content-Encoding": "gzip"}))
         site.add("/huge.html", Response(200, b"<html><body>" + b"x" * (3 * 1024 * 1024) + b"</body></html>"))
+        # A gzip body cut in half in transit, its Content-Length that of the half: HTTP sees no loss.
+        whole = gzip.compress(article_html(23, site.url("/cut.html")).encode())
+        site.add("/cut.html", Response(200, whole[:len(whole) // 2], headers={"Content-Encoding": "gzip"}))
 
     def _arrived(self, path: str) -> int:
         with self._lock:
@@ -255,6 +258,14 @@ def test_gzip_bomb_and_oversized_page_are_recorded_as_too_large(troubled):
         record = last_fetch(store, site.url(path))
         assert record.outcome == "rejected" and record.reason.startswith("too_large"), path
     assert stats.rejected.get("too_large") == 2
+
+
+def test_a_gzip_body_cut_off_in_transit_is_rejected_not_stored_as_a_shorter_article(troubled):
+    site, _, stats, store = troubled
+    record = last_fetch(store, site.url("/cut.html"))
+    assert record.outcome == "rejected" and record.reason.startswith("bad_encoding"), record.reason
+    assert "cut off" in record.reason
+    assert store.find_document(site.url("/cut.html")) is None
 
 
 def test_every_outcome_is_counted_and_recorded(troubled):

@@ -238,6 +238,19 @@ def test_gzip_and_deflate_bodies_are_decompressed(site):
     assert fetch(site.url("/d.html"), LOCAL).body == HTML.encode()
 
 
+def test_a_compressed_body_cut_off_in_transit_is_bad_encoding_not_a_shorter_page(site):
+    # The server sends half the gzip stream with a Content-Length that matches it: HTTP sees
+    # a whole response, only the compressed stream knows it is not.
+    whole = gzip.compress(HTML.encode())
+    site.add("/cut.html", Response(200, whole[:len(whole) // 2], headers={"Content-Encoding": "gzip"}))
+    cut = zlib.compress(HTML.encode())
+    site.add("/cut-deflate.html", Response(200, cut[:-6], headers={"Content-Encoding": "deflate"}))
+
+    for path in ("/cut.html", "/cut-deflate.html"):
+        error = rejected(site.url(path), LOCAL)
+        assert error.reason == "bad_encoding" and "cut off" in error.detail, path
+
+
 @pytest.fixture(scope="module")
 def gzip_bomb() -> bytes:
     return gzip.compress(b"\0" * (50 * 1024 * 1024), compresslevel=9)  # about 50 KB

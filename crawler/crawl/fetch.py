@@ -458,6 +458,11 @@ class _Inflater:
             body += self._zlib.flush()
             if len(body) > limit:
                 raise Rejected("too_large", f"{self.url}: more than {limit} bytes after decompression")
+            if self._started and not self._zlib.eof:
+                # The connection ended (a Content-Length that matched what was sent) before the
+                # compressed stream did: a cut-off page, not a shorter one.
+                raise Rejected("bad_encoding", f"{self.url}: the {self.encoding} body ends before its compressed "
+                                               "stream does: cut off in transit")
 
 
 # --- robots.txt, by the rules the crawl shares (crawler.crawl.robots_rules) -------

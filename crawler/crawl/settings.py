@@ -216,6 +216,9 @@ def crawl_settings(sources: list[Source], *, database_url: str | None, data_dir:
             "crawler.crawl.unresolved.UnresolvedHostMiddleware": 101,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.crawl.retry.BackoffRetryMiddleware": 550,
+            # Ours instead of Scrapy's, which keeps what a cut-off gzip body gives.
+            "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+            "crawler.crawl.compression.StrictCompressionMiddleware": 590,
         },
         "SPIDER_MIDDLEWARES": {"crawler.crawl.failed_requests.OutcomeMiddleware": 950},
         "DOWNLOAD_HANDLERS": {"http": "crawler.crawl.download_handler.KeepAliveDownloadHandler",

@@ -77,7 +77,7 @@ _REASONS = (
     Reason("redirect_to_seen_url", REJECTED, "redirects to a URL already fetched in this crawl"),
     Reason("too_large", REJECTED, "more bytes than the limit, on the wire or once decompressed"),
     Reason("bad_encoding", REJECTED, "a Content-Encoding other than gzip or deflate, or a body that does "
-                                     "not decompress"),
+                                     "not decompress or is cut off before its compressed stream ends"),
     Reason("empty_body", REJECTED, "a response without a body"),
     Reason("not_html", REJECTED, "not an HTML page (its content type or its bytes say so)"),
     Reason("undecodable", REJECTED, "no character encoding turns the bytes into text"),
