@@ -264,6 +264,34 @@ def test_a_rejected_page_is_not_fetched_again_within_the_interval_then_asked_con
     assert (last.outcome, last.status) == ("rejected", 304) and last.reason.startswith("too_short")
 
 
+def test_a_page_reached_through_a_redirect_is_one_document_however_it_is_asked_for_later(data_dir):
+    """A shortlink that redirects to an article, listed one day; the next
+    day the article's own URL is listed, and in the same crawl a campaign
+    link redirects to another listed article. Each article is downloaded
+    once and stored once, under where it lives."""
+    with Site() as site:
+        listed = ["/r/k1", "/r/campaign", "/a/h1.html"]
+        site.add("/sitemap.xml", lambda req: Response(200, _urlset([(site.url(p), "") for p in listed]),
+                                                      content_type="application/xml"))
+        site.add("/r/k1", Response(301, "", headers={"Location": "/a/k1.html"}))
+        site.add("/r/campaign", Response(301, "", headers={"Location": "/a/h1.html?utm_source=feed&utm_medium=x"}))
+        site.add("/a/k1.html", plain_article_html(1))
+        site.add("/a/h1.html", plain_article_html(2))
+        source = Source(name="redirects", sitemaps=(site.url("/sitemap.xml"),), follow_links=False,
+                        robots_sitemaps=False, discover=False, politeness=Politeness(**NO_EXTRAS))
+
+        first = crawl_sources([source], database_url=None, data_dir=data_dir, settings_overrides=FAST)
+        assert sum(p == "/a/h1.html" for p in site.paths_requested()) == 1  # the campaign link's page: seen
+        listed[:] = ["/a/k1.html"]  # the next day the sitemap names the article itself
+        crawl_sources([source], database_url=None, data_dir=data_dir, settings_overrides=FAST)
+        downloads = [p for p in site.paths_requested() if p.startswith("/a/")]
+    assert sorted(downloads) == ["/a/h1.html", "/a/k1.html"], downloads
+    assert first.stats[0].stored == 2
+    with Store(None, data_dir) as store:
+        assert store.count_documents() == 2
+        assert store.find_document(site.url("/a/k1.html")).final_url == site.url("/a/k1.html")
+
+
 def _urlset(entries: list[tuple[str, str]]) -> str:
     body = "".join(f"<url><loc>{loc}</loc>{extra}</url>" for loc, extra in entries)
     return ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '

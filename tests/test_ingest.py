@@ -94,6 +94,17 @@ def test_same_page_under_a_tracking_url_is_the_same_document(site, data_dir):
     assert r.output.strip() == f"{url}: unchanged"
 
 
+def test_a_shortlink_and_the_page_it_leads_to_are_one_document(site, data_dir):
+    url = site.add("/2026/12/story.html", page_html(ENGLISH[2]))
+    short = site.add("/s/x7", Response(301, "", headers={"Location": "/2026/12/story.html?utm_source=social"}))
+    first = wirecrawl(data_dir, "ingest", "--allow-private", short)
+    assert first.output.startswith(f"{short}: stored (new cluster"), first.output
+    r = wirecrawl(data_dir, "ingest", "--allow-private", url)
+    assert r.output.strip() == f"{url}: unchanged"  # not a copy of the shortlink's document
+    with Store(None, data_dir) as store:
+        assert store.count_documents() == 1
+
+
 def test_changed_content_becomes_a_new_version_and_keeps_the_old(site, data_dir):
     art = ENGLISH[3]
     site.add("/v.html", page_html(art))

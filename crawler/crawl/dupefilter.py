@@ -10,12 +10,20 @@ from scrapy.dupefilters import BaseDupeFilter
 from w3lib.url import canonicalize_url
 
 from crawler.crawl.meta import PAGE, KIND, source_of
+from crawler.ingest.urls import canonicalize
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+
+
+def _page_identity(url: str) -> str:
+    try:
+        return canonicalize(url)
+    except ValueError:  # not http(s): the downloader refuses it; compared as Scrapy would
+        return canonicalize_url(url)
 
 
 def _key(text: str) -> bytes:
@@ -31,8 +39,11 @@ class SourceDupeFilter(BaseDupeFilter):
     and its fetch history answers the others next time. Start pages,
     feeds, sitemaps and robots.txt are requested once per source: two
     sources that share a home page each read its links with their own
-    scope. URLs are compared as `w3lib.url.canonicalize_url` gives them, as
-    Scrapy's own filter does; only 16-byte hashes are kept."""
+    scope. Article pages are compared by their identity
+    (`crawler.ingest.urls.canonicalize`: no tracking parameters, no
+    fragment), so a redirect to a page listed with its campaign tags is a
+    redirect to a page seen; lists as `w3lib.url.canonicalize_url` gives
+    them, as Scrapy's own filter does. Only 16-byte hashes are kept."""
 
     def __init__(self, crawler: Crawler | None = None):
         self.stats = crawler.stats if crawler is not None else None
@@ -43,17 +54,18 @@ class SourceDupeFilter(BaseDupeFilter):
         return cls(crawler)
 
     def request_seen(self, request: Request) -> bool:
-        url = f"{request.method} {canonicalize_url(request.url)}"
-        any_source = _key(url)
+        # An article page (a redirect's target too) by its identity: tracking parameters and
+        # fragments do not make another page.
+        page = _key(f"{request.method} {_page_identity(request.url)}")
         if request.meta.get(KIND) == PAGE:
-            if any_source in self.seen:
+            if page in self.seen:
                 return True
-            self.seen.add(any_source)
+            self.seen.add(page)
             return False
-        this_source = _key(f"{source_of(request) or ''} {url}")
+        this_source = _key(f"{source_of(request) or ''} {request.method} {canonicalize_url(request.url)}")
         if this_source in self.seen:
             return True
-        self.seen.update((this_source, any_source))
+        self.seen.update((this_source, page))
         return False
 
     def log(self, request: Request, spider: Spider) -> None:

@@ -17,6 +17,7 @@ from crawler.crawl.failures import NotRequested
 from crawler.crawl.meta import FIRST_FETCH, LAST_FETCH, is_article_request, requested_url, source_of
 from crawler.crawl.stats import stat_key
 from crawler.ingest.outcomes import SKIPPED
+from crawler.ingest.urls import canonicalize
 from storage.records import FetchRecord
 from storage.store import Store
 from storage.utc import utc_now
@@ -106,7 +107,16 @@ class FetchHistoryMiddleware:
             return {}, False, None
         urls = history.urls
         ever_fetched = set(urls) if urls is not None and len(urls) <= self.preload_max else None
-        return {record.url: record for record in history.newest}, not history.others_have_pages, ever_fetched
+        known = {record.url: record for record in history.newest}
+        for record in history.newest:
+            # A page reached through a redirect is known under where it ended too: listed
+            # there directly next time, it is the same page, fetched as recently.
+            if record.final_url and record.final_url != record.url:
+                try:
+                    known.setdefault(canonicalize(record.final_url), record)
+                except ValueError:
+                    pass
+        return known, not history.others_have_pages, ever_fetched
 
     def close(self) -> None:
         self.readers.shutdown(wait=True)

@@ -196,14 +196,31 @@ def _forget_expired_when_due(store: Store, config: IngestConfig) -> None:
 _DEADLOCK_ATTEMPTS = 3
 
 
+def document_key(url: str, final_url: str | None) -> str:
+    """The URL identity of a page's document: the canonical form of where
+    the page ended after redirects (the URL first asked for when it was not
+    redirected). A shortlink, a feed's tracking redirect and the article's
+    own URL, asked on one day or the next, then lead to one document and its
+    versions, never to a document and its copy."""
+    if final_url:
+        try:
+            return canonicalize(final_url)
+        except ValueError:
+            pass
+    return canonicalize(url)
+
+
 def _commit_document(prepared: Prepared, store: Store, record: FetchRecord, config: IngestConfig,
                      site: str, keys: list[int]) -> IngestResult:
     """The document's transaction of `commit`, under its lock keys."""
     page, article, fp = prepared.page, prepared.article, prepared.fingerprint
     assert article is not None and fp is not None
-    url_key = canonicalize(page.url)
+    url_key = document_key(page.url, page.final_url)
     with store.write(keys=keys) as conn:
         previous = store.latest_for_url(url_key, conn)
+        if previous is None and url_key != (asked := canonicalize(page.url)):
+            # A store of an earlier release keyed a redirected page by the URL first asked for.
+            previous = store.latest_for_url(asked, conn)
         if previous is not None and previous.text_hash == fp.text_hash:
             record.outcome, record.reason, record.document_id = UNCHANGED, "same_text", previous.id
             store.record_fetch(record, conn)
