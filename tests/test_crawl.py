@@ -103,7 +103,7 @@ class Troubled:
         self._lock = threading.Lock()
         paths = self.ARTICLES + ["/private/secret.html", "/gone.html", "/flaky.html", "/slow.html",
                                  "/busy.html", "/closed.html", "/old.html", "/loop-a.html", "/bomb.html",
-                                 "/huge.html", "/moved.html", "/cut.html"]
+                                 "/huge.html", "/moved.html", "/cut.html", "/mail.html"]
         site.add("/", index_html(paths))
         site.add("/robots.txt", Response(200, "User-agent: *\nDisallow: /private/\n", content_type="text/plain"))
         for n, path in enumerate(self.ARTICLES + ["/private/secret.html"]):
@@ -124,6 +124,7 @@ class Troubled:
         bomb = gzip.compress(b"\0" * (20 * 1024 * 1024), compresslevel=9)
         site.add("/bomb.html", Response(200, bomb, headers={"Content-Encoding": "gzip"}))
         site.add("/huge.html", Response(200, b"<html><body>" + b"x" * (3 * 1024 * 1024) + b"</body></html>"))
+        site.add("/mail.html", Response(301, "", headers={"Location": "mailto:desk@example.org"}))
         # A gzip body cut in half in transit, its Content-Length that of the half: HTTP sees no loss.
         whole = gzip.compress(article_html(23, site.url("/cut.html")).encode())
         site.add("/cut.html", Response(200, whole[:len(whole) // 2], headers={"Content-Encoding": "gzip"}))
@@ -250,6 +251,8 @@ def test_redirect_loop_is_recorded(troubled):
     record = last_fetch(store, site.url("/loop-a.html"))
     assert record.outcome == "rejected" and record.reason.startswith("redirect_loop")
     assert stats.rejected.get("redirect_loop") == 1
+    # found when the chain comes back, not after going round until the redirect limit
+    assert (get_count(site, "/loop-a.html"), get_count(site, "/loop-b.html")) == (1, 1)
 
 
 def test_gzip_bomb_and_oversized_page_are_recorded_as_too_large(troubled):
@@ -266,6 +269,13 @@ def test_a_gzip_body_cut_off_in_transit_is_rejected_not_stored_as_a_shorter_arti
     assert record.outcome == "rejected" and record.reason.startswith("bad_encoding"), record.reason
     assert "cut off" in record.reason
     assert store.find_document(site.url("/cut.html")) is None
+
+
+def test_a_redirect_to_a_url_that_is_not_http_is_a_bad_url_not_a_download_error(troubled):
+    site, _, stats, store = troubled
+    record = last_fetch(store, site.url("/mail.html"))
+    assert record.outcome == "rejected" and record.reason.startswith("bad_url"), record.reason
+    assert "mailto:desk@example.org" in record.reason
 
 
 def test_every_outcome_is_counted_and_recorded(troubled):

@@ -311,7 +311,8 @@ def test_max_age_hours_leaves_old_sitemap_and_feed_entries_unfetched(data_dir):
         def url(name: str) -> str:
             return site.url(f"/a/{name}.html")
 
-        names = ["fresh-lastmod", "old-lastmod", "old-news", "undated", "fresh-feed", "old-feed", "old-then-fresh"]
+        names = ["fresh-lastmod", "old-lastmod", "old-news", "undated", "fresh-feed", "old-feed", "old-then-fresh",
+                 "fresh-then-old"]
         for n, name in enumerate(names):
             site.add(f"/a/{name}.html", plain_article_html(n))
         site.add("/sitemap.xml", Response(200, _urlset([
@@ -321,6 +322,8 @@ def test_max_age_hours_leaves_old_sitemap_and_feed_entries_unfetched(data_dir):
                               "</news:news>"),
             (url("undated"), ""),
             (url("old-then-fresh"), f"<lastmod>{old:%Y-%m-%d}</lastmod>"),
+            (url("fresh-then-old"), f"<lastmod>{fresh.isoformat()}</lastmod>"),
+            (url("fresh-then-old"), f"<lastmod>{old:%Y-%m-%d}</lastmod>"),  # requested already: not also "old"
         ]), content_type="application/xml"))
         site.add("/feed.xml", Response(200, _rss([
             (url("fresh-feed"), format_datetime(fresh, usegmt=True)),
@@ -332,9 +335,10 @@ def test_max_age_hours_leaves_old_sitemap_and_feed_entries_unfetched(data_dir):
                      politeness=Politeness(concurrency_per_host=1, **NO_EXTRAS))
         stats = crawl_source(src, database_url=None, data_dir=data_dir, settings_overrides=FAST)
         requested = set(site.paths_requested())
-    assert {f"/a/{n}.html" for n in ("fresh-lastmod", "undated", "fresh-feed", "old-then-fresh")} <= requested
+    assert {f"/a/{n}.html" for n in ("fresh-lastmod", "undated", "fresh-feed", "old-then-fresh",
+                                     "fresh-then-old")} <= requested
     assert not {f"/a/{n}.html" for n in ("old-lastmod", "old-news", "old-feed")} & requested
-    assert stats.skipped_old == 3 and stats.stored == 4
+    assert stats.skipped_old == 3 and stats.stored == 5
 
 
 def test_a_source_that_gives_only_its_home_page_finds_its_feeds_and_sitemaps(data_dir):

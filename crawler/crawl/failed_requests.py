@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from scrapy import signals
-from scrapy.exceptions import CloseSpider
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.crawl.download_handler import release_request
@@ -71,9 +71,9 @@ class OutcomeMiddleware:
 
     - every scheduled request gets a `RecordingErrback` (download errors,
       HTTP errors after retries, robots, too large, redirect loops);
-    - a redirect that comes back to a URL of its own chain is let through the
-      duplicate filter, so it runs into REDIRECT_MAX_TIMES and is recorded as
-      a loop instead of vanishing;
+    - a redirect that comes back to a URL of its own chain is recorded as a
+      `redirect_loop` as soon as it does (not followed round until the
+      redirect limit, nor dropped by the duplicate filter unrecorded);
     - a redirect to a URL already fetched in this crawl (dropped by the
       duplicate filter) is recorded as such;
     - a spider callback that raises is recorded as `spider_error` (and still
@@ -99,11 +99,18 @@ class OutcomeMiddleware:
         return self._pipeline
 
     def request_scheduled(self, request: Request, spider: Spider) -> None:
-        if not isinstance(request.errback, RecordingErrback):
-            request.errback = RecordingErrback(request.errback, self)
         chain = request.meta.get("redirect_urls")
         if chain and request.url in chain:
-            request.dont_filter = True
+            # Back to a URL of its own chain: a loop, recorded at once rather than followed
+            # round until the redirect limit.
+            release_request(self.crawler, request)
+            hops = [*chain, request.url]
+            self.pipeline.record_soon(requested_url(request), Rejected(
+                "redirect_loop", f"{len(chain)} redirects: " + " -> ".join(hops[:6]) + (" ..." if len(hops) > 6 else "")),
+                source_of(request))
+            raise IgnoreRequest("a redirect loop")  # Scrapy drops it unscheduled
+        if not isinstance(request.errback, RecordingErrback):
+            request.errback = RecordingErrback(request.errback, self)
 
     def request_dropped(self, request: Request, spider: Spider) -> None:
         release_request(self.crawler, request)

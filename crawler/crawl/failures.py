@@ -14,6 +14,7 @@ from scrapy.exceptions import (
     DownloadFailedError,
     DownloadTimeoutError,
     IgnoreRequest,
+    NotSupported,
     ResponseDataLossError,
 )
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -95,5 +96,8 @@ def classify(failure: Failure, request: Request, max_bytes: int | None = None) -
     for classes, reason in _ERRORS:
         if isinstance(exc, classes):
             return Rejected(reason, message or type(exc).__name__)
+    if isinstance(exc, NotSupported) or (isinstance(exc, ValueError) and "scheme" in message.lower()):
+        # A redirect to mailto:, javascript:, ftp:… (Scrapy cannot even build the request).
+        return Rejected("bad_url", f"not an http(s) URL: {message}")
     return Rejected("download_error", f"{type(exc).__name__}: {message}")
 

@@ -30,6 +30,7 @@ title…) in `meta[SITEMAP_INFO]` or `meta[FEED_INFO]`.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, AsyncIterator, Iterable, Iterator
@@ -64,6 +65,10 @@ ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
 MAX_FEEDS_PER_PAGE = 10
 
 
+def _url_hash(url: str) -> bytes:
+    return hashlib.blake2b(url.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 @dataclass
 class SourceState:
     """One source's part of the crawl: its bounds and what it did so far."""
@@ -82,6 +87,8 @@ class SourceState:
     # Listed pages not requested for their age: counted once, forgotten
     # again when a fresher listing asks for them after all.
     too_old: set[str] = field(default_factory=set)
+    # The article pages this source requested in this crawl (16-byte hashes of their URLs).
+    asked: set[bytes] = field(default_factory=set)
     reported: set[tuple[str, str]] = field(default_factory=set)  # traps recorded once per crawl
     guessed_hosts: set[str] = field(default_factory=set)  # hosts whose usual sitemap paths were tried
 
@@ -343,6 +350,8 @@ class SiteSpider(scrapy.Spider):
             self.count(name, "listed_out_of_scope")
             return
         if self._too_old(state, meta):
+            if _url_hash(url) in state.asked:
+                return  # requested already (a link, a fresher listing): not also left out for its age
             if url not in state.too_old:
                 state.too_old.add(url)
                 self._count_skip(name, "too_old")
@@ -447,6 +456,7 @@ class SiteSpider(scrapy.Spider):
             yield self._page_request(state, url, depth=depth + 1)
 
     def _page_request(self, state: SourceState, url: str, depth: int, **meta: Any) -> scrapy.Request:
+        state.asked.add(_url_hash(url))
         return self._request(state, url, self.parse_page, kind=PAGE, depth=depth, **meta)
 
     # -- failures ------------------------------------------------------------
