@@ -539,7 +539,7 @@ class Store:
     def mark_abandoned_runs(self) -> list[int]:
         """Mark `abandoned` every run still `running` whose process is gone
         (same host, and no process with its pid, or one started after the
-        run did); returns their ids. Runs of other hosts, and runs recorded
+        run did), with the counts its fetch records give; returns their ids. Runs of other hosts, and runs recorded
         without a host (by an earlier release), are left as they are: this
         process cannot tell."""
         with self.read() as conn:
@@ -550,7 +550,11 @@ class Store:
             return []
         with self.write() as conn:
             for r in gone:
-                note = {"error": f"its process (pid {r.pid} on {r.host}) ended without finishing the run"}
+                # What it did is in the fetch history: its counts are made up from there.
+                outcomes = dict(conn.execute(select(fetches.c.outcome, func.count())
+                                             .where(fetches.c.run_id == r.id).group_by(fetches.c.outcome)).all())
+                note = {"fetched": sum(outcomes.values()), **outcomes,
+                        "error": f"its process (pid {r.pid} on {r.host}) ended without finishing the run"}
                 conn.execute(update(runs).where(runs.c.id == r.id, runs.c.status == "running")
                              .values(status="abandoned", stats=json.dumps(note)))
         return [r.id for r in gone]
@@ -734,7 +738,8 @@ class Store:
         """Mark an old version as no longer the latest and drop it from the index;
         the row itself is kept."""
         conn.execute(
-            update(documents).where(documents.c.id == doc_id).values(is_latest=False, updated_at=self.stamp(conn))
+            update(documents).where(documents.c.id == doc_id)
+            .values(is_latest=False, is_canonical=False, updated_at=self.stamp(conn))
         )
         self.lsh_remove(conn, [doc_id])
 
@@ -757,6 +762,11 @@ class Store:
     def new_cluster(self, conn: Connection) -> int:
         now = self.stamp(conn)
         return conn.execute(_NEW_CLUSTER, {"size": 0, "created_at": now, "updated_at": now}).inserted_primary_key[0]
+
+    def empty_cluster(self, conn: Connection, cluster_id: int) -> None:
+        """A cluster left without latest members (its only page's new version
+        joined another story): no canonical member, size 0."""
+        conn.execute(_SET_CLUSTER, {"cid": cluster_id, "canonical": None, "size": 0, "now": self.stamp(conn)})
 
     def set_cluster_canonical(self, conn: Connection, cluster_id: int, canonical_id: int, size: int) -> None:
         """Name a cluster's canonical member and its size (members whose own

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 import pyarrow.parquet as pq
 import pytest
+from sqlalchemy import select
 
 from crawler.ingest.canonical_links import page_key, regular_page_of_amp
 from crawler.ingest.dedup import (
@@ -29,6 +30,7 @@ from crawler.ingest.config import IngestConfig
 from crawler.ingest.ingest import IngestResult, Prepared, commit, page_hash
 from crawler.ingest.records import Article, Page
 from storage.records import Document
+from storage.schema import clusters
 from storage.snapshot import PARQUET
 from storage.store import Store, StoreConfigError
 from tests.sampleweb.articles import ARTICLES
@@ -363,6 +365,14 @@ def test_a_revised_page_stays_in_its_cluster_but_a_reused_url_does_not(store):
     assert v3.version == 3 and v3.cluster_id != v1.cluster_id
     with store.read() as conn:
         assert store.cluster_members(conn, v1.cluster_id) == []  # no latest member left there
+        # and the cluster says so: no canonical member, size 0 (not the superseded version's)
+        row = conn.execute(select(clusters.c.canonical_id, clusters.c.size)
+                           .where(clusters.c.id == v1.cluster_id)).one()
+        assert (row.canonical_id, row.size) == (None, 0)
+        # superseded versions are nobody's canonical member any more
+        old = [store.get_document(v.document_id, conn) for v in (v1, v2)]
+        assert [(d.is_latest, d.is_canonical) for d in old] == [(False, False), (False, False)]
+    assert store.count_clusters(min_size=1) == 1
 
 
 # -- what separates a copy from an article that shares text ---------------------------

@@ -319,8 +319,12 @@ def test_a_store_of_an_earlier_release_gains_the_new_columns_and_keeps_its_runs(
 
 
 def test_a_run_whose_process_is_gone_is_marked_abandoned(store):
-    script = "import sys; from storage.store import Store; s = Store(sys.argv[1] or None, sys.argv[2]); " \
-             "print(s.start_run('crawl', 'dead'))"
+    # The dead run fetched two pages (one rejected) before its process went.
+    script = ("import sys; from storage.store import Store; from storage.records import FetchRecord; "
+              "from storage.utc import utc_now; s = Store(sys.argv[1] or None, sys.argv[2]); "
+              "rid = s.start_run('crawl', 'dead'); "
+              "[s.record_fetch(FetchRecord(url=f'http://a.example/{o}', fetched_at=utc_now(), outcome=o, "
+              "run_id=rid)) for o in ('rejected', 'unchanged')]; print(rid)")
     out = subprocess.run([sys.executable, "-c", script, store.database_url, str(store.data_dir)], cwd=REPO,
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
@@ -329,6 +333,8 @@ def test_a_run_whose_process_is_gone_is_marked_abandoned(store):
     assert store.mark_abandoned_runs() == [dead]
     runs = {r.id: r for r in store.recent_runs()}
     assert runs[dead].status == "abandoned" and "ended without finishing" in runs[dead].stats["error"]
+    # what it did is still told: its counts come from its fetch records
+    assert (runs[dead].stats["fetched"], runs[dead].stats["rejected"], runs[dead].stats["unchanged"]) == (2, 1, 1)
     assert runs[alive].status == "running"
     assert store.mark_abandoned_runs() == []
 

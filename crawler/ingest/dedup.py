@@ -749,6 +749,7 @@ def decide_cluster(conn: Connection, store: Store, cluster_id: int, texts: _Text
     similarities by document id and the cluster's size."""
     members = store.cluster_members(conn, cluster_id)
     if not members:
+        store.empty_cluster(conn, cluster_id)
         return None, {}, 0
     canonical = choose_canonical(members, texts, config)
     similarities: dict[int, float | None] = {}
