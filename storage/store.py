@@ -792,6 +792,12 @@ class Store:
         )
         conn.execute(delete(clusters).where(clusters.c.id == from_cluster))
 
+    def move_document(self, conn: Connection, doc_id: int, to_cluster: int) -> None:
+        """One document joins `to_cluster` (a part that belongs with another
+        story); its old cluster's decision is the caller's to redo."""
+        conn.execute(update(documents).where(documents.c.id == doc_id)
+                     .values(cluster_id=to_cluster, updated_at=self.stamp(conn)))
+
     def set_cluster_decision(
         self,
         conn: Connection,

@@ -698,7 +698,7 @@ def _headline_overlap(a: str | None, b: str | None) -> float:
 
 def _clusters_to_join(conn: Connection, store: Store, new: Shingled, title: str | None,
                       matches: list[tuple[Document, Similarity | None]], texts: _Texts,
-                      config: DedupConfig) -> set[int]:
+                      config: DedupConfig, elsewhere: dict[int, Document] | None = None) -> set[int]:
     """Which clusters a new document joins, judged against each matched
     cluster's fullest member, not only the member it matched:
 
@@ -717,7 +717,11 @@ def _clusters_to_join(conn: Connection, store: Store, new: Shingled, title: str 
       contained in, and merges none. On a tie (the same paragraph is in
       both), the story whose headline shares more words with this text's
       wins (an excerpt usually keeps its story's headline, lightly
-      rewritten), then the fuller story."""
+      rewritten), then the fuller story.
+
+    `elsewhere`, when given, receives the clusters of the first kind (cluster
+    id -> its fullest member): parts there may belong with this text
+    (`_rehome_parts`)."""
     covers: set[int] = set()
     parts: list[tuple[float, float, int, int]] = []  # (containment, headline overlap, fullest length, -cluster id)
     for d, sim in matches:
@@ -729,6 +733,8 @@ def _clusters_to_join(conn: Connection, store: Store, new: Shingled, title: str 
             fuller = texts(fullest)
             rel = compare(new, fuller, config.min_numbers)
             if rel.containment < config.containment_threshold:
+                if elsewhere is not None:
+                    elsewhere[cid] = fullest
                 continue  # matched a part of another story
         if rel is None or rel.jaccard >= config.merge_jaccard or len(fuller.all) <= len(new.all):
             covers.add(cid)
@@ -738,6 +744,35 @@ def _clusters_to_join(conn: Connection, store: Store, new: Shingled, title: str 
     if parts:
         covers.add(-max(parts)[3])
     return covers
+
+
+def _rehome_parts(conn: Connection, store: Store, doc: Document, new: Shingled, elsewhere: dict[int, Document],
+                  texts: _Texts, config: DedupConfig) -> set[int]:
+    """The parts (excerpts) of other stories' clusters that belong with the
+    new document `doc` rather than where they are, moved into its cluster;
+    returns the clusters they left. A part joins the story it is most
+    contained in, the headline breaking a tie (`_clusters_to_join`), whatever
+    arrived first: an excerpt of a story's first paragraphs that came before
+    the story, when another outlet's article opening with those paragraphs
+    was already stored, went with that article; when the story it shares
+    its headline with arrives, it moves there."""
+    left: set[int] = set()
+    for cid, fullest in elsewhere.items():
+        story = texts(fullest)
+        for member in store.cluster_members(conn, cid):
+            if member.id == fullest.id:
+                continue
+            part = texts(member)
+            if len(part.all) >= len(new.all) or is_copy(part, new, config) is None:
+                continue
+            here = (round(compare(part, new, config.min_numbers).containment, 1),
+                    _headline_overlap(member.title, doc.title), len(new.all))
+            there = (round(compare(part, story, config.min_numbers).containment, 1),
+                     _headline_overlap(member.title, fullest.title), len(story.all))
+            if here > there:
+                store.move_document(conn, member.id, doc.cluster_id)
+                left.add(cid)
+    return left
 
 
 def decide_cluster(conn: Connection, store: Store, cluster_id: int, texts: _Texts,
@@ -794,7 +829,8 @@ def store_document(conn: Connection, store: Store, doc: Document, fp: Fingerprin
     texts = _Texts(config)
     new = shingled(doc.text, config)
     matches = _verified(new, fp, candidates, texts, config)
-    clusters = _clusters_to_join(conn, store, new, doc.title, matches, texts, config)
+    elsewhere: dict[int, Document] = {}
+    clusters = _clusters_to_join(conn, store, new, doc.title, matches, texts, config, elsewhere)
     if previous is not None and (previous.text_hash == fp.text_hash
                                  or is_copy(new, texts(previous), config) is not None):
         clusters.add(previous.cluster_id)
@@ -805,7 +841,10 @@ def store_document(conn: Connection, store: Store, doc: Document, fp: Fingerprin
     store.insert_document(conn, doc)
     texts.known[doc.id] = new
     store.lsh_add(conn, doc.id, fp.band_keys)
+    left = _rehome_parts(conn, store, doc, new, elsewhere, texts, config) if elsewhere else set()
     canonical, similarities, size = decide_cluster(conn, store, cluster_id, texts, config)
+    for other in sorted(left - {cluster_id}):
+        decide_cluster(conn, store, other, texts, config)
     assert canonical is not None  # doc itself is a latest member
     if previous is not None and previous.cluster_id not in clusters:
         decide_cluster(conn, store, previous.cluster_id, texts, config)
