@@ -31,7 +31,7 @@ import numpy as np
 from datasketch import MinHash
 
 from crawler.ingest.canonical_links import NamedPage, deferring_members
-from crawler.ingest.urls import canonicalize
+from crawler.ingest.urls import canonicalize, document_key
 from storage.records import Document
 from storage.store import Store
 from storage.utc import as_utc
@@ -613,7 +613,8 @@ def lock_keys(url: str, final_url: str | None, article: Article, fp: Fingerprint
     keys = set(fp.band_keys)
     keys.add(_lock_key("text", fp.text_hash))
     keys.update(_lock_key("name", n)
-                for n in names_of(url, canonicalize(url), final_url, article.canonical_url))
+                for n in names_of(url, document_key(url, final_url), final_url, article.canonical_url)
+                | {canonicalize(url)})
     keys.update(_lock_key("line", f"{site} {k}") for k in article.line_keys)
     return sorted(keys)
 

@@ -33,7 +33,7 @@ from crawler.ingest.fetches import (failure_record, not_modified_record, page_ha
 from crawler.ingest.outcomes import UNCHANGED, code_of
 from crawler.ingest.records import Article, Page, Rejected
 from crawler.ingest.sitelines import CLUSTERS_NEEDED, KNOWN, site_of
-from crawler.ingest.urls import canonicalize
+from crawler.ingest.urls import canonicalize, document_key
 from storage.archive import Archive, encode_record
 from storage.records import Document, FetchRecord
 from storage.store import Store, is_deadlock
@@ -194,20 +194,6 @@ def _forget_expired_when_due(store: Store, config: IngestConfig) -> None:
 # many times in all: the cycle needs two cluster merges racing, each retry
 # starts afresh and finds the merged cluster.
 _DEADLOCK_ATTEMPTS = 3
-
-
-def document_key(url: str, final_url: str | None) -> str:
-    """The URL identity of a page's document: the canonical form of where
-    the page ended after redirects (the URL first asked for when it was not
-    redirected). A shortlink, a feed's tracking redirect and the article's
-    own URL, asked on one day or the next, then lead to one document and its
-    versions, never to a document and its copy."""
-    if final_url:
-        try:
-            return canonicalize(final_url)
-        except ValueError:
-            pass
-    return canonicalize(url)
 
 
 def _commit_document(prepared: Prepared, store: Store, record: FetchRecord, config: IngestConfig,

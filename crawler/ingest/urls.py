@@ -107,3 +107,17 @@ def check_host(host: str, url: str = "") -> None:
                 label.encode("ascii").decode("idna")
             except UnicodeError:
                 raise ValueError(f"{host!r}{where} is not a host name: {label!r} is no IDNA label") from None
+
+
+def document_key(url: str, final_url: str | None) -> str:
+    """The URL identity of a page's document: the canonical form of where
+    the page ended after redirects (the URL first asked for when it was not
+    redirected). A shortlink, a feed's tracking redirect and the article's
+    own URL, asked on one day or the next, then lead to one document and its
+    versions, never to a document and its copy."""
+    if final_url:
+        try:
+            return canonicalize(final_url)
+        except ValueError:
+            pass
+    return canonicalize(url)
