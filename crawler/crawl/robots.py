@@ -39,7 +39,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from crawler.crawl.failures import Refused, classify
+from crawler.crawl.failures import NotRequested, Refused, classify
 from crawler.crawl.robots_rules import (ROBOTS_ERROR_TTL, ROBOTS_PARSED_BYTES, RobotsRules, robots_rules,
                                         robots_unreadable)
 from crawler.crawl.meta import KIND, ROBOTS
@@ -127,6 +127,9 @@ class RobotsMiddleware:
         if request.meta.get("dont_obey_robotstxt") and not spiders_robots:
             return None
         answer = await self._answer(f"{parts.scheme}://{parts.netloc}", request)
+        if isinstance(answer.error, NotRequested):
+            # Its robots.txt was not sent (the crawl is stopping): nor is this; nothing to record.
+            raise NotRequested(f"{request.url}: not sent, the crawl is stopping")
         if spiders_robots:
             return self._for_the_spider(answer, request)
         if answer.unreachable is not None:
@@ -186,6 +189,8 @@ class RobotsMiddleware:
         return _Answer(rules, response=response)
 
     def _failed(self, robots_url: str, exc: Exception, fetch: Request) -> _Answer:
+        if isinstance(exc, NotRequested):  # not sent at all: asked again by whoever needs it next
+            return _Answer(robots_unreadable(robots_url, "not sent"), time.monotonic(), error=exc)
         why = classify(Failure(exc), fetch, self.max_bytes)
         self.crawler.stats.inc_value(f"robotstxt/failed/{why.reason}")
         expires = time.monotonic() + self.retry_after
