@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 import random
+import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 
@@ -297,6 +298,44 @@ def test_the_text_ends_where_the_comments_or_related_links_begin(marker):
     html = render_article_page("minimal", title=TITLE, paragraphs=PARAGRAPHS + [marker] + trailing,
                                site_name="Harbour Post", url=URL)
     assert extract(page(html)).text.splitlines() == PARAGRAPHS
+
+
+def test_a_standfirst_and_subheadings_in_boxes_named_for_the_layout_are_kept_and_the_menus_are_not():
+    """A CMS puts the standfirst in a "header" box below the headline and wraps
+    each subheading in a "section-header" div or anchors it with a "nav"
+    id for its table of contents: article text, whatever the box is called.
+    The site's own header and navigation menus, links and all, stay out."""
+    standfirst = ("Engineers found rot in a third of the timber piles, and the council chose an eighteen-month "
+                  "repair over losing the pier within five years.")
+    headings = ["What the survey found", "Where the boats will go", "When the work starts"]
+    body = (f"<div class='section-header'><h2>{headings[0]}</h2></div><p>{PARAGRAPHS[0]}</p><p>{PARAGRAPHS[1]}</p>"
+            f"<h3 id='nav-moorings'>{headings[1]}</h3><p>{PARAGRAPHS[2]}</p><p>{PARAGRAPHS[3]}</p>"
+            f"<div class='block-header'><h2>{headings[2]}</h2></div><p>{PARAGRAPHS[4]}</p><p>{PARAGRAPHS[5]}</p>")
+    menu = "".join(f"<li><a href='/section/{w}'>{w.title()}</a></li>" for w in ("news", "sport", "weather", "jobs"))
+    html = (f"<html><head><title>{TITLE} | Harbour Post</title></head><body>"
+            f"<div class='site-header'><a href='/'>Harbour Post</a><ul class='nav-menu'>{menu}</ul></div>"
+            f"<div class='main-nav'><h2>Sections</h2><ul>{menu}</ul></div>"
+            f"<article><h1>{TITLE}</h1><div class='story-header'><p>{standfirst}</p></div>"
+            f"<div class='story'>{body}</div></article>"
+            f"<footer><ul>{menu}</ul></footer></body></html>")
+    lines = extract(page(html)).text.splitlines()
+    assert lines == [standfirst, headings[0], *PARAGRAPHS[:2], headings[1], *PARAGRAPHS[2:4],
+                     headings[2], *PARAGRAPHS[4:]]
+
+
+def test_a_page_written_in_decomposed_characters_gives_its_text_composed():
+    """"u" followed by a combining diaeresis reads as "ü" but neither searches
+    nor compares like it: the text comes out composed (NFC), as the page
+    looks."""
+    words = ["Die Br\u00fccke \u00fcber den Fluss bleibt gesperrt, bis die Pr\u00fcfer ihre Arbeit "
+             "abgeschlossen haben und der Stadtrat \u00fcber die Kosten entschieden hat.",
+             "Die F\u00e4hre f\u00e4hrt in dieser Zeit st\u00fcndlich, auch am Wochenende, und die "
+             "Gemeinde \u00fcbernimmt die Geb\u00fchren f\u00fcr Sch\u00fclerinnen und Sch\u00fcler."]
+    decomposed = [unicodedata.normalize("NFD", w) for w in words]
+    assert decomposed != words
+    html = render_article_page("minimal", title="Br\u00fccke gesperrt", paragraphs=decomposed,
+                               site_name="Harbour Post", url=URL, lang="de")
+    assert extract(page(html)).text.splitlines() == words
 
 
 def test_headings_inside_one_article_do_not_split_it():

@@ -645,7 +645,7 @@ def furniture_rule(el: HtmlElement) -> str | None:
     """Why `el` is page furniture, as a rule name ("tag <aside>", "role
     navigation", "class share", "hidden", "sign-up box"), or None when
     nothing about it says so."""
-    if el.tag in _FURNITURE_TAGS or (el.tag == "header" and el.find(".//p") is None):
+    if el.tag in _FURNITURE_TAGS or (el.tag == "header" and el.find(".//p") is None and not _section_heading(el)):
         return f"tag <{el.tag}>"
     # One pass over the attributes the element has (most have one or two)
     # instead of a lookup of each attribute it might have.
@@ -657,8 +657,51 @@ def furniture_rule(el: HtmlElement) -> str | None:
         # Sites with generated class names still say what a block is in data-*
         # attributes (data-component="newsletter-signup", data-testid="share-bar").
         if name in _NAMING_ATTRS and (token := _furniture_name(value)):
+            if token in _LAYOUT_WORDS and (_section_heading(el) or (token in _HEADER_WORDS and _holds_writing(el))):
+                continue
             return f"{'class' if name == 'class' else name} {token}"
     return "sign-up box" if _is_signup_box(el) else None
+
+
+# Words that say where a block sits in the layout, not what it is. A box
+# they name is not furniture when it is a section heading (a CMS wraps the
+# subheadings of an article in "header" blocks, a table of contents anchors
+# them with "nav" ids); one named a header is not when it holds writing of
+# its own (the standfirst in the article's header box), as the <header> tag
+# is not when it holds a paragraph.
+_LAYOUT_WORDS = frozenset({"header", "masthead", "nav", "navbar", "menu"})
+_HEADER_WORDS = frozenset({"header", "masthead"})
+_SECTION_HEADINGS = ("h2", "h3", "h4", "h5", "h6")
+_MAX_SECTION_HEADING = 150
+# A block of writing: this long, with a sentence in it.
+_MIN_WRITING = 120
+_SENTENCE = re.compile(r"[.!?…]\s|[.!?…]$")
+
+
+def _section_heading(el: HtmlElement) -> bool:
+    """Whether `el` is a subheading of text, or a box around one and nothing
+    else: an h2-h6 without a link (a linked heading is a teaser's)."""
+    text = " ".join(el.text_content().split())
+    if not 0 < len(text) <= _MAX_SECTION_HEADING:
+        return False
+    heading = el if el.tag in _SECTION_HEADINGS else next(el.iter(_SECTION_HEADINGS), None)
+    return (heading is not None and heading.find(".//a[@href]") is None
+            and " ".join(heading.text_content().split()) == text)
+
+
+def _holds_writing(el: HtmlElement) -> bool:
+    """Whether `el` holds a paragraph of writing: a block without blocks
+    inside whose text is at least `_MIN_WRITING` characters and holds a
+    sentence."""
+    if not longer_than(el, _MIN_WRITING - 1):
+        return False
+    for block in el.iter("p", "div"):
+        if block.find(".//p") is not None or block.find(".//div") is not None:
+            continue
+        text = " ".join(block.text_content().split())
+        if len(text) >= _MIN_WRITING and _SENTENCE.search(text):
+            return True
+    return False
 
 
 _NAMING_ATTRS = frozenset({"class", "id", "data-component", "data-testid", "data-test-id", "data-module",

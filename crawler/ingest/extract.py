@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import unicodedata
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -177,6 +178,10 @@ def extract(page: Page, config: ExtractConfig = ExtractConfig(), trace: Trace | 
         learned = drop_site_furniture(lines, site_furniture)
         trace.removed += [("site furniture", line) for line in learned.dropped]
         text = "\n".join(learned.kept)
+    # In composed form (NFC), as trafilatura's own `extract` returns its text:
+    # a page written in decomposed characters ("u" + combining diaeresis)
+    # otherwise gives a text that neither searches nor compares like others.
+    text = unicodedata.normalize("NFC", text)
     if not text:
         raise Rejected("no_article", "no main text found on the page")
     _check_length(text, attributions, read, config, lambda: _link_texts(tree))
