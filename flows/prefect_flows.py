@@ -22,10 +22,16 @@ these flows by entrypoint, e.g. `flows.prefect_flows.crawl_source_flow`.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import os
 import re
+import threading
 import time
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from prefect import flow, get_run_logger, task
@@ -36,14 +42,14 @@ from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.sync import concurrency
 from prefect.concurrency.asyncio import ConcurrencySlotAcquisitionError
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
-from prefect.runtime import flow_run
+from prefect.runtime import deployment, flow_run
 from prefect.states import Failed, State
 
 from crawler.crawl.sources import SourcesError
 from crawler.crawl.stats import CrawlStats
 from crawler.ingest.ingest import IngestResult
 from flows import work
-from flows.schedule import due_sources, minute_of
+from flows.schedule import SERVED_ENV, due_sources, minute_of, unserved
 from flows.settings import Settings, private_addresses_allowed, snapshot_dir
 from storage.snapshot import SnapshotError, SnapshotInfo
 from storage.store import Store
@@ -72,11 +78,13 @@ def crawl_task(source: str, sources: str, settings: Settings,
 @task(name="crawl-together", retries=2, retry_delay_seconds=[60, 600], retry_condition_fn=infrastructure_failure,
       cache_policy=NO_CACHE)
 def crawl_together_task(names: list[str], sources: str, settings: Settings,
-                        on_progress: Callable[..., None] | None = None) -> dict[str, Any]:
+                        on_progress: Callable[..., None] | None = None,
+                        on_done: Callable[[CrawlStats], None] | None = None) -> dict[str, Any]:
     """Crawl these sources together, in one crawl. A retry crawls them
     again: incremental, so cheap. Returns each source's counts (and the
-    sources another process held), for the per-source reports."""
-    result = work.crawl_together(names, sources, settings, on_progress)
+    sources another process held), for the per-source reports. `on_done`
+    hears of each source as soon as it has nothing left to do."""
+    result = work.crawl_together(names, sources, settings, on_progress, on_done)
     if result.failure is not None:
         raise RuntimeError(result.failure)  # the crawl process died: retried
     return {"stats": {s.source: s for s in result.stats}, "busy": result.busy}
@@ -122,6 +130,7 @@ def crawl_source_flow(source: str, sources: str = "sources.toml") -> dict[str, A
     never a run's parameter."""
     logger = get_run_logger()
     settings = Settings.resolve()
+    _served_sources_only(sources, source)
     with one_crawl_per_source(source, logger):
         stats = crawl_task(source, sources, settings, _progress_logger(logger, source))
     counts = work.crawl_counts(stats)
@@ -152,38 +161,100 @@ def crawl_sources_flow(sources: str = "sources.toml", names: list[str] | None = 
     logger = get_run_logger()
     settings = Settings.resolve()
     minute = minute_of(flow_run.scheduled_start_time)
+    served = _served_sources_only(sources)
     if names:
         wanted = [s.name for s in work.sources_named(list(names), sources)]
     else:
         from crawler.crawl.sources import load_sources
 
-        wanted = due_sources(load_sources(sources), minute)
+        loaded = load_sources(sources)
+        for line in unserved(loaded, served) if served else ():
+            logger.warning("the sources file changed since serve started: %s; restart `wirecrawl serve` to "
+                           "register it", line)
+        wanted = due_sources(loaded, minute)
         logger.info("%d source(s) due at %s UTC: %s", len(wanted), f"{minute:%Y-%m-%d %H:%M}",
                     ", ".join(wanted) or "none")
     reports: dict[str, dict[str, Any]] = {}
-    with ExitStack() as slots:
-        chosen, left_out = _take_free_slots(slots, wanted, settings, since=None if names else minute)
-        for name, why in left_out.items():
+    slots = _Slots()
+    try:
+        chosen, left_out, already = _take_free_slots(slots, wanted, settings, since=None if names else minute)
+        for name, why in {**left_out, **already}.items():
             logger.info("%s left out of this crawl: %s", name, why)
-        done = crawl_together_task(chosen, sources, settings, _batch_progress_logger(logger, len(chosen))) \
-            if chosen else {"stats": {}, "busy": {}}
+        # Each source's slot is let go as soon as that source is done, not when the slowest
+        # source of the crawl is: its next due minute is its own.
+        done = crawl_together_task(chosen, sources, settings, _batch_progress_logger(logger, len(chosen)),
+                                   slots.release_done) if chosen else {"stats": {}, "busy": {}}
+    finally:
+        slots.close()
     left_out.update({name: f"busy: {holder}" for name, holder in done["busy"].items()})
     for name in wanted:
+        if name in already:
+            continue  # another run of this minute crawled it, and reported it
         reports[name] = report_source_task(name, done["stats"].get(name), left_out.get(name))
-    logger.info("crawl of %d source(s) together done; %d left out", len(done["stats"]), len(left_out))
+    logger.info("crawl of %d source(s) together done; %d left out", len(done["stats"]), len(left_out) + len(already))
     return reports
 
 
-def _take_free_slots(slots: ExitStack, wanted: list[str], settings: Settings,
-                     since: datetime | None) -> tuple[list[str], dict[str, str]]:
+class _Slots:
+    """The crawl slots a run holds, one per source: each let go when its
+    source is done (`release_done`, called from the crawl's reports) or
+    when the run ends (`close`)."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, ExitStack] = {}
+        self._lock = threading.Lock()
+
+    def take(self, source: str, slot) -> None:
+        stack = ExitStack()
+        stack.enter_context(slot)
+        with self._lock:
+            self._held[source] = stack
+
+    def release_done(self, stats: CrawlStats) -> None:
+        with self._lock:
+            stack = self._held.pop(stats.source, None)
+        if stack is not None:
+            stack.close()
+
+    def close(self) -> None:
+        with self._lock:
+            stacks, self._held = list(self._held.values()), {}
+        for stack in stacks:
+            stack.close()
+
+
+def _served_sources_only(sources: str, source: str | None = None) -> dict | None:
+    """Under `serve` (SERVED_ENV set), what it registered; a run that names
+    another sources file, or a crawl-source deployment asked to crawl
+    another source than its own, fails at once (SourcesError): a sources
+    file is trusted (it may reach private addresses), so whoever triggers a
+    run cannot choose it. None outside `serve`."""
+    raw = os.environ.get(SERVED_ENV)
+    if not raw:
+        return None
+    served = json.loads(raw)
+    if Path(sources).resolve() != Path(served["sources"]).resolve():
+        raise SourcesError(sources, f"runs of this worker crawl the sources file serve was started with "
+                                    f"({served['sources']}); a run cannot name another")
+    deployment_name = deployment.name
+    if source is not None and deployment_name in served["names"] and deployment_name != source:
+        raise SourcesError(sources, f"the crawl-source/{deployment_name} deployment crawls {deployment_name}, "
+                                    "not another source", source=source)
+    return served
+
+
+def _take_free_slots(slots: _Slots, wanted: list[str], settings: Settings,
+                     since: datetime | None) -> tuple[list[str], dict[str, str], dict[str, str]]:
     """Take the crawl slot of every source of `wanted` that is free, while
     holding the gathering lock (`crawl-sources-gather`), so two runs that
     start at once never split the sources between them: the second finds
     the slots taken. A source crawled at or after `since` is left out too.
-    Returns the sources whose slots are now held by `slots`, and why the
-    others were left out."""
+    Returns the sources whose slots are now held by `slots`, why the others
+    were left out (their slot is held), and those crawled already for this
+    minute (by another run of a schedule that fell due with this one)."""
     chosen: list[str] = []
     left_out: dict[str, str] = {}
+    already: dict[str, str] = {}
     _ensure_limit(_GATHER)
     with concurrency(_GATHER, occupy=1, strict=True, timeout_seconds=600):
         with Store(settings.database_url, settings.data_dir) as store:
@@ -191,29 +262,49 @@ def _take_free_slots(slots: ExitStack, wanted: list[str], settings: Settings,
         for name in wanted:
             started = last.get(name)
             if since is not None and started is not None and started >= since:
-                left_out[name] = f"crawled already at {started:%H:%M:%S} UTC, for this minute"
+                already[name] = f"crawled already at {started:%H:%M:%S} UTC, for this minute"
             elif _try_slot(slots, name):
                 chosen.append(name)
             else:
                 left_out[name] = "still running (its crawl slot is held): not started twice"
-    return chosen, left_out
+    return chosen, left_out, already
 
 
 _GATHER = "crawl-sources-gather"
 
 
-def _try_slot(slots: ExitStack, source: str) -> bool:
+def _try_slot(slots: _Slots, source: str) -> bool:
     """Take the crawl slot of `source` into `slots` if it is free, without waiting."""
     name = f"crawl-source-{source}"
     _ensure_limit(name)
     try:
-        slots.enter_context(concurrency(name, occupy=1, strict=True, max_retries=0,
-                                        raise_on_lease_renewal_failure=False))
+        # Prefect logs a held slot at ERROR from its acquisition service; here it is the
+        # expected answer ("not started twice"), said at INFO by the caller.
+        with _quiet(_SLOT_SERVICE_LOGGER, "ConcurrencySlotAcquisition"):
+            slots.take(source, concurrency(name, occupy=1, strict=True, max_retries=0,
+                                           lease_duration=SLOT_LEASE_S, raise_on_lease_renewal_failure=False))
     except ConcurrencySlotAcquisitionError as exc:
         if getattr(getattr(exc.__cause__, "response", None), "status_code", None) == 423:
             return False
         raise
     return True
+
+
+_SLOT_SERVICE_LOGGER = "prefect._internal.concurrency"
+
+
+@contextmanager
+def _quiet(logger_name: str, about: str) -> Iterator[None]:
+    """Drop the records of `logger_name` that mention `about` while the block runs."""
+    def keep(record: logging.LogRecord) -> bool:
+        return about not in record.getMessage()
+
+    target = logging.getLogger(logger_name)
+    target.addFilter(keep)
+    try:
+        yield
+    finally:
+        target.removeFilter(keep)
 
 
 @flow(name="ingest-url", timeout_seconds=1 * HOUR)
@@ -281,15 +372,21 @@ def one_crawl_per_source(source: str, logger) -> Iterator[None]:
     Prefect server, so it holds across `serve`, work-pool workers on several
     machines and direct calls. A crawl process killed while holding the slot
     stops renewing its lease, and the slot frees itself after the lease
-    (5 minutes)."""
+    (`SLOT_LEASE_S`)."""
     name = f"crawl-source-{source}"
     _ensure_limit(name)
     logger.info("taking the crawl slot of %s (a second run of %s waits here until the first ends)",
                 source, source)
     # A failed lease renewal (the API blinked) must not kill a long crawl.
-    with concurrency(name, occupy=1, strict=True, raise_on_lease_renewal_failure=False):
+    with concurrency(name, occupy=1, strict=True, lease_duration=SLOT_LEASE_S, raise_on_lease_renewal_failure=False):
         logger.info("crawl slot of %s taken", source)
         yield
+
+
+# A slot's lease, renewed while its holder lives: a crawl killed with its
+# flow run (Ctrl-C on `serve`, a lost machine) frees its sources' slots
+# within this many seconds, so the next due minute crawls them again.
+SLOT_LEASE_S = 60.0
 
 
 def _ensure_limit(name: str) -> None:
@@ -312,8 +409,13 @@ def _table_artifact(key: str, counts: dict[str, Any], description: str) -> None:
 
 
 def _artifact_key(name: str) -> str:
-    # Prefect artifact keys: lowercase letters, digits and dashes only.
-    return re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+    # Prefect artifact keys: lowercase letters, digits and dashes only. A name
+    # that had to change gets a short hash of itself, so "news_a", "news.a" and
+    # "news-a" keep three keys.
+    key = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+    if key != name:
+        key += "-" + hashlib.blake2b(name.encode(), digest_size=3).hexdigest()
+    return key
 
 
 def _line(counts: dict[str, Any]) -> str:

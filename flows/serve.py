@@ -26,7 +26,7 @@ from pathlib import Path
 
 from crawler.crawl.sources import Source, load_sources
 from flows.runs import prefect_server_answers
-from flows.schedule import distinct_schedules
+from flows.schedule import SERVED_ENV, distinct_schedules, served_plan
 from flows.settings import Settings
 
 DEFAULT_SNAPSHOT_CRON = "0 3 * * *"  # daily, 03:00 UTC
@@ -121,4 +121,6 @@ def serve(plan: ServePlan, settings: Settings) -> None:
     os.environ["WIRECRAWL_DATA_DIR"] = str(settings.data_dir)
     os.environ["WIRECRAWL_DATABASE_URL"] = settings.database_url
     os.environ["WIRECRAWL_SNAPSHOT_DIR"] = str(plan.snapshot_dir.resolve())
+    # What was registered: runs then crawl only this sources file, and say what it gained since.
+    os.environ[SERVED_ENV] = served_plan(str(plan.sources_path.resolve()), sources)
     prefect_serve(*build_deployments(sources, plan))

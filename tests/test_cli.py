@@ -144,6 +144,7 @@ def _bad_arguments(tmp_path: Path, store_dir: Path) -> list[tuple[list[str], str
         (["serve", "--sources", str(sources), "--snapshots", str(a_file)], "is a file, not a folder"),
         (["serve", "--sources", str(sources), "--snapshots", str(a_file / "sub")],
          f"cannot be made a folder: {a_file} is a file"),
+        (["--data-dir", str(a_file / "sub"), "serve", "--sources", str(sources)], "cannot create the data directory"),
         (["server", "--port", "99999"], "invalid value for '--port'"),
         (["demo", "--port", "0"], "invalid value for '--port'"),
         (["runs", *d, "--limit", "-1"], "invalid value for '--limit'"),

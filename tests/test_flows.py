@@ -5,6 +5,7 @@ path never imports Prefect. One Prefect test server for the whole session."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -348,6 +349,45 @@ def test_runs_of_the_crawl_and_snapshot_deployments_cannot_choose_the_store_or_w
                 flow(**wanted, **forbidden)
 
 
+def test_under_serve_a_crawl_run_cannot_name_another_sources_file(prefect_api, site, worker_store, tmp_path,
+                                                                  monkeypatch):
+    """A sources file is trusted (it may reach private addresses): under
+    `serve`, a run that names another file fails at once, reading nothing,
+    whoever triggered it."""
+    import flows.prefect_flows as wf
+    from crawler.crawl.sources import load_sources
+    from flows.schedule import SERVED_ENV, served_plan
+
+    _news_site(site)
+    served = _sources(tmp_path, site, ("town", None))
+    other = tmp_path / "other.toml"
+    other.write_text(served.read_text(), encoding="utf-8")
+    monkeypatch.setenv(SERVED_ENV, served_plan(str(served.resolve()), load_sources(served)))
+    for run in (lambda: wf.crawl_sources_flow(sources=str(other), names=["town"], return_state=True),
+                lambda: wf.crawl_source_flow(source="town", sources=str(other), return_state=True)):
+        state = run()
+        assert state.is_failed() and "crawl the sources file serve was started with" in state.message, state.message
+    assert site.paths_requested() == []
+    state = wf.crawl_source_flow(source="town", sources=str(served), return_state=True)  # its own file: crawled
+    assert state.is_completed(), state.message
+
+
+def test_a_schedule_added_while_serve_runs_is_named_as_not_registered():
+    from crawler.crawl.sources import Source
+    from flows.schedule import served_plan, unserved
+
+    before = {"golf": Source(name="golf", start_urls=("http://golf.example/",), schedule="*/2 * * * *")}
+    plan = json.loads(served_plan("/srv/sources.toml", before))
+    now = {**before,
+           "hotel": Source(name="hotel", start_urls=("http://hotel.example/",), schedule="1-59/2 * * * *"),
+           "india": Source(name="india", start_urls=("http://india.example/",), schedule="*/2 * * * *")}
+    assert unserved(before, plan) == []
+    lines = unserved(now, plan)
+    assert len(lines) == 2
+    assert lines[0].startswith("hotel: schedule '1-59/2 * * * *' is not registered")
+    assert lines[1].startswith("india: added since serve started")
+
+
 def test_a_run_of_the_snapshot_flow_writes_into_the_workers_snapshot_folder(use_prefect, worker_store, tmp_path,
                                                                            monkeypatch):
     """The worker names the folder (WIRECRAWL_SNAPSHOT_DIR), as it names the
@@ -666,6 +706,54 @@ def test_a_source_still_running_is_left_out_of_a_batch_not_started_twice(prefect
         assert b.paths_requested() == []
     artifacts = _artifacts(state.state_details.flow_run_id)
     assert _table(artifacts["crawl-held"])["crawled"] == "no"
+
+
+def test_a_source_done_early_in_a_batch_lets_go_of_its_slot_while_a_slow_one_still_crawls(
+        prefect_api, worker_store, tmp_path):
+    """Two sources crawled together, one of them slow: the quick one's slot
+    is free as soon as its own crawl is done, so its next due minute is not
+    lost to the slow one (it is not "still running")."""
+    import threading
+
+    import flows.prefect_flows as wf
+    from prefect.concurrency.asyncio import ConcurrencySlotAcquisitionError
+    from prefect.concurrency.sync import concurrency
+    from storage.store import Store
+    from tests.sites import Response, Site
+
+    gate, seen = threading.Event(), {}
+
+    def slow_page(req):
+        gate.wait(timeout=120)  # the slow site answers once the test has looked
+        return Response(200, ARTICLE.format(title="Harbour works", body="Work on the harbour wall goes on."))
+
+    def look_then_open_the_gate() -> None:
+        try:
+            with Store(None, worker_store) as store:
+                deadline = time.monotonic() + 120
+                while not any(r.source == "quick" and r.status == "finished" for r in store.recent_runs()):
+                    assert time.monotonic() < deadline, "the quick source never finished"
+                    time.sleep(0.2)
+            try:
+                with concurrency("crawl-source-quick", occupy=1, strict=True, max_retries=0):
+                    seen["quick slot"] = "free"
+            except ConcurrencySlotAcquisitionError:
+                seen["quick slot"] = "held"
+        finally:
+            gate.set()
+
+    with Site() as quick, Site() as slow:
+        _news_site(quick)
+        slow.add("/", '<html><body><a href="/s.html">s</a></body></html>')
+        slow.add("/s.html", slow_page)
+        sources = _two_sites_file(tmp_path, {"quick": quick, "slow": slow}, {})
+        looker = threading.Thread(target=look_then_open_the_gate)
+        looker.start()
+        state = wf.crawl_sources_flow(sources=str(sources), names=["quick", "slow"], return_state=True)
+        looker.join()
+    assert state.is_completed(), state.message
+    assert seen == {"quick slot": "free"}
+    assert state.result()["slow"]["fetched"] == 2
 
 
 def test_serve_refuses_a_temporary_prefect_server_and_says_how_to_start_one(site, tmp_path):

@@ -36,9 +36,9 @@ def serve(
     whose runs crawl the sources that fall due together in one crawl, one
     crawl-source deployment per source (to crawl it by hand),
     ingest-url/adhoc and snapshot/daily, and runs their flow runs. The
-    sources file, the cron expression and the snapshot folder are checked
-    first: a wrong one exits 2 with one line, before any Prefect server is
-    asked."""
+    sources file, the cron expression, the snapshot folder and the data
+    directory are checked first: a wrong one exits 2 with one line, before
+    any Prefect server is asked."""
     from crawler.crawl.sources import load_sources
     from flows.serve import ServePlan
     from flows.serve import serve as serve_deployments
@@ -52,8 +52,10 @@ def serve(
     if nearest is not None and not nearest.is_dir():
         raise CommandError(f"--snapshots {snapshots} cannot be made a folder: {nearest} is a file")
     load_sources(sources)  # a wrong file: SourcesError, one line
+    worker = settings(ctx)
+    worker.ensure_data_dir()  # a data directory that cannot be one: one line now, not a failed run each hour
     plan = ServePlan(sources_path=sources, snapshot_dir=snapshots, snapshot_cron=snapshot_cron)
-    serve_deployments(plan, settings(ctx))
+    serve_deployments(plan, worker)
 
 
 def _cron_problem(value: str) -> str | None:
