@@ -83,10 +83,15 @@ def release_request(crawler: Crawler, request: Request) -> None:
     """`release` for a request whose source state is to be looked up: a
     failure, or a request the duplicate filter dropped (a redirect to a page
     fetched already)."""
-    states = getattr(crawler.spider, "states", None)
-    state = states.get(source_of(request) or "") if states else None
+    state = _state_of(crawler, request)
     if state is not None:
         release(state, request)
+
+
+def _state_of(crawler: Crawler, request: Request):
+    """The spider's state of the source `request` is for, or None."""
+    states = getattr(crawler.spider, "states", None)
+    return states.get(source_of(request) or "") if states else None
 
 
 def _stopping(crawler: Crawler) -> bool:
@@ -104,8 +109,7 @@ def _capped_state(crawler: Crawler, request: Request):
     `max_pages`, else None."""
     if request.meta.get(KIND) not in (PAGE, START):
         return None
-    states = getattr(crawler.spider, "states", None)
-    state = states.get(source_of(request) or "") if states else None
+    state = _state_of(crawler, request)
     if state is None or state.source.max_pages is None:
         return None
     return state

@@ -26,7 +26,8 @@ def _page_identity(url: str) -> str:
         return canonicalize_url(url)
 
 
-def _key(text: str) -> bytes:
+def url_hash(text: str) -> bytes:
+    """16 bytes that stand for a URL (or any text) in a set of seen ones."""
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
@@ -56,13 +57,13 @@ class SourceDupeFilter(BaseDupeFilter):
     def request_seen(self, request: Request) -> bool:
         # An article page (a redirect's target too) by its identity: tracking parameters and
         # fragments do not make another page.
-        page = _key(f"{request.method} {_page_identity(request.url)}")
+        page = url_hash(f"{request.method} {_page_identity(request.url)}")
         if request.meta.get(KIND) == PAGE:
             if page in self.seen:
                 return True
             self.seen.add(page)
             return False
-        this_source = _key(f"{source_of(request) or ''} {request.method} {canonicalize_url(request.url)}")
+        this_source = url_hash(f"{source_of(request) or ''} {request.method} {canonicalize_url(request.url)}")
         if this_source in self.seen:
             return True
         self.seen.update((this_source, page))

@@ -30,7 +30,6 @@ title…) in `meta[SITEMAP_INFO]` or `meta[FEED_INFO]`.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, AsyncIterator, Iterable, Iterator
@@ -45,6 +44,7 @@ from crawler.crawl.agent import user_agent
 from crawler.crawl.discovery import (USUAL_SITEMAPS, Limits, Listing, Scope, TrapGuard, Unreadable, is_feed_link,
                                      listed_date, read_feed, read_sitemap, sitemaps_in_robots)
 from crawler.crawl.download_handler import release
+from crawler.crawl.dupefilter import url_hash
 from crawler.crawl.failures import NotRequested, classify
 from crawler.crawl.links import announced_feeds, page_links
 from crawler.crawl.meta import (FEED, FEED_INFO, FIRST_FETCH, GUESS, KIND, LAST_FETCH, PAGE, ROBOTS, SITEMAP,
@@ -63,10 +63,6 @@ LIST_PRIORITY = 10
 ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
 # Feeds taken from one start page at most (a page may announce one per section).
 MAX_FEEDS_PER_PAGE = 10
-
-
-def _url_hash(url: str) -> bytes:
-    return hashlib.blake2b(url.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 @dataclass
@@ -350,7 +346,7 @@ class SiteSpider(scrapy.Spider):
             self.count(name, "listed_out_of_scope")
             return
         if self._too_old(state, meta):
-            if _url_hash(url) in state.asked:
+            if url_hash(url) in state.asked:
                 return  # requested already (a link, a fresher listing): not also left out for its age
             if url not in state.too_old:
                 state.too_old.add(url)
@@ -456,7 +452,7 @@ class SiteSpider(scrapy.Spider):
             yield self._page_request(state, url, depth=depth + 1)
 
     def _page_request(self, state: SourceState, url: str, depth: int, **meta: Any) -> scrapy.Request:
-        state.asked.add(_url_hash(url))
+        state.asked.add(url_hash(url))
         return self._request(state, url, self.parse_page, kind=PAGE, depth=depth, **meta)
 
     # -- failures ------------------------------------------------------------
