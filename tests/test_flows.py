@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -370,6 +371,14 @@ def test_under_serve_a_crawl_run_cannot_name_another_sources_file(prefect_api, s
     assert site.paths_requested() == []
     state = wf.crawl_source_flow(source="town", sources=str(served), return_state=True)  # its own file: crawled
     assert state.is_completed(), state.message
+
+
+def test_artifact_keys_of_source_names_that_differ_only_in_punctuation_stay_apart():
+    from flows.prefect_flows import _artifact_key
+
+    keys = {_artifact_key(f"crawl-{name}") for name in ("news_a", "news.a", "news-a", "News-A")}
+    assert len(keys) == 4 and all(re.fullmatch(r"[a-z0-9-]+", k) for k in keys)
+    assert _artifact_key("crawl-alpha") == "crawl-alpha"  # a name Prefect takes as it is stays as it is
 
 
 def test_a_schedule_added_while_serve_runs_is_named_as_not_registered():
