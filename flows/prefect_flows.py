@@ -213,8 +213,13 @@ class _Slots:
     def release_done(self, stats: CrawlStats) -> None:
         with self._lock:
             stack = self._held.pop(stats.source, None)
-        if stack is not None:
+        if stack is None:
+            return
+        try:
             stack.close()
+        except Exception as exc:  # the Prefect API blinked: the lease frees the slot; the crawl goes on
+            logging.getLogger(__name__).warning("crawl slot of %s not let go (%s: %s); it frees itself within "
+                                                "%.0f s", stats.source, type(exc).__name__, exc, SLOT_LEASE_S)
 
     def close(self) -> None:
         with self._lock:

@@ -292,6 +292,23 @@ def test_a_page_reached_through_a_redirect_is_one_document_however_it_is_asked_f
         assert store.find_document(site.url("/a/k1.html")).final_url == site.url("/a/k1.html")
 
 
+def test_a_redirect_to_the_same_page_with_a_session_id_or_campaign_tags_is_followed(data_dir):
+    """Servlet sites add ;jsessionid= to a URL for a client without cookies,
+    others add campaign tags by redirect: the same page, fetched and stored
+    once, not taken for a page seen already."""
+    with Site() as site:
+        site.add("/", index_html(["/a.html", "/b.html"]))
+        site.add("/a.html", Response(302, "", headers={"Location": "/a.html;jsessionid=ABC123"}))
+        site.add("/a.html;jsessionid=ABC123", plain_article_html(1))
+        site.add("/b.html", lambda req: Response(200, plain_article_html(2)) if "utm_source" in req.path
+                 else Response(302, "", headers={"Location": "/b.html?utm_source=web"}))
+        result = crawl_sources([local_source(site, "session")], database_url=None, data_dir=data_dir,
+                               settings_overrides=FAST)
+    assert result.stats[0].stored == 2, result.stats[0]
+    with Store(None, data_dir) as store:
+        assert store.count_documents() == 2
+
+
 def _urlset(entries: list[tuple[str, str]]) -> str:
     body = "".join(f"<url><loc>{loc}</loc>{extra}</url>" for loc, extra in entries)
     return ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '

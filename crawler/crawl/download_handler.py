@@ -9,8 +9,11 @@ turn comes, so two things are decided when it is about to be sent:
 - the crawl is stopping (Ctrl-C, SIGTERM, the store cannot write): requests
   still waiting are not sent (`NotRequested`, not recorded: the next crawl
   finds them where this one did); the pages in flight finish;
-- the source has as many pages yielded and in flight as its `max_pages`:
-  its page requests are not sent (counted as pages over max_pages).
+- the source has sent as many page requests as its `max_pages` (each
+  page once, its redirects and retries included; a page that failed
+  counts): its page requests are not sent (counted as pages over
+  max_pages). Counted when sent, not when handed over, so no more pages
+  are downloaded than that, and none is downloaded to be thrown away.
 """
 
 from __future__ import annotations
@@ -46,52 +49,21 @@ class KeepAliveDownloadHandler(HTTP11DownloadHandler):
             pool.maxPersistentPerHost *= 2
 
     async def download_request(self, request: Request) -> Response:
-        state = _capped_state(self._crawler, request)
-        if state is not None:
-            release(state, request)  # a redirect's or a retry's next hop: the hop before is over
         if _stopping(self._crawler):
             raise NotRequested("the crawl is stopping: not sent")
-        if state is None:
-            return await super().download_request(request)
-        if state.pages_yielded + state.pages_in_flight >= state.source.max_pages:
-            self._crawler.spider.count(state.source.name, "pages_over_max_pages")
-            raise NotRequested(f"{state.source.name} reached max_pages")
-        state.pages_in_flight += 1
-        request.meta[IN_FLIGHT] = True
-        try:
-            return await super().download_request(request)
-        except BaseException:
-            release(state, request)
-            raise
+        state = _capped_state(self._crawler, request)
+        if state is not None and not request.meta.get(COUNTED):  # a redirect's or a retry's next hop: counted
+            if state.pages_sent >= state.source.max_pages:
+                self._crawler.spider.count(state.source.name, "pages_over_max_pages")
+                raise NotRequested(f"{state.source.name} reached max_pages")
+            state.pages_sent += 1
+            request.meta[COUNTED] = True
+        return await super().download_request(request)
 
 
-# On a page request counted in its source's `pages_in_flight`, until its
-# response or failure reaches the spider (`release`).
-IN_FLIGHT = "wirecrawl_in_flight"
-
-
-def release(state, request: Request) -> None:
-    """Take `request` out of its source's pages in flight, if it was counted
-    there (once: the spider calls this when the response or the failure
-    reaches it, the handler when the download fails or a redirect or retry
-    sends the request again)."""
-    if request.meta.pop(IN_FLIGHT, False):
-        state.pages_in_flight -= 1
-
-
-def release_request(crawler: Crawler, request: Request) -> None:
-    """`release` for a request whose source state is to be looked up: a
-    failure, or a request the duplicate filter dropped (a redirect to a page
-    fetched already)."""
-    state = _state_of(crawler, request)
-    if state is not None:
-        release(state, request)
-
-
-def _state_of(crawler: Crawler, request: Request):
-    """The spider's state of the source `request` is for, or None."""
-    states = getattr(crawler.spider, "states", None)
-    return states.get(source_of(request) or "") if states else None
+# On a page request counted in its source's `pages_sent` (its redirects and
+# retries carry it along: one page, one count).
+COUNTED = "wirecrawl_counted"
 
 
 def _stopping(crawler: Crawler) -> bool:
@@ -109,7 +81,8 @@ def _capped_state(crawler: Crawler, request: Request):
     `max_pages`, else None."""
     if request.meta.get(KIND) not in (PAGE, START):
         return None
-    state = _state_of(crawler, request)
+    states = getattr(crawler.spider, "states", None)
+    state = states.get(source_of(request) or "") if states else None
     if state is None or state.source.max_pages is None:
         return None
     return state

@@ -57,8 +57,12 @@ class SourceDupeFilter(BaseDupeFilter):
     def request_seen(self, request: Request) -> bool:
         # An article page (a redirect's target too) by its identity: tracking parameters and
         # fragments do not make another page.
-        page = url_hash(f"{request.method} {_page_identity(request.url)}")
+        identity = _page_identity(request.url)
+        page = url_hash(f"{request.method} {identity}")
         if request.meta.get(KIND) == PAGE:
+            chain = request.meta.get("redirect_urls")
+            if chain and _page_identity(chain[0]) == identity:
+                return False  # a redirect to the same page with a session id or campaign tags added
             if page in self.seen:
                 return True
             self.seen.add(page)

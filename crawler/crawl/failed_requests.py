@@ -11,7 +11,6 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawler.crawl.download_handler import release_request
 from crawler.crawl.failures import NotRequested, classify
 from crawler.crawl.meta import GUESS, KIND, LAST_FETCH, ROBOTS, requested_url, source_of
 from crawler.crawl.pipeline import IngestPipeline
@@ -46,7 +45,6 @@ class RecordingErrback:
 
     def __call__(self, failure: Failure) -> list:
         request = failure.request
-        release_request(self.outcomes.crawler, request)
         if isinstance(failure.value, NotRequested):
             return []  # counted where it was decided, not a failure
         if isinstance(failure.value, HttpError) and failure.value.response.status == 304 \
@@ -103,7 +101,6 @@ class OutcomeMiddleware:
         if chain and request.url in chain:
             # Back to a URL of its own chain: a loop, recorded at once rather than followed
             # round until the redirect limit.
-            release_request(self.crawler, request)
             hops = [*chain, request.url]
             self.pipeline.record_soon(requested_url(request), Rejected(
                 "redirect_loop", f"{len(chain)} redirects: " + " -> ".join(hops[:6]) + (" ..." if len(hops) > 6 else "")),
@@ -113,7 +110,6 @@ class OutcomeMiddleware:
             request.errback = RecordingErrback(request.errback, self)
 
     def request_dropped(self, request: Request, spider: Spider) -> None:
-        release_request(self.crawler, request)
         chain = request.meta.get("redirect_urls")
         if chain:
             self.pipeline.record_soon(chain[0], Rejected(

@@ -43,7 +43,6 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from crawler.crawl.agent import user_agent
 from crawler.crawl.discovery import (USUAL_SITEMAPS, Limits, Listing, Scope, TrapGuard, Unreadable, is_feed_link,
                                      listed_date, read_feed, read_sitemap, sitemaps_in_robots)
-from crawler.crawl.download_handler import release
 from crawler.crawl.dupefilter import url_hash
 from crawler.crawl.failures import NotRequested, classify
 from crawler.crawl.links import announced_feeds, page_links
@@ -75,9 +74,8 @@ class SourceState:
     traps: TrapGuard = field(init=False)
     agent: str = field(init=False)
     pages_yielded: int = 0
-    # Page requests of a source with max_pages being downloaded now
-    # (crawler.crawl.download_handler): with the pages yielded, its budget.
-    pages_in_flight: int = 0
+    # Page requests sent of a source with max_pages (crawler.crawl.download_handler).
+    pages_sent: int = 0
     sitemaps_requested: int = 0
     capped: bool = False
     # Listed pages not requested for their age: counted once, forgotten
@@ -373,7 +371,6 @@ class SiteSpider(scrapy.Spider):
         source yielded `max_pages` pages it yields no more (and the crawl
         ends when every source did)."""
         state = self._state(response.request)
-        release(state, response.request)
         name, cap = state.source.name, state.source.max_pages
         if cap is not None and state.pages_yielded >= cap:
             self.count(name, "pages_over_max_pages")
@@ -471,7 +468,6 @@ class SiteSpider(scrapy.Spider):
         state = self.states.get(source_of(request) or "")
         if state is None:
             return
-        release(state, request)
         name, kind = state.source.name, request.meta.get(KIND)
         if failure.check(HttpError) and kind == ROBOTS and failure.value.response.status < 500:
             self.count(name, "robots_missing")

@@ -761,7 +761,10 @@ def _rehome_parts(conn: Connection, store: Store, doc: Document, new: Shingled, 
     for cid, fullest in elsewhere.items():
         story = texts(fullest)
         for member in store.cluster_members(conn, cid):
-            if member.id == fullest.id:
+            # Only a part of its story (an excerpt, by its length) and shorter than the new text
+            # can belong with it: full copies of the story, hundreds for a wire story, are not read.
+            if member.id == fullest.id or len(member.text) > config.excerpt_ratio * len(fullest.text) \
+                    or len(member.text) >= len(doc.text):
                 continue
             part = texts(member)
             if len(part.all) >= len(new.all) or is_copy(part, new, config) is None:

@@ -33,7 +33,7 @@ from crawler.ingest.fetches import (failure_record, not_modified_record, page_ha
 from crawler.ingest.outcomes import UNCHANGED, code_of
 from crawler.ingest.records import Article, Page, Rejected
 from crawler.ingest.sitelines import CLUSTERS_NEEDED, KNOWN, site_of
-from crawler.ingest.urls import canonicalize, document_key
+from crawler.ingest.urls import document_key
 from storage.archive import Archive, encode_record
 from storage.records import Document, FetchRecord
 from storage.store import Store, is_deadlock
@@ -204,9 +204,6 @@ def _commit_document(prepared: Prepared, store: Store, record: FetchRecord, conf
     url_key = document_key(page.url, page.final_url)
     with store.write(keys=keys) as conn:
         previous = store.latest_for_url(url_key, conn)
-        if previous is None and url_key != (asked := canonicalize(page.url)):
-            # A store of an earlier release keyed a redirected page by the URL first asked for.
-            previous = store.latest_for_url(asked, conn)
         if previous is not None and previous.text_hash == fp.text_hash:
             record.outcome, record.reason, record.document_id = UNCHANGED, "same_text", previous.id
             store.record_fetch(record, conn)
