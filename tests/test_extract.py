@@ -544,3 +544,78 @@ def test_a_page_needs_repair_exactly_when_trafilatura_would_change_it(html):
 
 def test_the_characters_looked_for_are_those_trafilatura_removes():
     assert set(_XML_FORBIDDEN) == {chr(c) for c in range(0x10000) if INVALID_XML_CHARS.match(chr(c))}
+
+
+# -------------------------------------------------------------- what trafilatura is given
+
+def _whole_page_read(html: str) -> str:
+    """trafilatura's text of the page as it is, with wirecrawl's options."""
+    import trafilatura
+
+    from crawler.ingest.extract import parse_html
+
+    config = ExtractConfig()
+    document = trafilatura.bare_extraction(parse_html(html), url=URL, include_comments=False,
+                                           favor_recall=config.favor_recall, fast=config.fast)
+    return (document.text or "").strip()
+
+
+def _pages_to_compare() -> list[tuple[str, str]]:
+    pages = [(f"template {t}", article_page(t, more_articles=MORE)) for t in TEMPLATES]
+    pages.append(("menu and footer around the text", (
+        "<html><body><div class='story'><nav><ul>" + "".join(f"<li><a href='/s{i}'>Section {i}</a></li>"
+                                                             for i in range(30))
+        + "</ul></nav>" + PARAGRAPHS[0] + "<script>var a = 1;</script>" + PARAGRAPHS[1]
+        + "".join(f"<p>{p}</p>" for p in PARAGRAPHS[2:]) + "<footer><p>Harbour Post, all rights reserved</p>"
+        "</footer>" + PARAGRAPHS[-1] + "</div></body></html>")))
+    pages.append(("the story only inside an aside", (
+        "<html><body><nav><a href='/'>Home</a></nav><aside>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+        + "</aside></body></html>")))
+    return pages
+
+
+@pytest.mark.parametrize("name,html", _pages_to_compare(), ids=[n for n, _ in _pages_to_compare()])
+def test_trafilatura_reads_the_same_text_with_menus_and_scripts_set_aside(name, html):
+    """Before trafilatura copies and prunes the page, the menus, scripts,
+    asides and footers it deletes anyway are set aside (cheaper on a news
+    page, whose menus are most of its elements): its read is the one of the
+    whole page, text between the set-aside elements included, and the page's
+    tree is as it was afterwards, for the cleaning that reads it next."""
+    from lxml import etree
+
+    from crawler.ingest.extract import _main_text, parse_html
+
+    tree = parse_html(html)
+    before = etree.tostring(tree)
+    assert _main_text(tree, URL, ExtractConfig()) == _whole_page_read(html)
+    assert etree.tostring(tree) == before
+
+
+def test_text_between_menus_and_scripts_is_read():
+    html = _pages_to_compare()[-2][1]
+    text = extract(page(html)).text
+    for paragraph in (PARAGRAPHS[0], PARAGRAPHS[1], PARAGRAPHS[-1]):
+        assert paragraph in text
+    assert "Section 3" not in text and "var a" not in text
+
+
+def test_a_story_kept_only_in_an_aside_is_still_read():
+    """trafilatura keeps what it would delete when that is every paragraph
+    of the page: so must the setting aside."""
+    article = extract(page(_pages_to_compare()[-1][1]))
+    assert PARAGRAPHS[0] in article.text and PARAGRAPHS[-1] in article.text
+
+
+def test_seed_pages_read_the_same_with_menus_and_scripts_set_aside(seeds_dir):
+    from lxml import etree
+
+    from crawler.ingest.extract import _main_text, parse_html
+
+    seeds = load_seeds(seeds_dir)
+    assert seeds
+    for seed in seeds:
+        html = render_seed(seed)
+        tree = parse_html(html)
+        before = etree.tostring(tree)
+        assert _main_text(tree, URL, ExtractConfig()) == _whole_page_read(html), seed.name
+        assert etree.tostring(tree) == before

@@ -20,6 +20,7 @@ import json
 import logging
 import re
 import unicodedata
+from contextlib import contextmanager
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -390,6 +391,57 @@ _SHORT_TEXT_CONFIG["DEFAULT"]["MIN_EXTRACTED_SIZE"] = "90"
 _DENSE_SHARE = 0.3  # of the page's visible characters, for it to count as written in a dense script
 
 
+# Elements trafilatura deletes from its copy of the page before it reads the
+# article (its tree_cleaning), kept out of the tree while it copies and
+# prunes it: its whole-tree XPath prunes and copies cost by the element, and
+# a news page's menus, scripts and footer are most of its elements. Not
+# <noscript> (a page whose article is only there is read by trafilatura's
+# fallbacks, which see the raw tree), nor <form>, <math>, <time>, <head>,
+# which it reads or treats apart first. JSON-LD scripts stay (it reads them).
+# Measured with `bench/realpages.py`: the same text on the 990 real pages but
+# 4 (F1 .9392 -> .9395), 10 % less CPU a page there, 25 % on the bench web.
+_SET_ASIDE = ("nav", "menu", "aside", "footer", "script", "iframe", "link", "button", "select", "picture", "video",
+              "audio", "canvas", "object", "embed")
+
+
+@contextmanager
+def _set_aside(tree: HtmlElement, tags: tuple[str, ...]) -> Iterator[None]:
+    """Within the block, the outermost elements of `tags` are out of `tree`,
+    each replaced by an empty <script> that carries its tail (the text after
+    it, which stays in place); after it, they are back where they were.
+    Nothing is set aside when that would leave no paragraph: trafilatura
+    then keeps what it would delete."""
+    had_paragraph = tree.find(".//p") is not None
+    chosen: set[HtmlElement] = set()
+    swaps: list[tuple[HtmlElement, HtmlElement, HtmlElement]] = []
+    for el in list(tree.iter(*tags)):
+        if el.tag == "script" and el.get("type") == "application/ld+json":
+            continue
+        if any(a in chosen for a in el.iterancestors()):
+            continue
+        chosen.add(el)
+        parent = el.getparent()
+        if parent is None:
+            continue
+        holder = parent.makeelement("script", {})
+        holder.tail = el.tail
+        parent.replace(el, holder)
+        swaps.append((parent, holder, el))
+
+    def put_back() -> None:
+        for parent, holder, el in reversed(swaps):
+            parent.replace(holder, el)
+
+    if had_paragraph and tree.find(".//p") is None:
+        put_back()
+        yield
+        return
+    try:
+        yield
+    finally:
+        put_back()
+
+
 def _main_text(tree: HtmlElement, url: str, config: ExtractConfig, *, cleaned: bool = False) -> str:
     """trafilatura's text of `tree` (which it copies: the tree is left as it
     was); `cleaned` says the page has been rid of its furniture."""
@@ -397,18 +449,19 @@ def _main_text(tree: HtmlElement, url: str, config: ExtractConfig, *, cleaned: b
     text = (body if body is not None else tree).text_content()
     in_dense_script = sum(dense_chars(text))
     dense = in_dense_script > 0 and in_dense_script > _DENSE_SHARE * len("".join(text.split()))
-    document = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        config=_SHORT_TEXT_CONFIG if dense or cleaned else DEFAULT_CONFIG,
-        include_comments=False,
-        favor_precision=config.favor_precision,
-        favor_recall=config.favor_recall,
-        fast=config.fast,
-        # A fresh cache per page: the default one is global and would make the
-        # result depend on the pages extracted before in the same process.
-        deduplicate=LRUCache() if config.deduplicate else False,
-    )
+    with _set_aside(tree, _SET_ASIDE):
+        document = trafilatura.bare_extraction(
+            tree,
+            url=url,
+            config=_SHORT_TEXT_CONFIG if dense or cleaned else DEFAULT_CONFIG,
+            include_comments=False,
+            favor_precision=config.favor_precision,
+            favor_recall=config.favor_recall,
+            fast=config.fast,
+            # A fresh cache per page: the default one is global and would make the
+            # result depend on the pages extracted before in the same process.
+            deduplicate=LRUCache() if config.deduplicate else False,
+        )
     return (document.text or "").strip() if document is not None else ""
 
 
