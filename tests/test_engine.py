@@ -264,6 +264,47 @@ def test_a_rejected_page_is_not_fetched_again_within_the_interval_then_asked_con
     assert (last.outcome, last.status) == ("rejected", 304) and last.reason.startswith("too_short")
 
 
+def test_a_section_page_reached_by_a_link_is_read_every_run_and_its_new_articles_found(data_dir):
+    """A section page is rejected as a list of links, not an article; but
+    new articles appear there: it is asked again on the next run (with its
+    validators: unchanged, it costs a 304) and, when it lists a new article,
+    that article is found. Short notices stay skipped within the interval."""
+    with Site() as site:
+        listed = ["/a1.html"]
+
+        def section(req: Request) -> Response:
+            etag = f'"section-{len(listed)}"'
+            if req.headers.get("if-none-match") == etag:
+                return Response(304, "", headers={"ETag": etag})
+            return Response(200, index_html(listed), headers={"ETag": etag})
+
+        site.add("/", index_html(["/section/", "/note.html"]))
+        site.add("/section/", section)
+        site.add("/note.html", _short_page(1))
+        site.add("/a1.html", plain_article_html(1))
+        site.add("/a2.html", plain_article_html(2))
+        src = local_source(site, "sections")
+        first = crawl_source(src, database_url=None, data_dir=data_dir, settings_overrides=FAST)
+        assert first.stored == 1 and first.rejected.get("no_article") == 2  # the home and the section page
+        with Store(None, data_dir) as store:
+            assert store.fetch_history(site.url("/section/"))[-1].reason.startswith("no_article: a list of")
+
+        asked = len(site.requests)
+        second = crawl_source(src, database_url=None, data_dir=data_dir, settings_overrides=FAST)
+        again = [r for r in site.requests[asked:] if r.path == "/section/"]
+        assert len(again) == 1 and again[0].headers.get("if-none-match") == '"section-1"'  # unchanged: a 304
+        assert "/note.html" not in [r.path for r in site.requests[asked:]]
+        assert second.skipped_rejected == 1 and second.extracted == 0
+
+        listed.append("/a2.html")  # a new article, listed on the section page only
+        asked = len(site.requests)
+        third = crawl_source(src, database_url=None, data_dir=data_dir, settings_overrides=FAST)
+        assert "/a2.html" in [r.path for r in site.requests[asked:]]
+        assert third.stored == 1
+    with Store(None, data_dir) as store:
+        assert store.find_document(site.url("/a2.html")) is not None
+
+
 def test_a_page_reached_through_a_redirect_is_one_document_however_it_is_asked_for_later(data_dir):
     """A shortlink that redirects to an article, listed one day; the next
     day the article's own URL is listed, and in the same crawl a campaign

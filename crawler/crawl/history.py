@@ -16,7 +16,7 @@ from scrapy import signals
 from crawler.crawl.failures import NotRequested
 from crawler.crawl.meta import FIRST_FETCH, LAST_FETCH, is_article_request, requested_url, source_of
 from crawler.crawl.stats import stat_key
-from crawler.ingest.outcomes import SKIPPED
+from crawler.ingest.outcomes import SKIPPED, is_listing
 from crawler.ingest.urls import canonicalize
 from storage.records import FetchRecord
 from storage.store import Store
@@ -48,7 +48,9 @@ class FetchHistoryMiddleware:
     and again. Otherwise that fetch's validators are sent, so an unchanged
     page costs a 304 and nothing else (a rejected one is then rejected again
     for the same reason). Start URLs, feeds, sitemaps and robots.txt are
-    read every run (`meta.is_article_request`).
+    read every run (`meta.is_article_request`), and so is a page reached by a
+    link that was rejected as a list of stories or links (a section or tag
+    page: where new articles appear), conditionally.
 
     The history of the crawl's sources (up to WIRECRAWL_HISTORY_PRELOAD_MAX
     URLs, all sources together) is read once when the crawl opens, so a
@@ -130,6 +132,8 @@ class FetchHistoryMiddleware:
         is within the request's recrawl interval."""
         if utc_now() - last.fetched_at >= self._interval(request):
             return
+        if last.document_id is None and is_listing(last.reason):
+            return  # a section or tag page: new articles appear there, it is read (conditionally) every run
         counted = self.known.get(url) is _COUNTED
         self.known[url] = _COUNTED
         reason = "recently_fetched" if last.document_id is not None else "recently_rejected"
