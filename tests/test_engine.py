@@ -264,45 +264,106 @@ def test_a_rejected_page_is_not_fetched_again_within_the_interval_then_asked_con
     assert (last.outcome, last.status) == ("rejected", 304) and last.reason.startswith("too_short")
 
 
-def test_a_section_page_reached_by_a_link_is_read_every_run_and_its_new_articles_found(data_dir):
-    """A section page is rejected as a list of links, not an article; but
-    new articles appear there: it is asked again on the next run (with its
-    validators: unchanged, it costs a 304) and, when it lists a new article,
-    that article is found. Short notices stay skipped within the interval."""
+def _etagged(render, listed: list[str]):
+    """A route serving render(listed) with an ETag that changes with the list,
+    answering 304 to a request that sends the current one."""
+    def route(req: Request) -> Response:
+        etag = f'"v{len(listed)}-{abs(hash(tuple(listed))) % 65536}"'
+        if req.headers.get("if-none-match") == etag:
+            return Response(304, "", headers={"ETag": etag})
+        return Response(200, render(listed), headers={"ETag": etag})
+    return route
+
+
+def _labels_section(paths: list[str]) -> str:
+    items = "".join(f'<li><a href="{p}">Story {n}</a> <span>Politics</span> <span>Dec {n + 1}, 2026</span></li>'
+                    for n, p in enumerate(paths))
+    return f"<!DOCTYPE html><html><head><title>Politics</title></head><body><h1>Politics</h1><ul>{items}</ul></body></html>"
+
+
+def _blurb_section(paths: list[str]) -> str:
+    items = "".join(f'<li><a href="{p}">Story {n}</a></li>' for n, p in enumerate(paths))
+    return ("<!DOCTYPE html><html><head><title>Politics</title></head><body><h1>Politics</h1>"
+            f"<p>All our coverage of politics, updated every hour.</p><ul>{items}</ul></body></html>")
+
+
+@pytest.mark.parametrize("render,verdict", [(index_html, "no_article: a list of"),
+                                            (_labels_section, "no_article: only labels"),
+                                            (_blurb_section, "no_article: a list of 2 links under 1 line")],
+                         ids=["links", "labels", "blurb"])
+def test_a_section_page_reached_by_a_link_is_read_every_run_and_its_new_articles_found(data_dir, render, verdict):
+    """A section page is rejected as no article (a list of links, of
+    labelled links, a line of blurb over a list); but new articles
+    appear there. It is read again on every run, in full even when the
+    server has validators (a 304 has no links to follow), and an article it
+    newly lists is found. Unchanged, it costs no extraction; a short notice
+    listed in a sitemap stays skipped within the interval."""
     with Site() as site:
-        listed = ["/a1.html"]
-
-        def section(req: Request) -> Response:
-            etag = f'"section-{len(listed)}"'
-            if req.headers.get("if-none-match") == etag:
-                return Response(304, "", headers={"ETag": etag})
-            return Response(200, index_html(listed), headers={"ETag": etag})
-
-        site.add("/", index_html(["/section/", "/note.html"]))
-        site.add("/section/", section)
+        listed = ["/a1.html", "/a3.html"]
+        site.add("/", index_html(["/section/"]))
+        site.add("/section/", _etagged(render, listed))
+        site.add("/sitemap.xml", Response(200, _urlset([(site.url("/note.html"), "")]),
+                                          content_type="application/xml"))
         site.add("/note.html", _short_page(1))
         site.add("/a1.html", plain_article_html(1))
         site.add("/a2.html", plain_article_html(2))
-        src = local_source(site, "sections")
+        site.add("/a3.html", plain_article_html(3))
+        src = local_source(site, "sections", sitemaps=(site.url("/sitemap.xml"),))
         first = crawl_source(src, database_url=None, data_dir=data_dir, settings_overrides=FAST)
-        assert first.stored == 1 and first.rejected.get("no_article") == 2  # the home and the section page
+        assert first.stored == 2
         with Store(None, data_dir) as store:
-            assert store.fetch_history(site.url("/section/"))[-1].reason.startswith("no_article: a list of")
+            assert store.fetch_history(site.url("/section/"))[-1].reason.startswith(verdict)
 
         asked = len(site.requests)
         second = crawl_source(src, database_url=None, data_dir=data_dir, settings_overrides=FAST)
         again = [r for r in site.requests[asked:] if r.path == "/section/"]
-        assert len(again) == 1 and again[0].headers.get("if-none-match") == '"section-1"'  # unchanged: a 304
+        assert len(again) == 1 and again[0].headers.get("if-none-match") is None  # in full: its links are read
         assert "/note.html" not in [r.path for r in site.requests[asked:]]
-        assert second.skipped_rejected == 1 and second.extracted == 0
+        assert second.skipped_rejected == 1 and second.extracted == 0  # same body: no extraction
 
         listed.append("/a2.html")  # a new article, listed on the section page only
         asked = len(site.requests)
         third = crawl_source(src, database_url=None, data_dir=data_dir, settings_overrides=FAST)
-        assert "/a2.html" in [r.path for r in site.requests[asked:]]
+        assert [r.path for r in site.requests[asked:]].count("/a2.html") == 1
         assert third.stored == 1
     with Store(None, data_dir) as store:
         assert store.find_document(site.url("/a2.html")) is not None
+
+
+def test_an_unchanged_hub_page_still_leads_to_its_changed_sections_and_their_second_pages(data_dir):
+    """A hub of sections that never changes (and answers 304 to validators)
+    above sections that do, one of them paginated: the new articles of a
+    section and of its second page are found on the next run."""
+    with Site() as site:
+        hub, world, world2 = ["/sections/world/", "/sections/sport/"], ["/a1.html", "/sections/world/?page=2"], ["/a2.html"]
+        site.add("/", index_html(["/sections/"]))
+        site.add("/sections/", _etagged(index_html, hub))
+        site.add("/sections/world/", _etagged(index_html, world))
+        site.add("/sections/world/?page=2", _etagged(index_html, world2))
+        site.add("/sections/sport/", _etagged(index_html, ["/a3.html"]))
+        for n in range(1, 7):
+            site.add(f"/a{n}.html", plain_article_html(400 + n))
+        src = local_source(site, "hub", max_depth=5)
+        assert crawl_source(src, database_url=None, data_dir=data_dir, settings_overrides=FAST).stored == 3
+        world.append("/a4.html")
+        world2.append("/a5.html")
+        second = crawl_source(src, database_url=None, data_dir=data_dir, settings_overrides=FAST)
+    assert second.stored == 2 and second.skipped_recent == 3
+
+
+def test_articles_a_section_lists_beyond_max_pages_are_taken_by_the_next_runs(data_dir):
+    with Site() as site:
+        listed = [f"/a{n}.html" for n in range(6)]
+        site.add("/", index_html(["/section/"]))
+        site.add("/section/", _etagged(index_html, listed))
+        for n in range(6):
+            site.add(f"/a{n}.html", plain_article_html(600 + n))
+        src = local_source(site, "capped", max_pages=5, politeness={"concurrency_per_host": 1})
+        stored = [crawl_source(src, database_url=None, data_dir=data_dir, settings_overrides=FAST).stored
+                  for _ in range(3)]
+        with Store(None, data_dir) as store:
+            missing = [p for p in listed if store.find_document(site.url(p)) is None]
+    assert stored[0] == 3 and missing == [], (stored, missing)
 
 
 def test_a_page_reached_through_a_redirect_is_one_document_however_it_is_asked_for_later(data_dir):

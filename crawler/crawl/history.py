@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 
 from crawler.crawl.failures import NotRequested
-from crawler.crawl.meta import FIRST_FETCH, LAST_FETCH, is_article_request, requested_url, source_of
+from crawler.crawl.meta import FIRST_FETCH, FROM_LINK, LAST_FETCH, is_article_request, requested_url, source_of
 from crawler.crawl.stats import stat_key
-from crawler.ingest.outcomes import SKIPPED, is_listing
+from crawler.ingest.outcomes import SKIPPED
 from crawler.ingest.urls import canonicalize
 from storage.records import FetchRecord
 from storage.store import Store
@@ -37,6 +37,19 @@ class RecentlyFetched(NotRequested):
 _COUNTED = object()
 
 
+def read_for_links(request: Request, last: FetchRecord) -> bool:
+    """Whether `request` is for a page found by following a link whose last
+    fetch rejected its body as no article (a list of stories, of links, of
+    labels, a line of blurb over a list: a section, tag or home page). New
+    articles appear on such pages: it is read on every run, never skipped,
+    and in full, with no validators (a 304 has no links to follow; an
+    unchanged body still costs no extraction). A page rejected as too short,
+    or listed in a sitemap or a feed (articles by their listing), waits out
+    the recrawl interval."""
+    return (bool(request.meta.get(FROM_LINK)) and last.document_id is None and last.outcome == "rejected"
+            and (last.reason or "").split(":", 1)[0] == "no_article")
+
+
 class FetchHistoryMiddleware:
     """Looks each article page up in the fetch history before it is requested.
 
@@ -49,8 +62,7 @@ class FetchHistoryMiddleware:
     page costs a 304 and nothing else (a rejected one is then rejected again
     for the same reason). Start URLs, feeds, sitemaps and robots.txt are
     read every run (`meta.is_article_request`), and so is a page reached by a
-    link that was rejected as a list of stories or links (a section or tag
-    page: where new articles appear), conditionally.
+    link whose body was rejected as no article, in full (`read_for_links`).
 
     The history of the crawl's sources (up to WIRECRAWL_HISTORY_PRELOAD_MAX
     URLs, all sources together) is read once when the crawl opens, so a
@@ -130,10 +142,8 @@ class FetchHistoryMiddleware:
     def _skip_if_fresh(self, request: Request, url: str, last: FetchRecord) -> None:
         """Raise RecentlyFetched (counted once per URL and crawl) when `last`
         is within the request's recrawl interval."""
-        if utc_now() - last.fetched_at >= self._interval(request):
+        if utc_now() - last.fetched_at >= self._interval(request) or read_for_links(request, last):
             return
-        if last.document_id is None and is_listing(last.reason):
-            return  # a section or tag page: new articles appear there, it is read (conditionally) every run
         counted = self.known.get(url) is _COUNTED
         self.known[url] = _COUNTED
         reason = "recently_fetched" if last.document_id is not None else "recently_rejected"
@@ -171,7 +181,7 @@ class FetchHistoryMiddleware:
             if last is not None:
                 self._skip_if_fresh(request, url, last)
         last = request.meta[LAST_FETCH]
-        if last is not None:
+        if last is not None and not read_for_links(request, last):
             if last.etag:
                 request.headers.setdefault("If-None-Match", last.etag)
             if last.last_modified:

@@ -32,6 +32,9 @@ FEED_INFO = "wirecrawl_feed"
 LAST_FETCH = "wirecrawl_last_fetch"
 # The URL was never fetched at all: there is no earlier body to compare with.
 FIRST_FETCH = "wirecrawl_first_fetch"
+# The page was found by following a link (not listed in a sitemap or a
+# feed, which list articles): it may be a section or tag page.
+FROM_LINK = "wirecrawl_from_link"
 # Why the retries of a request ended early, for the record of its failure.
 NOTE = "wirecrawl_note"
 # A sitemap tried at a usual path (/sitemap.xml…) that nobody named: when it

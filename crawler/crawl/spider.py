@@ -46,8 +46,8 @@ from crawler.crawl.discovery import (USUAL_SITEMAPS, Limits, Listing, Scope, Tra
 from crawler.crawl.dupefilter import url_hash
 from crawler.crawl.failures import NotRequested, classify
 from crawler.crawl.links import announced_feeds, page_links
-from crawler.crawl.meta import (FEED, FEED_INFO, FIRST_FETCH, GUESS, KIND, LAST_FETCH, PAGE, ROBOTS, SITEMAP,
-                                SITEMAP_INFO, SOURCE, START, source_of)
+from crawler.crawl.meta import (FEED, FEED_INFO, FIRST_FETCH, FROM_LINK, GUESS, KIND, LAST_FETCH, PAGE, ROBOTS,
+                                SITEMAP, SITEMAP_INFO, SOURCE, START, source_of)
 from crawler.crawl.slots import host_key
 from crawler.crawl.sources import Politeness, Source
 from crawler.crawl.stats import stat_key
@@ -446,7 +446,7 @@ class SiteSpider(scrapy.Spider):
             if trap is not None:
                 yield from self._once(state, url, *trap, found_in=response.url)
                 continue
-            yield self._page_request(state, url, depth=depth + 1)
+            yield self._page_request(state, url, depth=depth + 1, **{FROM_LINK: True})
 
     def _page_request(self, state: SourceState, url: str, depth: int, **meta: Any) -> scrapy.Request:
         state.asked.add(url_hash(url))

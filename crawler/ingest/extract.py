@@ -252,7 +252,8 @@ def _check_length(text: str, attributions: list[str], read: str, config: Extract
     """Rejected("too_short") for a text under the minimum (the attributed
     minimum for a page that names its source); Rejected("no_article") when
     it is only labels, or a list of links whatever its length (an index
-    page). A page whose own text trafilatura read at the full minimum is an
+    page), or under the minimum and mostly links (a line of blurb over a
+    list: a section page). A page whose own text trafilatura read at the full minimum is an
     article, though: the cleaning took its furniture (title lines, a cookie
     notice), and it is kept down to the attributed minimum."""
     length = text_length(text)
@@ -270,6 +271,12 @@ def _check_length(text: str, attributions: list[str], read: str, config: Extract
         return
     if labels:
         raise Rejected("no_article", f"only labels and menu items, no paragraph of text ({length} characters)")
+    links = link_texts()
+    linked = sum(1 for line in lines if line.lstrip("-•* ") in links)
+    if linked >= _LINK_LIST_SHARE * len(lines):
+        # A line of blurb over a list of links: a section or tag page, not a short article.
+        raise Rejected("no_article", f"a list of {linked} links under {len(lines) - linked} line(s) of text, "
+                                     "not an article")
     raise Rejected("too_short", f"{length} characters of text, the minimum is {minimum}")
 
 

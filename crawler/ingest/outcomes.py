@@ -24,19 +24,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from storage.records import FetchRecord
 
-# The rejection of a page that is a list of stories or of links: a section,
-# tag or home page reached by a link, where new articles appear.
-# (crawler.ingest.extract says "no_article: a list of stories: …" and
-# "no_article: a list of 12 links, not an article".)
-_LISTING = "no_article: a list of "
-
-
-def is_listing(reason: str | None) -> bool:
-    """Whether a fetch history `reason` says the page is a list of stories
-    or links, not an article: a page to read again on every crawl."""
-    return reason is not None and reason.startswith(_LISTING)
-
-
 STORED = "stored"
 COPY = "copy"
 UNCHANGED = "unchanged"
@@ -72,8 +59,8 @@ _REASONS = (
                                         "(a crawl only)"),
     Reason("recently_rejected", SKIPPED, "an article page whose body was rejected (not an article, too short, "
                                          "not HTML…) within the recrawl interval; asked again, conditionally, "
-                                         "after it (a crawl only). Not a page rejected as a list of stories or "
-                                         "links (a section or tag page): that one is asked, conditionally, "
+                                         "after it (a crawl only). Not a page reached by a link and rejected as "
+                                         "no_article (a section, tag or home page): that one is read in full "
                                          "every run"),
     Reason("too_old", SKIPPED, "listed in a sitemap or feed with a date older than the source's "
                                "`max_age_hours` (a crawl only)"),
