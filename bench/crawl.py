@@ -285,7 +285,7 @@ def merged(stats: list):
 
     total = CrawlStats(source="+".join(s.source for s in stats[:3]) + ("..." if len(stats) > 3 else ""))
     for field in ("fetched", "stored", "copies", "unchanged", "not_modified", "skipped_recent", "skipped_rejected",
-                  "skipped_old", "extracted"):
+                  "skipped_gone", "skipped_old", "extracted"):
         setattr(total, field, sum(getattr(s, field) for s in stats))
     total.rejected = dict(sum((Counter(s.rejected) for s in stats), Counter()))
     total.failed = dict(sum((Counter(s.failed) for s in stats), Counter()))

@@ -124,6 +124,7 @@ def crawl_counts(stats: CrawlStats) -> dict[str, Any]:
         "unchanged": stats.unchanged, "not modified (304)": stats.not_modified,
         "skipped (fetched recently)": stats.skipped_recent,
         "skipped (rejected recently)": stats.skipped_rejected,
+        "skipped (gone recently: 404, 410)": stats.skipped_gone,
         "skipped (older than max_age_hours)": stats.skipped_old,
         "rejected": sum(stats.rejected.values()),
     }

@@ -204,10 +204,13 @@ _LAST_FETCH_WITH_DOCUMENT = (
 )
 # A fetch that received the page and judged it: it made or confirmed a
 # document, or it rejected the body it got (not an article, too short, not
-# HTML…: a rejection with a content hash). Its validators are worth
-# re-sending, and within the recrawl interval its URL is not asked again.
+# HTML…: a rejection with a content hash), or the server said the page is
+# gone (404, 410). Its validators are worth re-sending, and within the
+# recrawl interval its URL is not asked again.
+GONE_STATUSES = (404, 410)
 _JUDGED_PAGE = fetches.c.document_id.is_not(None) | (
-    (fetches.c.outcome == "rejected") & fetches.c.content_hash.is_not(None))
+    (fetches.c.outcome == "rejected") & fetches.c.content_hash.is_not(None)) | (
+    (fetches.c.outcome == "failed") & fetches.c.status.in_(GONE_STATUSES))
 _LAST_FETCH_WITH_PAGE = (
     select(fetches).where(fetches.c.url == bindparam("url"), _JUDGED_PAGE)
     .order_by(fetches.c.fetched_at.desc(), fetches.c.id.desc()).limit(1)
@@ -605,8 +608,9 @@ class Store:
     def last_fetch(self, url: str, *, with_document: bool = False, with_page: bool = False) -> FetchRecord | None:
         """The newest fetch of `url`; with `with_document`, the newest that stored
         or matched a document; with `with_page`, the newest that received the
-        page and judged it (a document, or a rejection of the body it got):
-        the one whose validators are worth re-sending."""
+        page and judged it (a document, a rejection of the body it got, or a
+        404 or 410: the page is gone): the one whose validators are worth
+        re-sending."""
         q = _LAST_FETCH_WITH_PAGE if with_page else _LAST_FETCH_WITH_DOCUMENT if with_document else _LAST_FETCH
         with self.read() as conn:
             row = conn.execute(q, {"url": url}).first()

@@ -264,6 +264,38 @@ def test_a_rejected_page_is_not_fetched_again_within_the_interval_then_asked_con
     assert (last.outcome, last.status) == ("rejected", 304) and last.reason.startswith("too_short")
 
 
+@pytest.mark.parametrize("status", [404, 410])
+def test_a_page_gone_is_not_asked_again_within_the_interval(data_dir, status):
+    """A stored article that now answers 404 or 410 is not asked on every
+    run: like a rejected page, it waits out the recrawl interval
+    (`recently_gone`), then is asked again; back, with the same body, it is
+    the document it was."""
+    with Site() as site:
+        answer = [200]
+        site.add("/", index_html(["/a.html"]))
+        site.add("/a.html", lambda req: Response(200, plain_article_html(1)) if answer[0] == 200
+                 else Response(answer[0], "<html><body>gone</body></html>"))
+        src = local_source(site, "gone")
+        due = {**FAST, "WIRECRAWL_RECRAWL_INTERVAL_HOURS": 0}
+        assert crawl_source(src, database_url=None, data_dir=data_dir, settings_overrides=FAST).stored == 1
+        answer[0] = status
+        gone = crawl_source(src, database_url=None, data_dir=data_dir, settings_overrides=due)
+        assert gone.failed == {"http_status": 1}
+
+        asked = len(site.requests)
+        held = crawl_source(src, database_url=None, data_dir=data_dir, settings_overrides=FAST)
+        assert "/a.html" not in [r.path for r in site.requests[asked:]]
+        assert held.skipped_gone == 1 and held.failed == {}
+
+        answer[0] = 200
+        asked = len(site.requests)
+        back = crawl_source(src, database_url=None, data_dir=data_dir, settings_overrides=due)
+        assert [r.path for r in site.requests[asked:]].count("/a.html") == 1
+        assert back.unchanged == 1 and back.stored == 0
+    with Store(None, data_dir) as store:
+        assert store.count_documents() == 1
+
+
 def _etagged(render, listed: list[str]):
     """A route serving render(listed) with an ETag that changes with the list,
     answering 304 to a request that sends the current one."""

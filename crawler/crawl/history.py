@@ -16,7 +16,7 @@ from scrapy import signals
 from crawler.crawl.failures import NotRequested
 from crawler.crawl.meta import FIRST_FETCH, FROM_LINK, LAST_FETCH, is_article_request, requested_url, source_of
 from crawler.crawl.stats import stat_key
-from crawler.ingest.outcomes import SKIPPED
+from crawler.ingest.outcomes import FAILED, SKIPPED
 from crawler.ingest.urls import canonicalize
 from storage.records import FetchRecord
 from storage.store import Store
@@ -58,7 +58,7 @@ class FetchHistoryMiddleware:
     as skipped, `recently_fetched` when that fetch made or confirmed a
     document, `recently_rejected` when it rejected the body (not an
     article, too short, not HTML…): a rejected page is not downloaded again
-    and again. Otherwise that fetch's validators are sent, so an unchanged
+    and again; `recently_gone` when the page answered 404 or 410. Otherwise that fetch's validators are sent, so an unchanged
     page costs a 304 and nothing else (a rejected one is then rejected again
     for the same reason). Start URLs, feeds, sitemaps and robots.txt are
     read every run (`meta.is_article_request`), and so is a page reached by a
@@ -146,8 +146,15 @@ class FetchHistoryMiddleware:
             return
         counted = self.known.get(url) is _COUNTED
         self.known[url] = _COUNTED
-        reason = "recently_fetched" if last.document_id is not None else "recently_rejected"
-        why = "stored or confirmed" if last.document_id is not None else "rejected"
+        if last.document_id is not None:
+            reason = "recently_fetched"
+            why = "stored or confirmed"
+        elif last.outcome == FAILED:
+            reason = "recently_gone"
+            why = f"gone ({last.status})"
+        else:
+            reason = "recently_rejected"
+            why = "rejected"
         if not counted:
             self.stats.inc_value(stat_key(source_of(request) or "", SKIPPED, reason))
         raise RecentlyFetched(f"{why} {last.fetched_at:%Y-%m-%d %H:%M} UTC, within the recrawl interval")

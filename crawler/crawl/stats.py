@@ -57,6 +57,8 @@ class CrawlStats:
     unchanged, counted apart); `skipped_recent` pages not requested because
     they were confirmed within the recrawl interval; `skipped_rejected`
     pages not requested because their body was rejected within it;
+    `skipped_gone` pages not requested because they answered 404 or 410
+    within it;
     `skipped_old` listed pages not requested because their sitemap or feed
     date is older than `max_age_hours`; `rejected` and `failed` count reason
     codes; `extracted` pages that went through extraction; `links_over_cap`
@@ -81,6 +83,7 @@ class CrawlStats:
     not_modified: int = 0
     skipped_recent: int = 0
     skipped_rejected: int = 0
+    skipped_gone: int = 0
     skipped_old: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)
@@ -122,6 +125,7 @@ class CrawlStats:
         out.stored, out.copies = count(STORED), count(COPY)
         out.skipped_recent = count(f"{SKIPPED}/recently_fetched")
         out.skipped_rejected = count(f"{SKIPPED}/recently_rejected")
+        out.skipped_gone = count(f"{SKIPPED}/recently_gone")
         out.skipped_old = count(f"{SKIPPED}/too_old")
         out.fetched, out.extracted = count(FETCHED), count(EXTRACTED)
         out.links_over_cap = count(LINKS_OVER_CAP)
@@ -136,8 +140,8 @@ class CrawlStats:
     def counts(self) -> tuple:
         """What the counts are, without the time: equal while nothing new was counted."""
         return (self.fetched, self.stored, self.copies, self.unchanged, self.not_modified, self.skipped_recent,
-                self.skipped_rejected, self.skipped_old, tuple(self.rejected.items()), tuple(self.failed.items()),
-                self.extracted, self.links_over_cap, self.unreachable, self.cannot_write)
+                self.skipped_rejected, self.skipped_gone, self.skipped_old, tuple(self.rejected.items()),
+                tuple(self.failed.items()), self.extracted, self.links_over_cap, self.unreachable, self.cannot_write)
 
     def timed(self, duration_s: float) -> "CrawlStats":
         self.duration_s = round(duration_s, 3)

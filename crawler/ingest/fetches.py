@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from crawler.ingest.outcomes import REJECTED, UNCHANGED, current_reason, recorded
+from crawler.ingest.outcomes import FAILED, REJECTED, UNCHANGED, current_reason, recorded
 from crawler.ingest.records import Page, Rejected
 from storage.records import FetchRecord
 from storage.store import Store
@@ -58,7 +58,7 @@ def not_modified_record(url: str, last: FetchRecord | None, *, fetched_at: datet
     it received, the page is rejected again for the same reason (the body
     did not change, and extraction is deterministic). Without one the request
     was not conditional, and the 304 failed (http_status)."""
-    if last is None:
+    if last is None or last.outcome == FAILED:  # none, or a 404 / 410: no validators were sent
         why = Rejected("http_status", "304 Not Modified to a request that was not conditional", status=304)
         return failure_record(url, why, fetched_at=fetched_at, source=source, run_id=run_id)
     record = FetchRecord(url=url, final_url=final_url, status=304, etag=last.etag, last_modified=last.last_modified,

@@ -57,6 +57,8 @@ _REASONS = (
 
     Reason("recently_fetched", SKIPPED, "an article page stored or confirmed within the recrawl interval "
                                         "(a crawl only)"),
+    Reason("recently_gone", SKIPPED, "an article page that answered 404 or 410 within the recrawl interval; "
+                                     "asked again after it (a crawl only)"),
     Reason("recently_rejected", SKIPPED, "an article page whose body was rejected (not an article, too short, "
                                          "not HTML…) within the recrawl interval; asked again, conditionally, "
                                          "after it (a crawl only). Not a page reached by a link and rejected as "

@@ -125,8 +125,9 @@ def summary_lines(results: list["CrawlStats"], busy: dict[str, str] | None = Non
             lines.append(f"  unreachable: {s.unreachable}")
         lines.append(f"  unchanged: {s.unchanged} same text, {s.not_modified} not modified (304), "
                      f"{s.skipped_recent} not refetched (fetched recently)")
-        if s.skipped_rejected or s.skipped_old:
+        if s.skipped_rejected or s.skipped_gone or s.skipped_old:
             lines.append(f"  not asked for: {s.skipped_rejected} rejected within the recrawl interval, "
+                         f"{s.skipped_gone} gone (404, 410) within it, "
                          f"{s.skipped_old} listed as older than max_age_hours")
         if s.links_over_cap:
             lines.append(f"  links not followed: {s.links_over_cap} over max_links_per_page")

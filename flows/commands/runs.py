@@ -90,7 +90,8 @@ def counts_text(stats: dict[str, Any]) -> str:
         merged["unchanged"] = {k: v for k, v in parts.items() if isinstance(v, int)}
         merged.pop("not_modified", None)
         merged.pop("skipped_recent", None)
-        skipped = {"rejected recently": stats.get("skipped_rejected"), "too old": stats.get("skipped_old")}
+        skipped = {"rejected recently": stats.get("skipped_rejected"), "gone recently": stats.get("skipped_gone"),
+                   "too old": stats.get("skipped_old")}
         if any(isinstance(v, int) and v for v in skipped.values()):
             merged["not asked for"] = {k: v for k, v in skipped.items() if isinstance(v, int)}
     for key in ("rejected", "failed", "error"):  # an ingest's counts by reason: "rejected: not_html"
