@@ -619,3 +619,30 @@ def test_seed_pages_read_the_same_with_menus_and_scripts_set_aside(seeds_dir):
         before = etree.tostring(tree)
         assert _main_text(tree, URL, ExtractConfig()) == _whole_page_read(html), seed.name
         assert etree.tostring(tree) == before
+
+
+@pytest.mark.parametrize("extra", [
+    "<figure><img src='/pier.jpg'><figcaption><p>The eastern pier.</p></figcaption></figure>",
+    "<noscript><p>Please enable JavaScript.</p></noscript>"], ids=["figure caption", "noscript"])
+def test_a_story_only_in_an_aside_beside_other_paragraphs_trafilatura_deletes_is_read(extra):
+    """trafilatura keeps the page as it came when its cleaning would leave
+    no paragraph, whatever the deleted elements are (a caption, a notice):
+    nothing is set aside then."""
+    story = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    html = f"<html><body><nav><a href='/'>Home</a></nav>{extra}<aside>{story}</aside></body></html>"
+    assert PARAGRAPHS[0] in extract(page(html)).text
+    assert _whole_page_read(html) and PARAGRAPHS[0] in _whole_page_read(html)
+
+
+def test_an_article_body_given_only_in_json_ld_inside_the_footer_is_read():
+    """A page drawn by scripts may give its text only as a JSON-LD
+    articleBody, sometimes in its footer: trafilatura reads it there, so a
+    footer holding one is not set aside."""
+    import json
+
+    ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle",
+                     "headline": TITLE, "articleBody": "\n".join(PARAGRAPHS)})
+    html = (f"<html><head><title>{TITLE}</title></head><body>"
+            "<div id='app'>Loading…</div><footer>Harbour Post"
+            f"<script type='application/ld+json'>{ld}</script></footer></body></html>")
+    assert PARAGRAPHS[0] in extract(page(html)).text

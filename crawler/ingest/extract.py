@@ -41,7 +41,7 @@ from trafilatura.metadata import (
     extract_sitename,
     extract_title,
 )
-from trafilatura.settings import DEFAULT_CONFIG, Document as PageMetadata, set_date_params
+from trafilatura.settings import DEFAULT_CONFIG, MANUALLY_CLEANED, Document as PageMetadata, set_date_params
 from trafilatura.utils import DOCTYPE_TAG, is_dubious_html, repair_faulty_html
 
 from crawler.ingest.boilerplate import clean_tree, marked_attributions, prepare_tree
@@ -404,11 +404,15 @@ _DENSE_SHARE = 0.3  # of the page's visible characters, for it to count as writt
 # a news page's menus, scripts and footer are most of its elements. Not
 # <noscript> (a page whose article is only there is read by trafilatura's
 # fallbacks, which see the raw tree), nor <form>, <math>, <time>, <head>,
-# which it reads or treats apart first. JSON-LD scripts stay (it reads them).
-# Measured with `bench/realpages.py`: the same text on the 990 real pages but
-# 4 (F1 .9392 -> .9395), 10 % less CPU a page there, 25 % on the bench web.
+# which it reads or treats apart first. Measured with `bench/realpages.py`:
+# the same text on the 990 real pages but 4 (F1 .9392 -> .9395), 10 % less
+# CPU a page there, 25 % on the bench web.
 _SET_ASIDE = ("nav", "menu", "aside", "footer", "script", "iframe", "link", "button", "select", "picture", "video",
               "audio", "canvas", "object", "embed")
+# What trafilatura's cleaning deletes (its forms are judged apart): when that
+# would leave no paragraph, its recall mode keeps the page as it was.
+_TRAFILATURA_DELETES = tuple(tag for tag in MANUALLY_CLEANED if tag != "form")
+_JSON_LD = ".//script[@type='application/ld+json']"
 
 
 @contextmanager
@@ -416,13 +420,19 @@ def _set_aside(tree: HtmlElement, tags: tuple[str, ...]) -> Iterator[None]:
     """Within the block, the outermost elements of `tags` are out of `tree`,
     each replaced by an empty <script> that carries its tail (the text after
     it, which stays in place); after it, they are back where they were.
-    Nothing is set aside when that would leave no paragraph: trafilatura
-    then keeps what it would delete."""
-    had_paragraph = tree.find(".//p") is not None
+    Nothing is set aside when trafilatura's cleaning would leave no
+    paragraph (it then reads the page as it came), and no element holding a
+    JSON-LD script is (trafilatura reads an articleBody there when the
+    markup holds no article)."""
+    paragraphs = list(tree.iter("p"))
+    if paragraphs and all(next(p.iterancestors(*_TRAFILATURA_DELETES), None) is not None for p in paragraphs):
+        yield
+        return
+    holds_json_ld = {a for script in tree.iterfind(_JSON_LD) for a in script.iterancestors()}
     chosen: set[HtmlElement] = set()
     swaps: list[tuple[HtmlElement, HtmlElement, HtmlElement]] = []
     for el in list(tree.iter(*tags)):
-        if el.tag == "script" and el.get("type") == "application/ld+json":
+        if el in holds_json_ld or (el.tag == "script" and el.get("type") == "application/ld+json"):
             continue
         if any(a in chosen for a in el.iterancestors()):
             continue
@@ -434,19 +444,11 @@ def _set_aside(tree: HtmlElement, tags: tuple[str, ...]) -> Iterator[None]:
         holder.tail = el.tail
         parent.replace(el, holder)
         swaps.append((parent, holder, el))
-
-    def put_back() -> None:
-        for parent, holder, el in reversed(swaps):
-            parent.replace(holder, el)
-
-    if had_paragraph and tree.find(".//p") is None:
-        put_back()
-        yield
-        return
     try:
         yield
     finally:
-        put_back()
+        for parent, holder, el in reversed(swaps):
+            parent.replace(holder, el)
 
 
 def _main_text(tree: HtmlElement, url: str, config: ExtractConfig, *, cleaned: bool = False) -> str:
