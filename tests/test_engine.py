@@ -362,6 +362,40 @@ def test_a_section_page_reached_by_a_link_is_read_every_run_and_its_new_articles
         assert store.find_document(site.url("/a2.html")) is not None
 
 
+def test_a_linked_page_with_no_text_at_all_waits_out_the_interval(data_dir):
+    """Only a page rejected as a list is read on every run: one with no text
+    at all (a video page, a page drawn by scripts) is rejected as any other
+    page and waits out the recrawl interval."""
+    with Site() as site:
+        site.add("/", index_html(["/video/1.html"]))
+        site.add("/video/1.html", "<!DOCTYPE html><html><head><title>Clip</title></head>"
+                                  "<body><div id='player'></div><script>load()</script></body></html>")
+        src = local_source(site, "scripted")
+        crawl_source(src, database_url=None, data_dir=data_dir, settings_overrides=FAST)
+        with Store(None, data_dir) as store:
+            assert store.fetch_history(site.url("/video/1.html"))[-1].reason.startswith("no_article: no main text")
+        asked = len(site.requests)
+        again = crawl_source(src, database_url=None, data_dir=data_dir, settings_overrides=FAST)
+        assert "/video/1.html" not in [r.path for r in site.requests[asked:]]
+        assert again.skipped_rejected == 1
+
+
+def test_a_section_page_also_listed_in_the_sitemap_still_leads_to_new_articles(data_dir):
+    """Listed in the sitemap (read first: the home page is slow) and linked
+    from the home page: skipped as a listed page, then read as a linked one."""
+    with Site() as site:
+        listed = ["/a1.html"]
+        site.add("/", Response(200, index_html(["/section/"]), delay=0.5))
+        site.add("/section/", lambda req: Response(200, index_html(listed)))
+        site.add("/sitemap.xml", Response(200, _urlset([(site.url("/section/"), "")]), content_type="application/xml"))
+        site.add("/a1.html", plain_article_html(1))
+        site.add("/a2.html", plain_article_html(2))
+        src = local_source(site, "listed", sitemaps=(site.url("/sitemap.xml"),))
+        assert crawl_source(src, database_url=None, data_dir=data_dir, settings_overrides=FAST).stored == 1
+        listed.append("/a2.html")
+        assert crawl_source(src, database_url=None, data_dir=data_dir, settings_overrides=FAST).stored == 1
+
+
 def test_an_unchanged_hub_page_still_leads_to_its_changed_sections_and_their_second_pages(data_dir):
     """A hub of sections that never changes (and answers 304 to validators)
     above sections that do, one of them paginated: the new articles of a

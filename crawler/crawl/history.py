@@ -33,21 +33,22 @@ class RecentlyFetched(NotRequested):
     """An article page fetched and judged within the recrawl interval."""
 
 
-# Marks a URL of `known` already counted as skipped in this crawl.
-_COUNTED = object()
+# How extraction words the rejection of a list of stories, of links or of
+# labels (crawler.ingest.extract): a section, tag or home page.
+_LISTING_VERDICTS = ("no_article: a list of ", "no_article: only labels")
 
 
 def read_for_links(request: Request, last: FetchRecord) -> bool:
     """Whether `request` is for a page found by following a link whose last
-    fetch rejected its body as no article (a list of stories, of links, of
-    labels, a line of blurb over a list: a section, tag or home page). New
-    articles appear on such pages: it is read on every run, never skipped,
-    and in full, with no validators (a 304 has no links to follow; an
-    unchanged body still costs no extraction). A page rejected as too short,
-    or listed in a sitemap or a feed (articles by their listing), waits out
-    the recrawl interval."""
+    fetch rejected its body as a list (of stories, of links, of labels, a
+    line of blurb over a list: a section, tag or home page). New articles
+    appear on such pages: it is read on every run, never skipped, and in
+    full, with no validators (a 304 has no links to follow; an unchanged
+    body still costs no extraction). Any other rejected page (too short, no
+    text at all, not HTML…), and a page listed in a sitemap or a feed (an
+    article by its listing), waits out the recrawl interval."""
     return (bool(request.meta.get(FROM_LINK)) and last.document_id is None and last.outcome == "rejected"
-            and (last.reason or "").split(":", 1)[0] == "no_article")
+            and (last.reason or "").startswith(_LISTING_VERDICTS))
 
 
 class FetchHistoryMiddleware:
@@ -88,7 +89,8 @@ class FetchHistoryMiddleware:
         self.preload_max = s.getint("WIRECRAWL_HISTORY_PRELOAD_MAX", 200_000)
         self.store = Store(s.get("WIRECRAWL_DATABASE_URL"), s.get("WIRECRAWL_DATA_DIR") or "data")
         self.readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wirecrawl-history")
-        self.known: dict[str, FetchRecord | object] = {}
+        self.known: dict[str, FetchRecord] = {}
+        self.counted: set[str] = set()  # URLs counted as skipped in this crawl
         self.complete = False  # `known` is the whole history of every URL
         # Every URL the store has any fetch of, when that is known (the store
         # holds only these sources' fetches); None when it is not.
@@ -144,8 +146,9 @@ class FetchHistoryMiddleware:
         is within the request's recrawl interval."""
         if utc_now() - last.fetched_at >= self._interval(request) or read_for_links(request, last):
             return
-        counted = self.known.get(url) is _COUNTED
-        self.known[url] = _COUNTED
+        counted = url in self.counted
+        self.counted.add(url)
+        self.known[url] = last  # asked again (another listing, a link): decided without a lookup
         if last.document_id is not None:
             reason = "recently_fetched"
             why = "stored or confirmed"
@@ -164,11 +167,9 @@ class FetchHistoryMiddleware:
             return
         url = requested_url(request)
         last = self.known.get(url)
-        if last is _COUNTED:
-            raise RecentlyFetched("within the recrawl interval (asked again)")  # Scrapy drops it unscheduled
         if last is None:
             return  # not in these sources' history: looked up before download
-        self._skip_if_fresh(request, url, last)
+        self._skip_if_fresh(request, url, last)  # Scrapy drops it unscheduled
         request.meta[LAST_FETCH] = last
 
     async def process_request(self, request: Request) -> None:

@@ -62,8 +62,8 @@ _REASONS = (
     Reason("recently_rejected", SKIPPED, "an article page whose body was rejected (not an article, too short, "
                                          "not HTML…) within the recrawl interval; asked again, conditionally, "
                                          "after it (a crawl only). Not a page reached by a link and rejected as "
-                                         "no_article (a section, tag or home page): that one is read in full "
-                                         "every run"),
+                                         "a list of stories, links or labels (a section, tag or home page): "
+                                         "that one is read in full every run"),
     Reason("too_old", SKIPPED, "listed in a sitemap or feed with a date older than the source's "
                                "`max_age_hours` (a crawl only)"),
 
