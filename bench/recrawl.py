@@ -63,7 +63,8 @@ def main() -> None:
                 full[name].append(web.served()["full"] - before)
                 print(f"  repeat {repeat + 1}, {name}: {seconds:.2f} s, fetched {stats.fetched}, stored "
                       f"{stats.stored}, not modified {stats.not_modified}, skipped (recent) "
-                      f"{stats.skipped_recent}, skipped (rejected) {stats.skipped_rejected}, rejected "
+                      f"{stats.skipped_recent}, skipped (rejected) {stats.skipped_rejected}, skipped (gone) "
+                      f"{stats.skipped_gone}, rejected "
                       f"{sum(stats.rejected.values())}, extracted {stats.extracted}, article bodies sent in full "
                       f"{full[name][-1]}", flush=True)
     first = statistics.median(runs["first"])

@@ -491,3 +491,38 @@ def test_a_server_dripping_its_headers_is_cut_off_at_the_deadline_and_recorded(s
     assert took < 3.0, took  # the timeout plus a second
     assert (result.outcome, result.reason_code) == ("failed", "timeout")
     assert recorded.outcome == "failed" and recorded.reason.startswith(f"timeout: {url}: ")
+
+
+def test_ingest_url_a_304_to_the_documents_validators_after_a_404_is_unchanged(data_dir):
+    """`ingest URL` asks with the validators of the last fetch that made a
+    document: a 304 is that document unchanged, even after the page once
+    answered 404 in between."""
+    from crawler.crawl.adhoc import ingest_url
+    from crawler.crawl.fetch import FetchConfig
+    from storage.archive import Archive
+    from tests.sites import Request, Site
+    from tests.test_crawl import plain_article_html
+
+    answer = [200]
+
+    def route(req: Request) -> Response:
+        if answer[0] == 404:
+            return Response(404, "<html><body>gone</body></html>")
+        if req.headers.get("if-none-match") == '"v1"':
+            return Response(304, "", headers={"ETag": '"v1"'})
+        return Response(200, plain_article_html(1), headers={"ETag": '"v1"'})
+
+    with Site() as site, Store(None, data_dir) as store:
+        url = site.add("/a.html", route)
+
+        def ingest():
+            return ingest_url(url, store, archive=Archive(data_dir / "archive"),
+                              fetch_config=FetchConfig(allow_private=True))
+
+        assert ingest().outcome == "stored"
+        answer[0] = 404
+        assert ingest().outcome == "failed"
+        answer[0] = 200
+        again = ingest()
+        assert site.requests[-1].headers.get("if-none-match") == '"v1"'
+        assert (again.outcome, again.reason) == ("unchanged", "not_modified")

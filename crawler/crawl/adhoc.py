@@ -50,6 +50,8 @@ def ingest_url(url: str, store: Store, *, archive: Archive | None = None,
     except Exception as exc:  # an unexpected fetch failure: record it, go on
         return record_failure(store, key, Rejected("download_error", f"{type(exc).__name__}: {exc}"),
                               fetched_at=now, source=source, run_id=run_id)
+    if last is not None and (last.etag or last.last_modified):
+        page.validated = last  # a 304 answers the validators of this fetch, whatever came since
     return ingest_page(page, store, archive=archive, config=config, run_id=run_id,
                        prepare_with=prepare_in(extraction))
 
