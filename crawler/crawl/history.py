@@ -59,11 +59,12 @@ class FetchHistoryMiddleware:
     as skipped, `recently_fetched` when that fetch made or confirmed a
     document, `recently_rejected` when it rejected the body (not an
     article, too short, not HTML…): a rejected page is not downloaded again
-    and again; `recently_gone` when the page answered 404 or 410. Otherwise that fetch's validators are sent, so an unchanged
-    page costs a 304 and nothing else (a rejected one is then rejected again
-    for the same reason). Start URLs, feeds, sitemaps and robots.txt are
-    read every run (`meta.is_article_request`), and so is a page reached by a
-    link whose body was rejected as no article, in full (`read_for_links`).
+    and again; `recently_gone` when the page answered 404 or 410. Otherwise
+    that fetch's validators are sent, so an unchanged page costs a 304 and
+    nothing else (a rejected one is then rejected again for the same
+    reason). Start URLs, feeds, sitemaps and robots.txt are read every run
+    (`meta.is_article_request`), and so is a page reached by a link whose
+    body was rejected as a list, in full (`read_for_links`).
 
     The history of the crawl's sources (up to WIRECRAWL_HISTORY_PRELOAD_MAX
     URLs, all sources together) is read once when the crawl opens, so a

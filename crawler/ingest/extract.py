@@ -253,9 +253,10 @@ def _check_length(text: str, attributions: list[str], read: str, config: Extract
     minimum for a page that names its source); Rejected("no_article") when
     it is only labels, or a list of links whatever its length (an index
     page), or under the minimum and mostly links (a line of blurb over a
-    list: a section page). A page whose own text trafilatura read at the full minimum is an
-    article, though: the cleaning took its furniture (title lines, a cookie
-    notice), and it is kept down to the attributed minimum."""
+    list: a section page). A page whose own text trafilatura read at the
+    full minimum is an article, though: the cleaning took its furniture
+    (title lines, a cookie notice), and it is kept down to the attributed
+    minimum."""
     length = text_length(text)
     lines = text.splitlines()
     labels = all(is_label(line) for line in lines)
