@@ -9,6 +9,16 @@ Japanese, Thai) and, when the seed folder is present, the articles of the
 seed pages (all on one topic; read at run time). For every original and every
 kind of `tests.sampleweb.copies`, `--copies` copies are made.
 
+    .venv/bin/python bench/dedup_quality.py --realpages --copies 2 --sweep 0
+
+With `--realpages`, the originals are instead the texts of the real pages of
+the extraction corpus (`../shared/realpages`, as wirecrawl's extraction
+reads them; pages of under two lines or 400 characters left out): several
+hundred sites and a dozen languages nobody here wrote. A "false merge"
+there is two different pages found as copies; the corpus holds one page
+saved twice and one press release that another site republished, which are
+copies indeed.
+
 Two measurements:
 
 1. Detection: every original is indexed; each copy, and each original
@@ -79,6 +89,23 @@ def originals(seeds: Path | None) -> list[Original]:
     out = [Original(a.slug, f"own:{a.topic}", list(a.paragraphs)) for a in ARTICLES] + templated_briefs()
     if seeds is not None:
         out += [Original(s.name, "seed", s.paragraphs) for s in seed_articles(seeds)]
+    return out
+
+
+def real_originals(corpus: Path, min_paragraphs: int = 2, min_chars: int = 400) -> list[Original]:
+    """The text of every page of the real-pages corpus (`bench/realpages.py`)
+    as wirecrawl's extraction reads it, its lines as paragraphs: articles
+    nobody here wrote, from several hundred sites and a dozen languages.
+    Pages rejected, or shorter than `min_chars` or `min_paragraphs` lines,
+    are left out (a copy needs paragraphs to drop)."""
+    from realpages import load_corpus, wirecrawl_text
+
+    out = []
+    for url, _labels, body in load_corpus(corpus):
+        text, _reason = wirecrawl_text(url, body)
+        lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+        if len(lines) >= min_paragraphs and len(text) >= min_chars:
+            out.append(Original(url, "real", lines))
     return out
 
 
@@ -415,17 +442,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=Path, default=REPO.parent / "shared" / "seeds")
     parser.add_argument("--copies", type=int, default=20, help="copies per original and kind")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--realpages", type=Path, nargs="?", const=REPO.parent / "shared" / "realpages",
+                        default=None, metavar="CORPUS",
+                        help="originals: the texts of the real pages of CORPUS (default ../shared/realpages) "
+                             "instead of ours and the seeds'")
     parser.add_argument("--sweep", type=int, default=8, metavar="N",
                         help="copies per original and kind in the parameter sweep (0: no sweep)")
     args = parser.parse_args(argv)
 
-    origs = originals(args.seeds if args.seeds.is_dir() else None)
-    copies = labelled_copies(origs, args.copies, args.seed)
-    groups = defaultdict(int)
-    for o in origs:
-        groups["seed" if o.group == "seed" else "own"] += 1
-    print(f"{len(origs)} originals ({groups['own']} own: 2 same-event triples, 10 templated briefs, zh/ja/th; "
-          f"{groups['seed']} from the seed pages), {len(copies)} copies ({args.copies} per original and kind)")
+    if args.realpages is not None:
+        if not (args.realpages / "evaldata.json").is_file():
+            print(f"no corpus of real pages at {args.realpages} (evaldata.json and pages/ expected)")
+            return 2
+        origs = real_originals(args.realpages)
+        copies = labelled_copies(origs, args.copies, args.seed)
+        print(f"{len(origs)} originals: the real pages' texts as wirecrawl reads them; {len(copies)} copies "
+              f"({args.copies} per original and kind)")
+    else:
+        origs = originals(args.seeds if args.seeds.is_dir() else None)
+        copies = labelled_copies(origs, args.copies, args.seed)
+        groups = defaultdict(int)
+        for o in origs:
+            groups["seed" if o.group == "seed" else "own"] += 1
+        print(f"{len(origs)} originals ({groups['own']} own: 2 same-event triples, 10 templated briefs, "
+              f"zh/ja/th; {groups['seed']} from the seed pages), {len(copies)} copies "
+              f"({args.copies} per original and kind)")
 
     config = DedupConfig()
     print_detection(Baseline.name, detect(Baseline(), origs, copies), origs)
@@ -441,7 +482,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nwirecrawl through the store (SQLite, {len(origs) + len(copies)} documents, shuffled arrival)")
     for kind, (right, total) in result["kinds"].items():
         print(f"  {kind:<11} in the original's cluster {_pct(right, total)}")
-    print(f"  clusters mixing different articles: {len(result['mixed'])}")
+    print(f"  clusters mixing different articles: {len(result['mixed'])}"
+          + "".join("\n    " + " ~ ".join(origs[i].name for i in group) for group in result["mixed"][:10]))
     print(f"  clusters whose canonical member is the original: {_pct(result['canonical_right'], len(origs))}")
     print(f"  fingerprint + store_document, median per document: {result['median_ms']:.2f} ms")
     return 0

@@ -236,9 +236,12 @@ _NOSPACE = (
 _TOKEN = re.compile(rf"[{_NOSPACE}]+|[^\W{_NOSPACE}]+")
 _NOSPACE_RUN = re.compile(rf"[{_NOSPACE}]")
 _WORD = re.compile(r"\w+")
-# A number of two digits or more: single digits are spelled out by some house
-# styles ("five") and recur in any two texts by chance.
-_FACT = re.compile(r"\d\D*\d")
+# A number of two digits or more, wherever it stands in a word ("250",
+# "250er", "brasil247"): single digits are spelled out by some house styles
+# ("five") and recur in any two texts by chance. Digits alone, so that a
+# copy that spells a name apart ("Radio 21") or fixes a letter in it still
+# states the same numbers.
+_FACT = re.compile(r"\d{2,}")
 # "5,000" and "5000" are the same number; so are "3.5" and "3,5".
 # (A digit captured, not looked behind for: the search can then skip to digits.)
 _DIGIT_GROUP = re.compile(r"(\d)[,.'\u00a0\u202f](?=\d)")
@@ -410,7 +413,7 @@ class Shingled:
         ids = _shingle_ids(toks, config.shingle_size).tolist()
         numbers, short, paragraphs, start = [], [], [], 0
         for i, line in enumerate(lines):
-            numbers += [(t, i) for t in line if _FACT.search(t)]
+            numbers += [(n, i) for t in line for n in _FACT.findall(t)]
             line_ids = frozenset(ids[start:start + len(line)])  # the shingles starting in the line
             if 0 < len(line) < config.furniture_tokens:
                 short.append((i, line_ids))
@@ -470,7 +473,10 @@ def compare(a: Shingled, b: Shingled, min_numbers: int = 1) -> Similarity:
     union = len(small_all) + len(large_all) - common
     lead = len(small_lead & large.head) / len(small_lead)
     numbers = None
-    facts_small, facts_large = small.facts(junk_lines_small), large.facts(junk_lines_large)
+    # The smaller text's facts outside its own furniture, looked for in all
+    # the larger states: a number the larger holds in a line the smaller's
+    # editor changed (a dateline, a caption) is still the larger's fact.
+    facts_small, facts_large = small.facts(junk_lines_small), large.facts(frozenset())
     if len(facts_small) >= min_numbers:
         numbers = len(facts_small & facts_large) / len(facts_small)
     return Similarity(common / union, common / len(small_all), lead, numbers, small.own_paragraphs(large))

@@ -85,7 +85,7 @@ def _number_variant(word: str) -> str | None:
         return core.replace(",", "") + tail
     if re.fullmatch(r"\d{4,}", core):
         return f"{int(core):,}" + tail
-    if core.isdigit() and int(core) <= 10:
+    if core.isdecimal() and int(core) <= 10:
         return _NUMBER_WORDS[int(core)] + tail
     if core.lower() in _NUMBER_WORDS:
         return str(_NUMBER_WORDS.index(core.lower())) + tail
