@@ -95,7 +95,9 @@ class DedupConfig:
       an agency's first paragraphs goes on with its own reporting;
     - and the numbers of two digits or more that the shorter text states (if
       it states `min_numbers`) are found in the longer >= `numbers_threshold`
-      (with one or two numbers: all of them): a copy repeats its original's
+      (with one or two numbers: all of them), or the longer's are found in
+      the shorter (a copy that dropped a paragraph and carries page
+      furniture can outgrow its original): a copy repeats its original's
       facts, while briefs written from one template (markets, weather,
       results) share their wording and differ in their numbers. Single
       digits are left out: house styles spell them out ("five") and any two
@@ -414,7 +416,10 @@ class Shingled:
         numbers, short, paragraphs, start = [], [], [], 0
         for i, line in enumerate(lines):
             numbers += [(n, i) for t in line for n in _FACT.findall(t)]
-            line_ids = frozenset(ids[start:start + len(line)])  # the shingles starting in the line
+            own = ids[start:start + len(line)]  # the shingles starting in the line
+            if not own and line:  # a last line shorter than a shingle: the shingles ending in it
+                own = ids[max(0, start - config.shingle_size + 1):start + len(line)]
+            line_ids = frozenset(own)
             if 0 < len(line) < config.furniture_tokens:
                 short.append((i, line_ids))
             elif line:
@@ -476,9 +481,17 @@ def compare(a: Shingled, b: Shingled, min_numbers: int = 1) -> Similarity:
     # The smaller text's facts outside its own furniture, looked for in all
     # the larger states: a number the larger holds in a line the smaller's
     # editor changed (a dateline, a caption) is still the larger's fact.
-    facts_small, facts_large = small.facts(junk_lines_small), large.facts(frozenset())
+    facts_small = small.facts(junk_lines_small)
     if len(facts_small) >= min_numbers:
-        numbers = len(facts_small & facts_large) / len(facts_small)
+        numbers = len(facts_small & large.facts(frozenset())) / len(facts_small)
+        # Or the other way round: a copy that dropped a paragraph (and the
+        # facts in it) and carries page furniture can outgrow its original,
+        # yet it states nothing its original does not.
+        facts_large = large.facts(junk_lines_large)
+        if not facts_large:
+            numbers = None  # the larger states no numbers: none it could state otherwise
+        elif numbers < 1.0:
+            numbers = max(numbers, len(facts_large & small.facts(frozenset())) / len(facts_large))
     return Similarity(common / union, common / len(small_all), lead, numbers, small.own_paragraphs(large))
 
 
