@@ -191,6 +191,106 @@ def test_a_one_paragraph_story_with_a_signup_box_and_a_long_comment_thread_keeps
     assert article.attribution == "Continue reading at the Pellin Post"
 
 
+# A news page with generated class names (our held-out "hashed" layout):
+# the story's container holds its paragraph, an inline sign-up box and the
+# line naming its source; a comment thread and a most-viewed list follow.
+_GENERATED_CLASSES_PAGE = (
+    '<html><head><title>A Story</title></head><body><div id="app"><div class="dcr-623d"><a class="dcr-59f'
+    'f" href="/">The Morning Tide</a>\n<div class="dcr-3253"><p>Support fearless reporting from just one p'
+    'ound a month. It takes a minute.</p></div></div>\n<div class="dcr-723a"><div class="dcr-2426"><h1 cla'
+    'ss="dcr-b097">A Story</h1></div>\n<div class="dcr-9129"><div class="dcr-1f35"><a rel="author" href="#'
+    '">Desk</a></div>\n<div class="dcr-3102"><time datetime="2024-05-02T10:00:00+00:00">Thu 02 May 2024 10'
+    '.00 GMT</time></div>\n<div class="dcr-75da">Share</div></div>\n<div class="dcr-b372" id="maincontent">'
+    '\n<p class="dcr-1d0">{story}</p>\n{box}\n<p><em>Read the full story at Eastbay Chronicle</em></p>\n</div'
+    '>\n<div class="dcr-ae8e"><p class="dcr-36b8">Explore more on these topics: coasts, local government, '
+    'transport.</p></div>\n<div class="dcr-156d"><h2 class="dcr-8c45">Comments (42)</h2>\n<p class="dcr-8f9'
+    'f">This discussion is now closed for comments but you can still sign in to recommend comments.</p><d'
+    'iv class="dcr-3770"><div class="dcr-b1a2">M. Ferrante</div><div class="dcr-b4fc">3h ago</div><p clas'
+    's="dcr-3940">Balanced piece, but I wish you had asked the other side the same hard questions. Every '
+    'quote from the officials is allowed to stand without a single follow-up.</p><div class="dcr-771e">Re'
+    'ply</div></div><div class="dcr-3770"><div class="dcr-b1a2">Annika S.</div><div class="dcr-b4fc">4h a'
+    'go</div><p class="dcr-3940">Can the paper follow this up in six months? These stories always vanish '
+    'once the cameras leave and then nobody checks whether any of the promises were actually kept.</p><di'
+    'v class="dcr-771e">Reply</div></div><div class="dcr-3770"><div class="dcr-b1a2">tidewatcher42</div><'
+    'div class="dcr-b4fc">5h ago</div><p class="dcr-3940">Same thing happened in our town a few years bac'
+    'k and it took the best part of a decade to recover. Good luck to everyone affected, you are going to'
+    ' need patience and a good lawyer.</p><div class="dcr-771e">Reply</div></div></div>\n<div class="dcr-5'
+    'a45"><h2 class="dcr-41c4">Most viewed</h2><ol class="dcr-740"><li><a href="#">Hospital car park char'
+    'ges to rise from April</a></li><li><a href="#">Teenage chess champion beats grandmaster in simultane'
+    'ous match</a></li><li><a href="#">Council votes to keep ferry subsidy for another two years</a></li>'
+    '<li><a href="#">Old cinema on Bridge Street sold to developer</a></li></ol></div>\n</div><div class="'
+    'dcr-7c48"><p>Copyright held by the publishers of this site and its many patient contributors.</p></d'
+    'iv></div></body></html>'
+)
+
+
+@pytest.mark.parametrize("box", [
+    # known by its name
+    '<div class="dcr-420a" data-component="inline-signup"><p class="dcr-5037">Sign up to the Pellin Post</p>'
+    '<p class="dcr-b1e8">Our editors pick the stories that matter and send them to you before breakfast.</p>'
+    '<div class="dcr-2a2">We only use your address to send the email you asked for.</div>'
+    '<a class="dcr-b4fc" href="#">Sign up</a></div>',
+    # known by its call alone
+    '<div class="dcr-420a"><p class="dcr-5037">Sign up to the Pellin Post</p>'
+    '<p class="dcr-b1e8">Our editors pick the stories that matter and send them to you before breakfast.</p>'
+    '<a class="dcr-b4fc" href="#">Sign up</a></div>',
+])
+def test_a_story_shorter_than_a_pitch_beside_a_signup_box_keeps_its_paragraph(box):
+    """The story's one paragraph is no longer than a newsletter pitch, and
+    the comment thread below holds more text: the sign-up box inside the
+    story's container goes alone, not with the container."""
+    story = ("The lifeboat crew at Pellin was called out twice on Sunday night, to a yacht off the point and "
+             "to two walkers below the quarry.")
+    article = extract(page(_GENERATED_CLASSES_PAGE.format(story=story, box=box)))
+    assert article.text == story
+
+
+def _recommended(cards: list[tuple[str, str]]) -> str:
+    return ('<div class="more-from"><h2>More from this writer and recommended for you</h2>'
+            + "".join(f'<div class="card"><h2 class="card-title">{title}</h2><h3 class="card-sub">{sub}</h3></div>'
+                      for title, sub in cards) + "</div>")
+
+
+_CARDS = [
+    ("Ferry operator trims the late crossing", "The ferry operator published a winter timetable on Monday, "
+     "cutting the late weekday crossing and adding an early Saturday sailing."),
+    ("Volunteers repaint the lighthouse", "Volunteers repainted the lighthouse over the weekend, finishing "
+     "a week earlier than planned thanks to a spell of dry weather."),
+    ("Market hall roof to be replaced", "The market hall will close for six weeks in the spring while its "
+     "leaking glass roof is replaced with panels that let in more light."),
+    ("School choir wins the regional final", "The choir of the harbour primary school won the regional "
+     "final on Saturday with a programme of sea shanties and folk songs."),
+]
+
+
+def _excerpt_page(paragraph: str, ending: str) -> str:
+    return (f"<html><head><title>{TITLE}</title></head><body><nav><a href='/'>Civic Pages</a></nav>"
+            f"<article><div class='l'><h1>{TITLE}</h1><div class='meta'><a href='#'>Dana Whitlock</a> "
+            f"<span>4 min read</span></div><p class='body-p'>{paragraph}</p>{ending}</div></article>"
+            f"<div class='about'><h2>Written by Dana Whitlock</h2><p class='bio'>Writes about harbours.</p></div>"
+            f"{_recommended(_CARDS)}</body></html>")
+
+
+def test_a_one_paragraph_excerpt_above_a_box_of_recommended_stories_is_its_paragraph():
+    """trafilatura reads the box of recommended stories (more text than the
+    excerpt); the text is the excerpt's own paragraph, and two excerpts of
+    different stories on one site do not come out as the same box."""
+    ending = "<p><em>Read the full story at the Harbour Post</em></p>"
+    one = extract(page(_excerpt_page(PARAGRAPHS[0], ending)))
+    assert one.text == PARAGRAPHS[0]
+    assert one.attribution == "Read the full story at the Harbour Post"
+    other = extract(page(_excerpt_page(PARAGRAPHS[3], ending), url="https://harbour.example/other.html"))
+    assert other.text == PARAGRAPHS[3]
+
+
+def test_a_short_page_above_a_box_of_recommended_stories_is_too_short_not_the_box():
+    """Without a line naming its source, a paragraph under the minimum is
+    too short: never the box stored in its place."""
+    with pytest.raises(Rejected) as rejected:
+        extract(page(_excerpt_page(PARAGRAPHS[0], "")))
+    assert rejected.value.reason == "too_short"
+
+
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_metadata_comes_from_the_page(template):
     article = extract(page(article_page(template, canonical_url="https://harbour.example/pier")))

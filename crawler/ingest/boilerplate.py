@@ -741,4 +741,8 @@ def _is_signup_box(el: HtmlElement) -> bool:
     calls = el.xpath(".//button|.//a")
     if not any(_SIGNUP_CALL.match(c.text_content() or "") for c in calls[:6]):
         return False
-    return all(len(p.text_content()) <= _SIGNUP_PITCH_CHARS for p in el.iter("p"))
+    if not all(len(p.text_content()) <= _SIGNUP_PITCH_CHARS for p in el.iter("p")):
+        return False
+    # A block around a box that is furniture by itself (a short story's container, its one
+    # paragraph beside an inline sign-up box) is not the box: the box alone goes.
+    return not any(furniture_rule(d) is not None for d in el.iterdescendants("div", "section", "figure", "form"))

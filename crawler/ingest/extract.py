@@ -200,6 +200,7 @@ class _PageText:
         self.tree, self.base, self.config = tree, base, config
         self.titles, self.site_names, self.trace = titles, site_names, trace
         self.explain = explain  # fill in what only an explanation reads
+        self.read_other_stories = False  # trafilatura read only other stories: the text is the cleaned page's
 
     def read(self, on_article: Callable[[HtmlElement], None], page_tags: "_PageTags") -> tuple[str, list[str], str]:
         """(text, attribution lines, trafilatura's own text). Rejected
@@ -222,6 +223,10 @@ class _PageText:
                                          "of its text, no headline carries the page's title, and the page does "
                                          "not declare itself an article")
         kept.lines = self._better_read(kept, read)
+        if self.read_other_stories:
+            # What trafilatura read was the related stories under a short article: the page's own
+            # text is the cleaned page's, and the length check weighs that.
+            read = "\n".join(kept.lines)
         lines = Removals()
         text, attributions = clean_text("\n".join(kept.lines), titles=self.titles, site_names=self.site_names,
                                         removals=lines)
@@ -236,15 +241,38 @@ class _PageText:
         (and the cleaned page keeps the same text)."""
         if kept.structural > MAX_RULE_SHARE:
             own = [line for line in self._cleaned().splitlines() if line.strip()]
-            left = 0 if STRUCTURAL_RULES & kept.overruled.keys() else text_length("".join(kept.lines))
+            overruled = STRUCTURAL_RULES & kept.overruled.keys()
+            left = 0 if overruled else text_length("".join(kept.lines))
             if text_length("".join(own)) >= max(left + 1, self.config.min_text_length):
+                return own
+            if self._own_short_text(own, kept):
+                # All trafilatura read was other stories, and the page's own text is short (a
+                # one-paragraph excerpt above a box of related stories): that text, for the length
+                # check to judge, rather than the box stored as the article.
+                self.read_other_stories = True
                 return own
         elif kept.mixed:
             return agrees(self._cleaned(), kept, read) or kept.lines
         return kept.lines
 
+    def _own_short_text(self, own: list[str], kept: Floor) -> bool:
+        """Whether `own`, the cleaned page's text, is the page's own short
+        text where trafilatura read only other stories: the rules that found
+        those (a related box, a later article; not a comment thread, which
+        a site may wrap around its article) took nearly all of it, and `own`
+        holds a sentence."""
+        return (kept.structural >= _ALL_FURNITURE and bool(_OTHER_STORIES & kept.overruled.keys())
+                and "comment thread" not in kept.overruled and not all(is_label(line) for line in own))
+
     def _cleaned(self) -> str:
         return _main_text(self.tree, self.base, self.config, cleaned=True)
+
+
+# The share of trafilatura's text that related stories, comments or later
+# articles must make up for the page's own text to be read from the cleaned
+# page whatever its length (`_PageText._better_read`).
+_ALL_FURNITURE = 0.9
+_OTHER_STORIES = frozenset({"related box", "later article"})
 
 
 def _check_length(text: str, attributions: list[str], read: str, config: ExtractConfig,
