@@ -475,6 +475,27 @@ def test_a_number_in_a_related_headline_at_the_end_of_an_excerpt_is_not_its_fact
     assert is_copy(a, b, config) is not None
 
 
+def test_two_notices_of_short_lines_sharing_one_line_are_not_copies():
+    """Texts made only of short lines (a meeting notice, a list of dates)
+    that share one line (a note the site puts on both, a dateline) are
+    different texts: their other lines are not page furniture around it."""
+    config = DedupConfig()
+    shared = "A note from the desk: this notice is shared with the partner papers of the coast."
+    meeting = [shared, "The next meeting of the harbour society is on the first Wednesday of March.",
+               "It begins at seven in the upstairs room of the Anchor on Quay Street.",
+               "New members are welcome, and there is tea and cake after the talk.",
+               "Minutes of earlier meetings are kept in the library's local history room."]
+    market = [shared, "The Saturday market moves to the car park behind the town hall from April.",
+              "Stalls open at eight and the last traders pack up by two in the afternoon.",
+              "Parking for shoppers is free in the multi-storey on market days only.",
+              "Traders who want a pitch should write to the market office before the end of March."]
+    a, b = Shingled.of("\n".join(meeting), config), Shingled.of("\n".join(market), config)
+    assert is_copy(a, b, config) is None and is_copy(b, a, config) is None
+    # ... while the same notice under another note is still a copy of it
+    renoted = ["Republished with thanks from the Harbour Post."] + meeting[1:]
+    assert is_copy(Shingled.of("\n".join(renoted), config), a, config) is not None
+
+
 def test_a_story_opening_with_another_stories_lead_stays_apart(store):
     wire = ENGLISH[0]
     own = ("At the Seafarers' Mission on Dock Road, volunteers served soup to crews who had been kept "

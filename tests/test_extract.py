@@ -462,6 +462,8 @@ def test_a_repeated_body_appears_once():
     "Via Coastline Wire", "(AFP) —", "Reuters —", "Read more at Northline News",
     "Continue reading at Northline News", "Originally published at The Valley Courier",
     "This article first appeared on Northline News", "© AFP 2016",
+    "Editor's note: This article was first published by Northline News and is republished here with permission.",
+    "Editor's note: republished from Northline News.",
 ])
 def test_the_attribution_line_is_moved_out_of_the_text(template, line):
     article = extract(page(article_page(template, attribution=line)))
@@ -483,10 +485,11 @@ def test_an_attribution_link_in_the_article_footer_is_found():
     assert article.text.splitlines() == PARAGRAPHS
 
 
-def test_a_dateline_with_a_place_keeps_the_place_in_the_attribution():
-    paras = ["WASHINGTON (AFP) — " + PARAGRAPHS[0]] + PARAGRAPHS[1:]
+@pytest.mark.parametrize("dateline", ["WASHINGTON (AFP) —", "HAMBURG (dpa) -", "Hamburg (dpa/lno) –"])
+def test_a_dateline_with_a_place_keeps_the_place_in_the_attribution(dateline):
+    paras = [f"{dateline} " + PARAGRAPHS[0]] + PARAGRAPHS[1:]
     article = extract(page(article_page("newspaper", paragraphs=paras)))
-    assert article.attribution == "WASHINGTON (AFP) —"
+    assert article.attribution == dateline
     assert article.text.splitlines() == PARAGRAPHS
 
 

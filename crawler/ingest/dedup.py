@@ -468,8 +468,8 @@ def compare(a: Shingled, b: Shingled, min_numbers: int = 1) -> Similarity:
     either text is empty). Numbers (of two digits or more) are compared when
     the smaller text states at least `min_numbers` distinct ones."""
     small, large = (a, b) if len(a.all) <= len(b.all) else (b, a)
-    junk_small, junk_lines_small = small.furniture(large)
-    junk_large, junk_lines_large = large.furniture(small)
+    junk_small, junk_lines_small = _minority(small, small.furniture(large))
+    junk_large, junk_lines_large = _minority(large, large.furniture(small))
     small_all, large_all = small.all - junk_small, large.all - junk_large
     small_lead = small.lead - junk_small
     if not small_all or not large_all or not small_lead:
@@ -493,6 +493,25 @@ def compare(a: Shingled, b: Shingled, min_numbers: int = 1) -> Similarity:
         elif numbers < 1.0:
             numbers = max(numbers, len(facts_large & small.facts(frozenset())) / len(facts_large))
     return Similarity(common / union, common / len(small_all), lead, numbers, small.own_paragraphs(large))
+
+
+# What must be left of a text made only of short lines once its furniture is
+# left out: as many shingles as any text needs to match by similarity
+# (`DedupConfig.min_shingles`); the note or dateline two such texts share
+# holds fewer.
+_MIN_LEFT = 20
+
+
+def _minority(text: Shingled, junk: tuple[frozenset[int], frozenset[int]]) -> tuple[frozenset[int], frozenset[int]]:
+    """`junk` (a text's furniture: its shingles, its lines) when the text
+    has a paragraph, the furniture is at most half of it, or `_MIN_LEFT`
+    shingles are left without it; else nothing. Furniture is what a page
+    adds around its article: a text made only of short lines (a notice, a
+    list of dates) is its short lines, not furniture around the one line it
+    shares with another text (an editor's note, a dateline)."""
+    if text.paragraphs or 2 * len(junk[0]) <= len(text.all) or len(text.all) - len(junk[0]) >= _MIN_LEFT:
+        return junk
+    return frozenset(), frozenset()
 
 
 def is_copy(a: Shingled, b: Shingled, config: DedupConfig) -> Similarity | None:

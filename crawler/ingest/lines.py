@@ -60,12 +60,16 @@ _AGENCIES = (r"Reuters|AFP|AP|Associated Press|Agence France-Presse|Bloomberg|dp
 # "WASHINGTON, Dec 6 (AFP) —", "(AFP) —", "Reuters —": a place, a date, the agency, a dash.
 _DATELINE_CREDIT = (
     r"(?:[A-Z][\w.'’-]*(?:[ ,]+(?:[A-Z][\w.'’-]*|\d{1,2})){0,5},?\s*)?"
-    r"(?:\([A-Z][\w&.'’-]*(?:\s+[\w&.'’-]+){0,3}\)|(?:" + _AGENCIES + r"))\s*[—–-]{1,2}"
+    r"(?:\([A-Z][\w&.'’-]*(?:\s+[\w&.'’-]+){0,3}\)|\((?:" + _AGENCIES + r")(?:/\w+)?\)|(?:" + _AGENCIES + r"))"
+    r"\s*[—–-]{1,2}"
 )
 _DATELINE = re.compile(r"^(?P<credit>" + _DATELINE_CREDIT + r")\s*(?=\S)")
 _ATTRIBUTION = re.compile(
     # An excerpt's last line may open with the ellipsis of the cut: "[…] Continue reading on X".
-    r"^(?:\[?(?:…|\.\.\.)\]?\s*)?(?:(?i:via\s+[^.!?,;]{1,60}(?:…|\.\.\.|:)?"
+    r"^(?:\[?(?:…|\.\.\.)\]?\s*)?"
+    # ... and a syndication note may say what it is first: "Editor's note: republished from X."
+    r"(?:(?i:(?:editor[’']?s[’']?\s+)?note)\s*[:—–-]\s*)?"
+    r"(?:(?i:via\s+[^.!?,;]{1,60}(?:…|\.\.\.|:)?"
     r"|(?:h/t|hat tip)\b.{1,100}"
     r"|(?:read|see) (?:more|the (?:full|original|rest of the) (?:article|story|report)|the rest)"
     r"\s+(?:at|on|from|in)\s+\S.*"
