@@ -283,6 +283,27 @@ def test_a_one_paragraph_excerpt_above_a_box_of_recommended_stories_is_its_parag
     assert other.text == PARAGRAPHS[3]
 
 
+def test_a_one_paragraph_excerpt_is_not_run_together_with_its_headline_byline_and_caption():
+    """trafilatura, reading under its minimum, falls back to the text of the
+    whole <article> in one line (headline, byline, caption, paragraph); the
+    excerpt's text is its paragraph. (An AMP page's markup.)"""
+    html = (f"<html><head><title>{TITLE}</title></head><body>"
+            f"<header id='top' class='amp-wp-header'><div><a href='/'>Harbour Post</a></div></header>"
+            f"<article class='amp-wp-article'><header class='amp-wp-article-header'>"
+            f"<h1 class='amp-wp-title'>{TITLE}</h1><div class='amp-wp-meta amp-wp-byline'>"
+            f"<amp-img src='/avatar.png' width='24' height='24' layout='fixed'></amp-img>"
+            f"<span class='amp-wp-author author vcard'>Dana Whitlock</span></div>"
+            f"<div class='amp-wp-meta amp-wp-posted-on'><time datetime='2024-03-04T09:30:00+00:00'>4 March 2024"
+            f"</time></div></header><figure class='amp-wp-article-featured-image wp-caption'>"
+            f"<amp-img width='1024' height='683' src='/pier.jpg' layout='responsive'></amp-img>"
+            f"<p class='wp-caption-text'>The eastern pier at low tide. Photo: Ines Moreau</p></figure>"
+            f"<div class='amp-wp-article-content'><p>{PARAGRAPHS[0]}</p>"
+            f"<p><em>Continue reading at the Harbour Post</em></p></div></article></body></html>")
+    article = extract(page(html))
+    assert article.text == PARAGRAPHS[0]
+    assert article.attribution == "Continue reading at the Harbour Post"
+
+
 def test_a_short_page_above_a_box_of_recommended_stories_is_too_short_not_the_box():
     """Without a line naming its source, a paragraph under the minimum is
     too short: never the box stored in its place."""

@@ -44,7 +44,7 @@ from trafilatura.metadata import (
 from trafilatura.settings import DEFAULT_CONFIG, MANUALLY_CLEANED, Document as PageMetadata, set_date_params
 from trafilatura.utils import DOCTYPE_TAG, is_dubious_html, repair_faulty_html
 
-from crawler.ingest.boilerplate import clean_tree, marked_attributions, prepare_tree
+from crawler.ingest.boilerplate import clean_tree, longer_than, marked_attributions, prepare_tree
 from crawler.ingest.lines import clean_text, dense_chars, is_label, normalize_line, text_length
 from crawler.ingest.removals import Removals
 from crawler.ingest.decode import decode_html
@@ -207,9 +207,20 @@ class _PageText:
         ("no_article") for a list of stories."""
         tree, config = self.tree, self.config
         headline = prepare_tree(tree, self.titles, self.site_names)
-        read = _main_text(tree, self.base, config)  # on a copy: the tree is ours to clean next
+        read = whole_read = _main_text(tree, self.base, config)  # on a copy: the tree is ours to clean next
+        if (box := _run_together(read, tree)) is not None:
+            # A short article's whole box in one line (trafilatura's last resort for a text under
+            # its minimum): read again with the short-text minimum, which keeps its blocks apart.
+            again = _main_text(tree, self.base, config, cleaned=True)
+            lacking = _paragraphs_lacking(again, box, read)
         removals = Removals()
         clean_tree(tree, headline, self.site_names, on_article=on_article, removals=removals)
+        if box is not None and again and not any(_attached(p, tree) and longer_than(p, _TEASER_CHARS)
+                                                 for p in lacking):
+            # The second read holds every paragraph of the box that the cleaning kept, but for
+            # teaser-sized ones (a "Read more" line, the cards of other stories). The length
+            # check still weighs the box.
+            read = again
         kept = apply_floor(read, removals, tree, min_kept=min(config.min_text_length, config.min_attributed_length))
         self.trace.trafilatura_chars = len(read)
         self.trace.overruled = {rule: round(share, 3) for rule, share in kept.overruled.items()}
@@ -226,12 +237,12 @@ class _PageText:
         if self.read_other_stories:
             # What trafilatura read was the related stories under a short article: the page's own
             # text is the cleaned page's, and the length check weighs that.
-            read = "\n".join(kept.lines)
+            whole_read = "\n".join(kept.lines)
         lines = Removals()
         text, attributions = clean_text("\n".join(kept.lines), titles=self.titles, site_names=self.site_names,
                                         removals=lines)
         self.trace.removed = kept.dropped + [(rule, line) for rule, line, _ in lines.items]
-        return text, attributions + marked_attributions(tree), read
+        return text, attributions + marked_attributions(tree), whole_read
 
     def _better_read(self, kept: Floor, read: str) -> list[str]:
         """The floor's lines, or trafilatura's text of the cleaned page where
@@ -478,6 +489,49 @@ def _set_aside(tree: HtmlElement, tags: tuple[str, ...]) -> Iterator[None]:
     finally:
         for parent, holder, el in reversed(swaps):
             parent.replace(holder, el)
+
+
+def _run_together(read: str, tree: HtmlElement) -> HtmlElement | None:
+    """The <article> whose headline and paragraph `read` runs together in
+    one line, if it does: trafilatura's baseline, the text of the whole box
+    (headline, byline, caption, paragraph), which it falls back to when
+    what it read is under its minimum (a one-paragraph excerpt)."""
+    if not read or "\n" in read.strip():
+        return None
+    key = "".join(read.split())
+    for box in tree.iter("article"):
+        heading = next(box.iter("h1", "h2"), None)
+        paragraph = next((p for p in box.iter("p") if len(p.text_content().strip()) >= _MIN_RUN_PARAGRAPH), None)
+        if heading is None or paragraph is None:
+            continue
+        title, text = "".join(heading.text_content().split()), "".join(paragraph.text_content().split())
+        if title and title in key and text in key and len(key) > len(text) + len(title):
+            return box
+    return None
+
+
+def _paragraphs_lacking(again: str, box: HtmlElement, read: str) -> list[HtmlElement]:
+    """The paragraphs of `box` (captions aside) that the run-together
+    `read` holds and `again` does not."""
+    have, whole = "".join(again.split()), "".join(read.split())
+    lacking = []
+    for p in box.iter("p"):
+        if any(a.tag in ("figure", "figcaption") for a in p.iterancestors()):
+            continue
+        text = "".join(p.text_content().split())
+        if len(text) >= _MIN_RUN_PARAGRAPH and text in whole and text not in have:
+            lacking.append(p)
+    return lacking
+
+
+def _attached(el: HtmlElement, root: HtmlElement) -> bool:
+    return any(a is root for a in el.iterancestors())
+
+
+# A paragraph of a box that trafilatura ran together with its headline.
+_MIN_RUN_PARAGRAPH = 40
+# What a teaser of another story runs to, at most: a longer paragraph of the box is writing.
+_TEASER_CHARS = 150
 
 
 def _main_text(tree: HtmlElement, url: str, config: ExtractConfig, *, cleaned: bool = False) -> str:
