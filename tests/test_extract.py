@@ -304,6 +304,22 @@ def test_a_one_paragraph_excerpt_is_not_run_together_with_its_headline_byline_an
     assert article.attribution == "Continue reading at the Harbour Post"
 
 
+def test_a_one_paragraph_post_above_a_named_box_of_related_posts_is_its_paragraph():
+    """A blog's related-posts box, known by its name, holds most of a
+    one-paragraph post's text: it goes all the same."""
+    related = "".join(
+        f"<div class='jp-relatedposts-post'><h4 class='jp-relatedposts-post-title'><a href='#'>{title}</a></h4>"
+        f"<p class='jp-relatedposts-post-excerpt'>{sub}</p><p class='jp-relatedposts-post-context'>In "
+        f"&quot;News&quot;</p></div>" for title, sub in _CARDS[:3])
+    html = (f"<html><head><title>{TITLE}</title></head><body><article class='post'><h1 class='entry-title'>"
+            f"{TITLE}</h1><div class='entry-content'><p>{PARAGRAPHS[0]}</p>"
+            f"<p><em>Continue reading at the Harbour Post</em></p>"
+            f"<div id='jp-relatedposts' class='jp-relatedposts'><h3 class='jp-relatedposts-headline'><em>Related"
+            f"</em></h3><div class='jp-relatedposts-items'>{related}</div></div></div></article></body></html>")
+    article = extract(page(html))
+    assert article.text == PARAGRAPHS[0]
+
+
 def test_a_short_page_above_a_box_of_recommended_stories_is_too_short_not_the_box():
     """Without a line naming its source, a paragraph under the minimum is
     too short: never the box stored in its place."""

@@ -60,7 +60,8 @@ _FURNITURE_ATTR = re.compile(
     r"|share|shares|sharing|sharedaddy|social|socials"
     r"|donat(?:e|ion|ions)|patreon|paypal|support|contribut(?:e|ion|ions)|membership|cta"
     r"|newsletters?|subscribe|subscription|sign-?up|follow-?by-?email"
-    r"|related|recommend(?:ed|ations?)?|trending|popular|most-?(?:read|viewed|popular)"
+    r"|related(?:-?(?:posts?|articles?|stories|links|content))?|yarpp|relpost|recommend(?:ed|ations?)?"
+    r"|trending|popular|most-?(?:read|viewed|popular)"
     r"|read-?next|up-?next|more-?stories|next-?stories|outbrain|taboola|zergnet|revcontent"
     r"|ads?|advert(?:isement|ising)?s?|adsbygoogle|sponsor(?:ed)?|promo(?:ted|tion)?"
     r"|breadcrumbs?|pager|pagination|post-?navigation|nav|navbar|menu|masthead|header|footer"
@@ -659,8 +660,16 @@ def furniture_rule(el: HtmlElement) -> str | None:
         if name in _NAMING_ATTRS and (token := _furniture_name(value)):
             if token in _LAYOUT_WORDS and (_section_heading(el) or (token in _HEADER_WORDS and _holds_writing(el))):
                 continue
+            if _OTHER_STORIES.match(token):
+                return "related box"  # other stories, by name: judged as the box a heading opens
             return f"{'class' if name == 'class' else name} {token}"
     return "sign-up box" if _is_signup_box(el) else None
+
+
+# Names of boxes of other stories (the floor treats their removal as it treats
+# a "related box" a heading opens: one may hold most of a short page's text).
+_OTHER_STORIES = re.compile(r"related|yarpp|relpost|recommend|trending|popular|most-?(?:read|viewed|popular)"
+                            r"|read-?next|up-?next|more-?stories|next-?stories|outbrain|taboola|zergnet|revcontent")
 
 
 # Words that say where a block sits in the layout, not what it is. A box
