@@ -496,6 +496,25 @@ def test_two_notices_of_short_lines_sharing_one_line_are_not_copies():
     assert is_copy(Shingled.of("\n".join(renoted), config), a, config) is not None
 
 
+def test_briefs_from_one_template_stay_apart_when_one_states_fewer_numbers():
+    """The longer of two briefs from one template states fewer numbers of its
+    own (one spelled out, one left out): its numbers being among the other's
+    says nothing; the other's are not all in it."""
+    config = DedupConfig()
+    report = ("{home} beat {away} by three goals to one at {ground} on Saturday in the {year} league, with two "
+              "goals in the second half after a slow start in which neither side managed a shot on target. "
+              "The home side's manager said afterwards that the players had stuck to the plan and deserved the "
+              "points, and that the squad would now rest before the cup tie next weekend.{extra}")
+    a = report.format(home="Harbour City", away="Northfield", ground="the Quay Ground", year=2024,
+                      extra=" The visitors' coach said his team had been beaten by the better side on the day "
+                            "and would have to improve quickly.")
+    b = report.format(home="Westport", away="Eastvale", ground="Mill Park", year=2024,
+                      extra=" A crowd of 12,500 watched, and 47 police officers were on duty.")
+    sa, sb = Shingled.of(a, config), Shingled.of(b, config)
+    assert compare(sa, sb).jaccard >= config.jaccard_threshold  # the words alone would merge them
+    assert is_copy(sa, sb, config) is None and is_copy(sb, sa, config) is None
+
+
 def test_a_story_opening_with_another_stories_lead_stays_apart(store):
     wire = ENGLISH[0]
     own = ("At the Seafarers' Mission on Dock Road, volunteers served soup to crews who had been kept "

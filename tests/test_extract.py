@@ -320,6 +320,42 @@ def test_a_one_paragraph_post_above_a_named_box_of_related_posts_is_its_paragrap
     assert article.text == PARAGRAPHS[0]
 
 
+def test_nested_wrappers_around_a_signup_box_are_judged_in_linear_work(monkeypatch):
+    """Each wrapper asks whether a box inside it is furniture; that question
+    must not ask it again of every box inside (2 ** depth checks)."""
+    from crawler.ingest import boilerplate
+
+    calls = 0
+    named = boilerplate._named_rule
+
+    def counted(el):
+        nonlocal calls
+        calls += 1
+        return named(el)
+
+    monkeypatch.setattr(boilerplate, "_named_rule", counted)
+    box = "<p>Our editors pick the stories that matter for you.</p><a href='#'>Sign up</a>"
+    for depth in range(18):
+        box = f"<div class='w{depth}'>{box}</div>"
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    html = f"<html><head><title>{TITLE}</title></head><body><article><h1>{TITLE}</h1>{body}{box}</article></body></html>"
+    assert extract(page(html)).text.splitlines() == PARAGRAPHS
+    assert calls < 5_000
+
+
+def test_an_article_box_named_for_a_popular_tag_keeps_its_text():
+    """WordPress names a post's tags in its classes ("tag-popular"): the
+    article's box is not taken for a box of popular stories."""
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS[:3])
+    links = "".join(f"<li><a href='/{i}'>Section {i} of the harbour archive</a></li>" for i in range(40))
+    html = (f"<html><head><title>{TITLE}</title></head><body><div class='page-header'><h1>{TITLE}</h1>"
+            f"<p class='standfirst'>{PARAGRAPHS[5]}</p></div><div class='entry-content tag-popular post-12'>{body}"
+            f"</div><div class='sidebar'><ul>{links}</ul></div><footer><ul>{links}</ul></footer></body></html>")
+    text = extract(page(html)).text
+    for paragraph in PARAGRAPHS[:3]:
+        assert paragraph in text
+
+
 def test_a_short_page_above_a_box_of_recommended_stories_is_too_short_not_the_box():
     """Without a line naming its source, a paragraph under the minimum is
     too short: never the box stored in its place."""

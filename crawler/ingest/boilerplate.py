@@ -646,6 +646,11 @@ def furniture_rule(el: HtmlElement) -> str | None:
     """Why `el` is page furniture, as a rule name ("tag <aside>", "role
     navigation", "class share", "hidden", "sign-up box"), or None when
     nothing about it says so."""
+    return _named_rule(el) or ("sign-up box" if _is_signup_box(el) else None)
+
+
+def _named_rule(el: HtmlElement) -> str | None:
+    """`furniture_rule` by the element's tag, role and names alone."""
     if el.tag in _FURNITURE_TAGS or (el.tag == "header" and el.find(".//p") is None and not _section_heading(el)):
         return f"tag <{el.tag}>"
     # One pass over the attributes the element has (most have one or two)
@@ -660,16 +665,20 @@ def furniture_rule(el: HtmlElement) -> str | None:
         if name in _NAMING_ATTRS and (token := _furniture_name(value)):
             if token in _LAYOUT_WORDS and (_section_heading(el) or (token in _HEADER_WORDS and _holds_writing(el))):
                 continue
-            if _OTHER_STORIES.match(token):
+            if _OTHER_STORIES.fullmatch(token) and not _TAXONOMY.search(value):
                 return "related box"  # other stories, by name: judged as the box a heading opens
             return f"{'class' if name == 'class' else name} {token}"
-    return "sign-up box" if _is_signup_box(el) else None
+    return None
 
 
-# Names of boxes of other stories (the floor treats their removal as it treats
-# a "related box" a heading opens: one may hold most of a short page's text).
-_OTHER_STORIES = re.compile(r"related|yarpp|relpost|recommend|trending|popular|most-?(?:read|viewed|popular)"
-                            r"|read-?next|up-?next|more-?stories|next-?stories|outbrain|taboola|zergnet|revcontent")
+# Names that can only be a box of other stories (the floor treats its removal
+# as it treats a "related box" a heading opens: one may hold most of a short
+# page's text). Not "related", "popular" or "trending" alone: WordPress names
+# an article's tags and categories in its classes ("tag-popular").
+_OTHER_STORIES = re.compile(r"related-?(?:posts?|articles?|stories|links|content)|yarpp|relpost"
+                            r"|most-?(?:read|viewed|popular)|read-?next|up-?next|more-?stories|next-?stories"
+                            r"|outbrain|taboola|zergnet|revcontent")
+_TAXONOMY = re.compile(r"(?:^|\s)(?:tag|category|cat)-", re.IGNORECASE)
 
 
 # Words that say where a block sits in the layout, not what it is. A box
@@ -744,8 +753,7 @@ def _is_signup_box(el: HtmlElement) -> bool:
         return False
     if longer_than(el, _SIGNUP_BOX_CHARS) or not _SIGNUP_HINT.search(el.text_content()):
         return False
-    first = next((d for d in el.iterdescendants() if isinstance(d.tag, str) and (d.text or "").strip()), None)
-    if first is not None and _SIGNUP_CALL.match(first.text_content()):
+    if _opens_with_signup_call(el):
         return True
     calls = el.xpath(".//button|.//a")
     if not any(_SIGNUP_CALL.match(c.text_content() or "") for c in calls[:6]):
@@ -753,5 +761,13 @@ def _is_signup_box(el: HtmlElement) -> bool:
     if not all(len(p.text_content()) <= _SIGNUP_PITCH_CHARS for p in el.iter("p")):
         return False
     # A block around a box that is furniture by itself (a short story's container, its one
-    # paragraph beside an inline sign-up box) is not the box: the box alone goes.
-    return not any(furniture_rule(d) is not None for d in el.iterdescendants("div", "section", "figure", "form"))
+    # paragraph beside an inline sign-up box) is not the box: the box alone goes. (By its
+    # names or its opening call: no recursion, which nested wrappers would make exponential.)
+    return not any(_named_rule(d) is not None or _opens_with_signup_call(d)
+                   for d in el.iterdescendants("div", "section", "figure", "form"))
+
+
+def _opens_with_signup_call(el: HtmlElement) -> bool:
+    """Whether the first text in `el` is a sign-up call ("Sign up to …")."""
+    first = next((d for d in el.iterdescendants() if isinstance(d.tag, str) and (d.text or "").strip()), None)
+    return first is not None and _SIGNUP_CALL.match(first.text_content()) is not None

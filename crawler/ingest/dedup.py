@@ -95,9 +95,10 @@ class DedupConfig:
       an agency's first paragraphs goes on with its own reporting;
     - and the numbers of two digits or more that the shorter text states (if
       it states `min_numbers`) are found in the longer >= `numbers_threshold`
-      (with one or two numbers: all of them), or the longer's are found in
-      the shorter (a copy that dropped a paragraph and carries page
-      furniture can outgrow its original): a copy repeats its original's
+      (with one or two numbers: all of them), or, when the longer is longer
+      only by its furniture (a copy that dropped a paragraph and carries
+      page furniture outgrew its original), its own numbers are found in
+      the shorter or it states none: a copy repeats its original's
       facts, while briefs written from one template (markets, weather,
       results) share their wording and differ in their numbers. Single
       digits are left out: house styles spell them out ("five") and any two
@@ -458,7 +459,9 @@ class Similarity:
     jaccard: float
     containment: float  # share of the smaller set found in the larger
     lead: float  # share of the smaller text's lead found in the larger text's head
-    numbers: float | None  # share of the smaller text's numbers found in the larger; None: too few
+    # Share of the smaller text's numbers found in the larger (or, for a larger text that is larger
+    # only by its furniture, the better of the two ways round); None: too few to compare.
+    numbers: float | None
     own_paragraphs: int = 0  # paragraphs of the smaller text that the larger mostly lacks
 
 
@@ -484,14 +487,13 @@ def compare(a: Shingled, b: Shingled, min_numbers: int = 1) -> Similarity:
     facts_small = small.facts(junk_lines_small)
     if len(facts_small) >= min_numbers:
         numbers = len(facts_small & large.facts(frozenset())) / len(facts_small)
-        # Or the other way round: a copy that dropped a paragraph (and the
-        # facts in it) and carries page furniture can outgrow its original,
-        # yet it states nothing its original does not.
-        facts_large = large.facts(junk_lines_large)
-        if not facts_large:
-            numbers = None  # the larger states no numbers: none it could state otherwise
-        elif numbers < 1.0:
-            numbers = max(numbers, len(facts_large & small.facts(frozenset())) / len(facts_large))
+        if numbers < 1.0 and len(large_all) < len(small_all):
+            # The larger only by its furniture: a copy that dropped a paragraph (and the facts in
+            # it) and carries page furniture outgrew its original. Its own facts, looked for the
+            # other way round; a copy that states none has none that could differ.
+            facts_large = large.facts(junk_lines_large)
+            numbers = (max(numbers, len(facts_large & small.facts(frozenset())) / len(facts_large))
+                       if facts_large else None)
     return Similarity(common / union, common / len(small_all), lead, numbers, small.own_paragraphs(large))
 
 

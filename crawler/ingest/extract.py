@@ -213,13 +213,14 @@ class _PageText:
             # its minimum): read again with the short-text minimum, which keeps its blocks apart.
             again = _main_text(tree, self.base, config, cleaned=True)
             lacking = _paragraphs_lacking(again, box, read)
+            ran_together = lacking[0] if lacking and lacking[0] is _first_paragraph(box) else None
         removals = Removals()
         clean_tree(tree, headline, self.site_names, on_article=on_article, removals=removals)
-        if box is not None and again and not any(_attached(p, tree) and longer_than(p, _TEASER_CHARS)
-                                                 for p in lacking):
-            # The second read holds every paragraph of the box that the cleaning kept, but for
-            # teaser-sized ones (a "Read more" line, the cards of other stories). The length
-            # check still weighs the box.
+        if box is not None and again and not (ran_together is not None and _attached(ran_together, tree)) \
+                and not any(_attached(p, tree) and longer_than(p, _TEASER_CHARS) for p in lacking):
+            # The second read holds the paragraph that was run together, and every paragraph of
+            # the box that the cleaning kept but for teaser-sized ones (a "Read more" line, the
+            # cards of other stories). The length check still weighs the box.
             read = again
         kept = apply_floor(read, removals, tree, min_kept=min(config.min_text_length, config.min_attributed_length))
         self.trace.trafilatura_chars = len(read)
@@ -501,13 +502,18 @@ def _run_together(read: str, tree: HtmlElement) -> HtmlElement | None:
     key = "".join(read.split())
     for box in tree.iter("article"):
         heading = next(box.iter("h1", "h2"), None)
-        paragraph = next((p for p in box.iter("p") if len(p.text_content().strip()) >= _MIN_RUN_PARAGRAPH), None)
+        paragraph = _first_paragraph(box)
         if heading is None or paragraph is None:
             continue
         title, text = "".join(heading.text_content().split()), "".join(paragraph.text_content().split())
         if title and title in key and text in key and len(key) > len(text) + len(title):
             return box
     return None
+
+
+def _first_paragraph(box: HtmlElement) -> HtmlElement | None:
+    """The first paragraph of `box` long enough to be writing."""
+    return next((p for p in box.iter("p") if len(p.text_content().strip()) >= _MIN_RUN_PARAGRAPH), None)
 
 
 def _paragraphs_lacking(again: str, box: HtmlElement, read: str) -> list[HtmlElement]:
