@@ -25,6 +25,7 @@ from crawler.ingest.dedup import (
     forget_expired,
     is_copy,
     normalise,
+    shingled,
     tokens,
 )
 from crawler.ingest.config import IngestConfig
@@ -656,6 +657,92 @@ def test_a_one_paragraph_excerpt_that_names_its_source_joins_even_under_the_mini
     assert kept.attribution == ending and kept.text == SHORT_STORY[0]
     rejected = ingest_page(bare, store)
     assert rejected.outcome == "rejected" and rejected.reason.startswith("too_short")
+
+
+# A story whose first paragraph is one sentence of about 20 words: under the
+# 20 shingles a text needs to match by similarity (`DedupConfig.min_shingles`).
+FERRY_STORY = [
+    "The ferry between Kellmouth and Arvel Island will run twice daily from early June, its operator announced "
+    "on Friday.",
+    "Islanders had asked for a second crossing since the winter timetable left them without a boat after "
+    "noon, and the council agreed to pay for the extra fuel for a trial of eighteen months.",
+    "The operator said the morning boat would keep its present times, and that the new afternoon crossing "
+    "would leave the island at four and return from Kellmouth at half past five.",
+]
+
+
+def _ferry_page(url: str, title: str, paragraphs, site: str, when: datetime, attribution: str | None = None,
+                template: str = "newspaper") -> Page:
+    from tests.sampleweb.templates import render_article_page
+
+    return _page(url, render_article_page(template, title=title, paragraphs=paragraphs, site_name=site, url=url,
+                                          attribution=attribution), when)
+
+
+@pytest.mark.parametrize("excerpt_first", [True, False], ids=["excerpt-first", "full-first"])
+def test_a_one_sentence_excerpt_that_names_its_source_joins_its_story(store, excerpt_first):
+    """An aggregator's excerpt of only the first sentence (about 20 words,
+    under the minimum size for similarity) that names its source still
+    joins the story it was cut from, whichever arrives first."""
+    from crawler.ingest.ingest import ingest_page
+
+    assert len(shingled(FERRY_STORY[0], DedupConfig()).all) < DedupConfig().min_shingles
+    full = _ferry_page("http://kellmouth-tide.example/ferry", "Second daily ferry for Arvel Island", FERRY_STORY,
+                       "Kellmouth Tide", T0)
+    excerpt = _ferry_page("http://islands-digest.example/ferry", "Arvel Island gets an afternoon boat",
+                          FERRY_STORY[:1], "Islands Digest", T0 + timedelta(minutes=5),
+                          attribution="Continue reading at Kellmouth Tide", template="wordpress")
+    first, second = (excerpt, full) if excerpt_first else (full, excerpt)
+    r1, r2 = ingest_page(first, store), ingest_page(second, store)
+    assert r1.outcome != "rejected" and r2.outcome != "rejected", (r1.line(), r2.line())
+    assert r1.cluster_id == r2.cluster_id
+    [(_cid, size, canonical)] = store.clusters()
+    assert size == 2 and canonical.url == "http://kellmouth-tide.example/ferry"
+
+
+def test_a_one_sentence_text_that_shares_only_part_of_a_storys_first_sentence_stays_apart(store):
+    """Half a sentence in common (the same place, the same operator) is a
+    story on the same subject, not an excerpt: a short text must be nearly
+    all found in the story to join it."""
+    other = ("The ferry between Kellmouth and Arvel Island will stop for three weeks of repairs in March, its "
+             "operator said on Friday.")
+    assert len(shingled(other, DedupConfig()).all) < DedupConfig().min_shingles
+    story = ingest(store, "http://kellmouth-tide.example/ferry", FERRY_STORY)
+    note = ingest(store, "http://islands-digest.example/repairs", [other],
+                  attribution="Continue reading at Kellmouth Tide")
+    assert story.outcome == "stored" and note.outcome == "stored"
+    assert note.cluster_id != story.cluster_id
+
+
+@pytest.mark.parametrize("order", range(6))
+def test_a_one_sentence_wire_lede_in_two_stories_joins_one_and_fuses_nothing(store, order):
+    """Two stories open with one agency sentence and go on with their own
+    reporting; a one-sentence excerpt of that lede is inside both. Whatever
+    arrives first, the stories stay apart, and the excerpt goes with the
+    story its headline names."""
+    import itertools
+
+    lede = FERRY_STORY[0]
+    own = ("Fishermen on the island said the timetable change would let them land their catch in Kellmouth the "
+           "same afternoon, instead of keeping it on ice overnight in the harbour sheds.")
+    docs = [("http://agency.example/ferry", FERRY_STORY, "Second daily ferry for Arvel Island"),
+            ("http://local.example/fish", [lede, own, *ENGLISH[8].paragraphs[1:3]],
+             "Fishermen welcome the afternoon boat"),
+            ("http://digest.example/ferry", [lede], "Second daily ferry for Arvel")]
+    for i, (url, paragraphs, title) in enumerate(list(itertools.permutations(docs))[order]):
+        text = "\n\n".join(paragraphs)
+        page = Page(url=url, status=200, headers={"content-type": "text/html"}, body=text.encode(),
+                    fetched_at=T0 + timedelta(minutes=i))
+        attribution = "Continue reading at Agency" if url.startswith("http://digest") else None
+        prepared = Prepared(page=page, page_hash=page_hash(page.body),
+                            article=Article(url=url, text=text, title=title, attribution=attribution),
+                            fingerprint=fingerprint(text, DedupConfig()))
+        commit(prepared, store)
+    cluster = {url: store.find_document(url).cluster_id for url, _p, _t in docs}
+    assert cluster["http://agency.example/ferry"] != cluster["http://local.example/fish"]
+    assert cluster["http://digest.example/ferry"] == cluster["http://agency.example/ferry"]
+    with store.read() as conn:
+        assert len(store.cluster_members(conn, cluster["http://local.example/fish"])) == 1
 
 
 # Band keys are stored: a store written by an earlier release must keep

@@ -110,8 +110,19 @@ class DedupConfig:
     0.17 tell them apart); a story that opens with an agency's first two
     paragraphs and adds one of its own, containment 0.78, lead 1.0 (its own
     paragraph tells it apart).
-    Texts with fewer than `min_shingles` distinct shingles match by exact
-    hash only.
+    A text with fewer than `min_shingles` distinct shingles (a sentence or
+    two: 20 shingles are about 22 words) is too short for the Jaccard and
+    containment figures above to tell a copy from a shared phrase. It matches
+    by exact hash, or, with at least `min_excerpt_shingles`, as an excerpt
+    only: nearly all of it (`excerpt_containment`) found in the other
+    text, its start in the other's head, and the numbers rule above. Such a
+    text is stored only when it names its source ("Continue reading at …":
+    the extraction keeps attributed texts down to 100 characters), so it is a
+    republished lede: a whole sentence found at the head of another story is
+    that story's, while the sentence of a wire lede that two stories share
+    joins one of them and merges none (`_clusters_to_join`, as for any
+    excerpt). Measured on one-paragraph excerpts of real pages
+    (`bench/realcopies.py`): a lede of 100-150 characters is 11-19 shingles.
 
     Opening key: one more bucket, the hash of the first `opening_shingles`
     shingles (about a dozen words). A one-paragraph excerpt of a short story
@@ -139,6 +150,8 @@ class DedupConfig:
     # is ~10 words, a related headline ~9); article paragraphs run longer.
     furniture_tokens: int = 25
     min_shingles: int = 20
+    min_excerpt_shingles: int = 10
+    excerpt_containment: float = 0.8
     opening_shingles: int = 10  # 0: no opening key
     # A member is an excerpt when its text is at most this share of the
     # longest member's length and is contained in it (the canonical rule).
@@ -181,7 +194,11 @@ class DedupConfig:
         """A stable name of every parameter that shapes the band keys, incl.
         the hashing scheme: the store's `dedup_config`. The verification
         thresholds are left out on purpose: they are applied to stored texts
-        at lookup time, so changing them needs no reindex."""
+        at lookup time, so changing them needs no reindex. So is
+        `min_excerpt_shingles`: it gives keys to texts that had none and
+        changes no key of any other text, so an index built without it is
+        still right for every text it holds (its short texts are found by
+        their hash only, as they were)."""
         return (
             f"v1;shingle={self.shingle_size};chargram={self.char_gram};ids=crc32-mix64;"
             f"full={self.bands}x{self.rows};lead={self.lead_shingles}:{self.lead_bands}x{self.lead_rows};"
@@ -371,13 +388,13 @@ def _band_keys(tag: bytes, hashvalues: np.ndarray, bands: int, rows: int) -> lis
 
 def fingerprint(text: str, config: DedupConfig = DedupConfig()) -> Fingerprint:
     """Text hash and LSH band keys of `text`. Pure; never raises for a str.
-    A text with fewer than `config.min_shingles` distinct shingles gets no
-    band keys (it can only match exactly)."""
+    A text with fewer than `config.min_excerpt_shingles` distinct shingles
+    gets no band keys (it can only match exactly)."""
     normalised = normalise(text)
     ids = _shingle_ids(_tokens(normalised, config.char_gram), config.shingle_size)
     keys: list[int] = []
     distinct = np.unique(ids)
-    if len(distinct) >= config.min_shingles:
+    if len(distinct) >= min(config.min_shingles, config.min_excerpt_shingles or config.min_shingles):
         full = _minhash_values(distinct, config.num_perm, config.seed, config.scheme)
         keys = _band_keys(b"F", full, config.bands, config.rows)
         if config.lead_bands:
@@ -519,7 +536,16 @@ def _minority(text: Shingled, junk: tuple[frozenset[int], frozenset[int]]) -> tu
 def is_copy(a: Shingled, b: Shingled, config: DedupConfig) -> Similarity | None:
     """The similarity of `a` and `b` if they are copies of one article (see
     DedupConfig for the rule), else None."""
-    if min(len(a.all), len(b.all)) < config.min_shingles:
+    smallest = min(len(a.all), len(b.all))
+    if smallest < config.min_shingles:
+        if not config.min_excerpt_shingles or smallest < config.min_excerpt_shingles:
+            return None
+        # A sentence or two: an excerpt of the other text, or nothing.
+        sim = compare(a, b, config.min_numbers)
+        if sim.numbers is not None and sim.numbers < config.numbers_threshold:
+            return None
+        if sim.containment >= config.excerpt_containment and sim.lead >= config.excerpt_containment:
+            return sim
         return None
     sim = compare(a, b, config.min_numbers)
     if sim.numbers is not None and sim.numbers < config.numbers_threshold:
