@@ -822,3 +822,72 @@ def test_an_article_body_given_only_in_json_ld_inside_the_footer_is_read():
             "<div id='app'>Loading…</div><footer>Harbour Post"
             f"<script type='application/ld+json'>{ld}</script></footer></body></html>")
     assert PARAGRAPHS[0] in extract(page(html)).text
+
+
+
+# A standfirst of our own: the summary a news page sets under its headline
+# and repeats as its description.
+STANDFIRST = ("The council will decide next month whether the harbour wall is repaired or rebuilt, after engineers "
+              "found the storm had undermined two of its foundations.")
+# Where themes put it: in a header above the article box, or in the article's
+# own header box. trafilatura leaves both out.
+_STANDFIRST_LAYOUTS = {
+    "page-header": ("<header class='page-header'>{extra}<h1>{title}</h1><p class='lead'>{lead}</p></header>"
+                    "<article><div class='entry-content'>{body}</div></article>"),
+    "article-header": ("<div class='article'><div class='article-header'>{extra}<h1>{title}</h1>"
+                       "<p class='intro'>{lead}</p></div><div class='article-body'>{body}</div></div>"),
+}
+
+
+def _standfirst_page(layout: str = "page-header", description: str | None = STANDFIRST, extra: str = "",
+                     body_first: str | None = None, title: str = TITLE) -> str:
+    meta = f"<meta name='description' content='{description}'>" if description is not None else ""
+    body = "".join(f"<p>{p}</p>" for p in ([body_first] if body_first else []) + PARAGRAPHS)
+    story = _STANDFIRST_LAYOUTS[layout].format(extra=extra, title=title, lead=STANDFIRST, body=body)
+    return (f"<html><head><title>{title} | Harbour Post</title>{meta}</head><body>"
+            f"<nav><a href='/'>Home</a> <a href='/news'>News</a></nav>{story}"
+            f"<footer><p>Harbour Post, 12 Quay Street</p></footer></body></html>")
+
+
+@pytest.mark.parametrize("layout", sorted(_STANDFIRST_LAYOUTS))
+def test_the_standfirst_under_the_headline_that_the_page_describes_itself_by_opens_the_text(layout):
+    """trafilatura leaves the standfirst out; the page's description says
+    that paragraph is the article's summary, so it opens the text, once,
+    before the body's paragraphs."""
+    import trafilatura
+
+    html = _standfirst_page(layout)
+    assert STANDFIRST not in (trafilatura.extract(html, favor_recall=True) or "")
+    lines = extract(page(html)).text.splitlines()
+    assert lines == [STANDFIRST, *(normal(p) for p in PARAGRAPHS)]
+
+
+@pytest.mark.parametrize("description", [None, STANDFIRST[:60]], ids=["no-description", "description-too-short"])
+def test_a_header_paragraph_the_description_does_not_name_stays_out(description):
+    """Without a description that names it, a paragraph beside the headline
+    is the header's."""
+    assert STANDFIRST not in extract(page(_standfirst_page(description=description))).text
+
+
+@pytest.mark.parametrize("run_on", [False, True], ids=["headline", "headline-run-into-the-first-paragraph"])
+def test_a_description_that_is_the_headline_adds_no_line_even_where_a_breadcrumb_repeats_it(run_on):
+    """Many pages describe themselves by their headline (some with the first
+    paragraph run on after it); the block that starts as that description,
+    here the breadcrumb's last step above the article, is the headline
+    again, not a standfirst."""
+    title = "Council votes to shut the eastern pier for eighteen months while engineers replace its timber piles"
+    description = title + (PARAGRAPHS[0] if run_on else "")
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    html = (f"<html><head><title>{title} - HARBOUR POST</title>"
+            f"<meta property='og:title' content='{title} - HARBOUR POST'>"
+            f"<meta name='description' content='{description}'></head><body><nav><a href='/'>Home</a></nav>"
+            f"<div class='crumb-container'><div class='entry-crumbs'><span><a href='/news'>News</a></span> "
+            f"<i class='sep'></i> <span class='crumb-last'>{title}</span></div></div>"
+            f"<article><header><h1>{title}</h1><div class='meta'><time>May 1</time></div></header>"
+            f"<div class='post-content'>{body}</div></article></body></html>")
+    assert extract(page(html)).text.splitlines() == [normal(p) for p in PARAGRAPHS]
+
+
+def test_a_description_that_is_the_first_paragraph_of_the_body_is_not_added_twice():
+    text = extract(page(_standfirst_page(body_first=STANDFIRST))).text
+    assert text.count(STANDFIRST[:60]) == 1 and text.splitlines()[0] == STANDFIRST

@@ -235,6 +235,7 @@ class _PageText:
                                          "of its text, no headline carries the page's title, and the page does "
                                          "not declare itself an article")
         kept.lines = self._better_read(kept, read)
+        lead = _missing_lead(tree, page_tags, kept.lines, self.titles)
         if self.read_other_stories:
             # What trafilatura read was the related stories under a short article: the page's own
             # text is the cleaned page's, and the length check weighs that.
@@ -242,6 +243,12 @@ class _PageText:
         lines = Removals()
         text, attributions = clean_text("\n".join(kept.lines), titles=self.titles, site_names=self.site_names,
                                         removals=lines)
+        if lead is not None and text:
+            # Judged on its own by the same rules, and put first once the text's own opening
+            # (its labels, its dateline) and end have been judged without it.
+            lead, lead_attributions = clean_text(lead, titles=self.titles, site_names=self.site_names,
+                                                 removals=lines)
+            text, attributions = (f"{lead}\n{text}" if lead else text), lead_attributions + attributions
         self.trace.removed = kept.dropped + [(rule, line) for rule, line, _ in lines.items]
         return text, attributions + marked_attributions(tree), whole_read
 
@@ -278,6 +285,87 @@ class _PageText:
 
     def _cleaned(self) -> str:
         return _main_text(self.tree, self.base, self.config, cleaned=True)
+
+
+# A page's summary (its meta description) that is also the first paragraph
+# of its article, set apart as a standfirst under the headline: trafilatura
+# often leaves it out with the header it sits in. At least this long: a
+# site's slogan or a one-line kicker is shorter.
+_LEAD_MIN_CHARS = 80
+_TRUNCATED = re.compile(r"\s*(?:\.\.\.|\u2026|\[\u2026\]|\[\.\.\.\])\s*$")
+_LEAD_BLOCKS = frozenset({"p", "div", "h2", "h3", "h4", "header", "section", "span", "strong", "b", "em",
+                          "blockquote", "summary"})
+_TEXT_STARTING = etree.XPath("//body//text()[contains(normalize-space(.), $start)]")
+
+
+def _missing_lead(tree: HtmlElement, page_tags: "_PageTags", lines: list[str],
+                  titles: list[str | None]) -> str | None:
+    """The standfirst the text lacks: a block of the cleaned page whose text
+    begins as the page's description does, placed before the text's first
+    line, when the text does not hold it already. None otherwise, and for
+    a description that is the headline (many pages repeat it there)."""
+    if not lines:
+        return None
+    text = " ".join(" ".join(lines).split())
+    headlines = {key for key in map(normalize_line, filter(None, titles)) if key}
+    seen: set[str] = set()
+    for description in (page_tags.meta_content("name", {"description"}, lower=True)
+                        + page_tags.meta_content("property", {"og:description"})
+                        + page_tags.meta_content("name", {"twitter:description"})):
+        core = _TRUNCATED.sub("", " ".join(description.split()))
+        if len(core) < _LEAD_MIN_CHARS or core in seen:
+            continue
+        seen.add(core)
+        if core[:_LEAD_MIN_CHARS] in text:
+            return None  # the text holds it (or its start) already
+        block = _block_starting(tree, core)
+        if block is None:
+            continue
+        lead = " ".join(block.text_content().split())
+        if not lead or lead[:_LEAD_MIN_CHARS] in text or not _before(tree, block, lines[0]):
+            continue
+        key = normalize_line(lead)
+        if block.tag == "h1" or next(block.iter("h1"), None) is not None \
+                or next(block.iterancestors("h1"), None) is not None \
+                or any(h.startswith(key) or key.startswith(h) for h in headlines):
+            continue  # the headline (in a breadcrumb, say), which a description often repeats
+        return lead
+    return None
+
+
+def _block_starting(tree: HtmlElement, core: str) -> HtmlElement | None:
+    """The innermost block whose text starts with `core` (its first
+    `_LEAD_MIN_CHARS` characters) and is not much longer than it."""
+    start = " ".join(core.split()[:6])
+    for node in _TEXT_STARTING(tree, start=start):
+        el = node.getparent()
+        while el is not None and el.tag not in _LEAD_BLOCKS:
+            el = el.getparent()
+        while el is not None:
+            block = " ".join(el.text_content().split())
+            if len(block) > 2 * len(core) + 200:
+                break
+            if block.startswith(core[:_LEAD_MIN_CHARS]) or core.startswith(block[:_LEAD_MIN_CHARS]) \
+                    and len(block) >= _LEAD_MIN_CHARS:
+                return el
+            el = el.getparent()
+    return None
+
+
+def _before(tree: HtmlElement, block: HtmlElement, first_line: str) -> bool:
+    """Whether `block` comes before the element where the text's first line
+    starts (or that line is not found as the start of a text node)."""
+    start = " ".join(first_line.split()[:6])
+    nodes = _TEXT_STARTING(tree, start=start) if start else []
+    if not nodes:
+        return False
+    first = nodes[0].getparent()
+    for el in tree.iter():
+        if el is block:
+            return True
+        if el is first:
+            return False
+    return False
 
 
 # The share of trafilatura's text that related stories, comments or later
