@@ -79,7 +79,7 @@ def test_scripts_without_spaces_are_shingled_by_characters():
         toks = tokens(text)
         # a whole sentence would be one "word" if we split on spaces
         assert len(toks) > len(text.split()) * 5
-        assert len(fingerprint(text).band_keys) == DedupConfig().bands + DedupConfig().lead_bands + 1  # + opening
+        assert len(fingerprint(text).band_keys) == DedupConfig().band_key_count
 
 
 def test_fingerprint_is_picklable_and_has_signed_64_bit_band_keys():
@@ -775,9 +775,12 @@ def test_the_settings_name_a_store_records_is_the_earlier_releases():
 @pytest.mark.parametrize("text,text_hash,keys_digest", _STORED_KEY_TEXTS, ids=["digits", "japanese", "french"])
 def test_band_keys_match_those_an_earlier_release_stored(text, text_hash, keys_digest):
     fp = fingerprint(text)
-    assert len(fp.band_keys) == DedupConfig().bands + DedupConfig().lead_bands + 1
+    # The keys earlier releases made (whole text, lead, opening) keep their values and places;
+    # the line openings come after them.
+    earlier = DedupConfig().bands + DedupConfig().lead_bands + 1
+    assert len(fp.band_keys) == earlier + 2
     assert fp.text_hash[:16] == text_hash
-    assert hashlib.sha256(repr(fp.band_keys).encode()).hexdigest()[:16] == keys_digest
+    assert hashlib.sha256(repr(fp.band_keys[:earlier]).encode()).hexdigest()[:16] == keys_digest
 
 
 @pytest.mark.parametrize("scheme", ["affine32", "affine64", "legacy"])
@@ -985,3 +988,37 @@ def test_on_postgresql_a_copy_waits_for_its_original_but_an_unrelated_page_does_
         assert joined.outcome == "copy" and joined.cluster_id == doc.cluster_id
         assert {d.url for d in store.members(doc.cluster_id)} == {"http://origin.example/held",
                                                                   "http://copy.example/held"}
+
+
+def test_a_one_sentence_excerpt_of_another_towns_story_from_one_template_stays_apart(store):
+    """Template ledes (police appeals, weather warnings) differ in a word or
+    two: a one-sentence excerpt must be wholly found in a story to join it."""
+    bradford = ("Police are appealing for witnesses after a man was seriously injured in a stabbing in Bradford on "
+                "Saturday night.")
+    leeds = bradford.replace("Bradford", "Leeds")
+    assert len(shingled(leeds, DedupConfig()).all) < DedupConfig().min_shingles
+    story = ingest(store, "http://bradford-news.example/stabbing", [bradford, *FERRY_STORY[1:]])
+    excerpt = ingest(store, "http://aggregator.example/leeds-stabbing", [leeds],
+                     attribution="Continue reading at Leeds Echo")
+    assert excerpt.outcome == "stored" and excerpt.cluster_id != story.cluster_id
+
+
+@pytest.mark.parametrize("excerpt_first", [True, False], ids=["excerpt-first", "story-first"])
+def test_an_excerpt_of_the_first_paragraph_under_a_standfirst_joins_its_story(store, excerpt_first):
+    """The story's text opens with a standfirst; an aggregator took its first
+    body paragraph. The second line's opening finds them, whichever arrives
+    first (looked up crosswise, PostgreSQL's positions included)."""
+    # A long standfirst: the story's lead (its first 60 shingles) holds little of the paragraph.
+    standfirst = ("A second afternoon crossing will link Arvel Island to the mainland from June, after a winter of "
+                  "complaints from islanders left without a boat after noon. The council will pay for the extra "
+                  "fuel during a trial, and the operator has promised to review the timetable with residents "
+                  "before the summer season begins in earnest.")
+    story = [standfirst, *ENGLISH[2].paragraphs]
+    excerpt = [ENGLISH[2].paragraphs[0]]
+    docs = [("http://digest.example/x", excerpt, "Continue reading at Kellmouth Tide"),
+            ("http://kellmouth-tide.example/x", story, None)]
+    if not excerpt_first:
+        docs.reverse()
+    results = {url: ingest(store, url, paragraphs, attribution=attribution, fetched_at=T0 + timedelta(minutes=i))
+               for i, (url, paragraphs, attribution) in enumerate(docs)}
+    assert results["http://digest.example/x"].cluster_id == results["http://kellmouth-tide.example/x"].cluster_id

@@ -891,3 +891,47 @@ def test_a_description_that_is_the_headline_adds_no_line_even_where_a_breadcrumb
 def test_a_description_that_is_the_first_paragraph_of_the_body_is_not_added_twice():
     text = extract(page(_standfirst_page(body_first=STANDFIRST))).text
     assert text.count(STANDFIRST[:60]) == 1 and text.splitlines()[0] == STANDFIRST
+
+
+@pytest.mark.parametrize("where", ["council will", "harbour wall"], ids=["in-the-words-looked-for", "later"])
+@pytest.mark.parametrize("odd", ["&#1;", "&#x1b;", "\u00ad", "\u200b", "\ufeff"],
+                         ids=["control", "escape", "soft-hyphen", "zero-width-space", "byte-order-mark"])
+def test_a_description_with_control_or_invisible_characters_neither_loses_the_page_nor_doubles_the_lead(odd, where):
+    """Character references survive the parser's cleaning into the
+    description, and invisible characters into the page's text nodes, while
+    trafilatura drops them from its text: the page is read, and its
+    standfirst is in the text at most once."""
+    first, second = where.split()
+    marked = STANDFIRST.replace(where, f"{first} {odd}{second}")
+    # The standfirst also opens the body, where trafilatura reads it.
+    html = _standfirst_page(description=marked, body_first=marked).replace(
+        f"<p class='lead'>{STANDFIRST}", f"<p class='lead'>{marked}")
+    lines = extract(page(html)).text.splitlines()
+    assert sum("whether the harbour" in line for line in lines) == 1
+    assert lines[-len(PARAGRAPHS):] == [normal(p) for p in PARAGRAPHS]
+
+
+@pytest.mark.parametrize("block", [
+    "<div class='site-branding'><p class='site-description'>{d}</p></div>",
+    "<div class='image'><img src='/wall.jpg'><div class='caption'>{d}</div></div>",
+    "<figure><img src='/wall.jpg'><figcaption><p>{d}</p></figcaption></figure>",
+], ids=["site-tagline", "caption-div", "figcaption"])
+def test_a_tagline_or_a_caption_that_repeats_the_description_is_no_standfirst(block):
+    """A site that describes every page by its tagline, or a page described
+    by its picture's caption: that text does not open the article."""
+    tagline = ("Independent news from the harbour towns of the northern coast, written by people who live here "
+               "and funded by our readers")
+    html = (f"<html><head><title>{TITLE}</title><meta name='description' content='{tagline}'></head><body>"
+            f"<nav><a href='/'>Home</a></nav>{block.format(d=tagline) if 'site' in block else ''}"
+            f"<article><h1>{TITLE}</h1>{block.format(d=tagline) if 'site' not in block else ''}"
+            f"<div class='story-body'>{''.join(f'<p>{p}</p>' for p in PARAGRAPHS)}</div></article></body></html>")
+    assert tagline[:60] not in extract(page(html)).text
+
+
+@pytest.mark.parametrize("reference", ["&#1;", "&#x1b;", "&#X0C;", "&#65535;"])
+def test_a_reference_to_a_control_character_in_the_body_loses_nothing(reference):
+    """A stray "&#1;" in one paragraph: trafilatura alone reads nothing of
+    such a page; the reference goes, the article stays."""
+    html = article_page().replace("council voted", f"council voted {reference}", 1)
+    assert reference in html
+    assert extract(page(html)).text.splitlines() == [normal(p) for p in PARAGRAPHS]

@@ -75,10 +75,11 @@ class DedupConfig:
     3 rows, not 2: a pair of unrelated texts sharing a few common trigrams
     (J ~ 0.01) becomes a candidate with probability ~4e-5 instead of ~4e-3,
     so chance candidates per lookup stay ~0 as the corpus grows.
-    Index cost: `bands + lead_bands` + 1 (the opening key, below) = 37 keys
-    per document (`band_key_count`): 37 rows of `lsh_bands` in SQLite (about
-    680 bytes), one `lsh_keys` row with a column a key and 37 B-tree
-    entries in PostgreSQL (about 1.3 KB; see `storage.schema`).
+    Index cost: `bands + lead_bands` + 3 (the opening keys, below) = 39 keys
+    per document (`band_key_count`): 38 rows of `lsh_bands` in SQLite (one
+    opening key is there twice; about 700 bytes), one `lsh_keys` row with a
+    column a key and 39 B-tree entries in PostgreSQL (about 1.4 KB; see
+    `storage.schema`).
 
     Verification (exact, on the stored texts), after leaving out each text's
     short lines that the other mostly lacks (page furniture that extraction
@@ -114,8 +115,8 @@ class DedupConfig:
     two: 20 shingles are about 22 words) is too short for the Jaccard and
     containment figures above to tell a copy from a shared phrase. It matches
     by exact hash, or, with at least `min_excerpt_shingles`, as an excerpt
-    only: nearly all of it (`excerpt_containment`) found in the other
-    text, its start in the other's head, and the numbers rule above. Such a
+    only: all of it (`excerpt_containment`) found in the other
+    text, in the other's head, and the numbers rule above. Such a
     text is stored only when it names its source ("Continue reading at …":
     the extraction keeps attributed texts down to 100 characters), so it is a
     republished lede: a whole sentence found at the head of another story is
@@ -151,8 +152,17 @@ class DedupConfig:
     furniture_tokens: int = 25
     min_shingles: int = 20
     min_excerpt_shingles: int = 10
-    excerpt_containment: float = 0.8
+    # All of it: a sentence from a template ("Police are appealing for
+    # witnesses after … in Bradford") differs from another town's in a word
+    # or two, three shingles out of fifteen.
+    excerpt_containment: float = 1.0
     opening_shingles: int = 10  # 0: no opening key
+    # Two more keys: the opening of the text's first line after its start
+    # that is long enough to have one (`_second_opening`), stored at one
+    # position and looked up at the other, so that an excerpt of a story's
+    # first body paragraph finds a story whose text opens with a standfirst
+    # or a short line, whichever arrives first. See `Fingerprint`.
+    line_openings: bool = True
     # A member is an excerpt when its text is at most this share of the
     # longest member's length and is contained in it (the canonical rule).
     # Excerpts keep 30-45 % of the paragraphs; a copy that adds a dateline, a
@@ -183,7 +193,8 @@ class DedupConfig:
     @property
     def band_key_count(self) -> int:
         """Band keys of a text long enough to have them (`fingerprint`)."""
-        return self.bands + self.lead_bands + (1 if self.opening_shingles else 0)
+        openings = (3 if self.line_openings else 1) if self.opening_shingles else 0
+        return self.bands + self.lead_bands + openings
 
     @property
     def lead_perm(self) -> int:
@@ -198,7 +209,10 @@ class DedupConfig:
         `min_excerpt_shingles`: it gives keys to texts that had none and
         changes no key of any other text, so an index built without it is
         still right for every text it holds (its short texts are found by
-        their hash only, as they were)."""
+        their hash only, as they were). And so is `line_openings`: its
+        two keys come after every key earlier releases made, which keep
+        their values and places, so a document indexed without them is
+        found as it was, only not by a line opening."""
         return (
             f"v1;shingle={self.shingle_size};chargram={self.char_gram};ids=crc32-mix64;"
             f"full={self.bands}x{self.rows};lead={self.lead_shingles}:{self.lead_bands}x{self.lead_rows};"
@@ -209,10 +223,25 @@ class DedupConfig:
 
 @dataclass
 class Fingerprint:
-    """What dedup needs of a text before touching the store."""
+    """What dedup needs of a text before touching the store.
+
+    `band_keys` are stored in band order; on PostgreSQL a stored key is found
+    only by a lookup holding it at the same position. The last three are
+    openings (with `DedupConfig.line_openings`): the text's (O1), its next
+    line's (O2), and O1 again. A lookup (`lookup_keys`) swaps the last two,
+    asking [O1, O1, O2]: position by position it finds a text that opens
+    as this one does, one whose next line opens as this text does (this is
+    an excerpt of its first body paragraph), and one that opens as this
+    text's next line does (it is an excerpt of this one's). On SQLite keys
+    have no position and the same pairs meet."""
 
     text_hash: str  # sha256 of normalise(text)
     band_keys: list[int]  # signed 64-bit LSH bucket keys, whole text then lead
+    lookup: list[int] | None = None  # the keys in lookup order, when it differs
+
+    @property
+    def lookup_keys(self) -> list[int]:
+        return self.band_keys if self.lookup is None else self.lookup
 
 
 @dataclass
@@ -402,10 +431,39 @@ def fingerprint(text: str, config: DedupConfig = DedupConfig()) -> Fingerprint:
                                    config.scheme)
             keys += _band_keys(b"L", lead, config.lead_bands, config.lead_rows)
         if config.opening_shingles and len(ids) >= config.opening_shingles:
-            opening = ids[:config.opening_shingles].astype("<u4").tobytes()
-            digest = hashlib.blake2b(b"O" + opening, digest_size=8).digest()
-            keys.append(int.from_bytes(digest, "little", signed=True))
+            first = _opening_key(ids[:config.opening_shingles])
+            keys.append(first)
+            if config.line_openings:
+                start = _second_opening(text, config)
+                following = ids[start:start + config.opening_shingles] if start is not None else ids[:0]
+                # A text without such a line: a key no other text has (its own hash).
+                second = (_opening_key(following) if len(following) == config.opening_shingles
+                          else int.from_bytes(hashlib.blake2b(b"N" + normalised.encode("utf-8"),
+                                                              digest_size=8).digest(), "little", signed=True))
+                lookup = keys + [first, second]
+                keys = keys + [second, first]
+                return Fingerprint(text_hash=_sha256(normalised), band_keys=keys, lookup=lookup)
     return Fingerprint(text_hash=_sha256(normalised), band_keys=keys)
+
+
+def _opening_key(ids: np.ndarray) -> int:
+    digest = hashlib.blake2b(b"O" + ids.astype("<u4").tobytes(), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+def _second_opening(text: str, config: DedupConfig) -> int | None:
+    """Where (in shingles) the text's first line after its start that is
+    long enough for an opening starts; None without one. Lines are
+    tokenised as the whole text is (whitespace, a line break included, ends
+    a token), so the offsets are the whole text's."""
+    offset = 0
+    need = config.opening_shingles + config.shingle_size - 1
+    for line in text.splitlines():
+        count = len(tokens(line, config.char_gram))
+        if offset and count >= need:
+            return offset
+        offset += count
+    return None
 
 
 # -- verification ------------------------------------------------------------------
@@ -688,7 +746,7 @@ def lock_keys(url: str, final_url: str | None, article: Article, fp: Fingerprint
 def _candidates(conn: Connection, store: Store, doc: Document, fp: Fingerprint,
                 config: DedupConfig) -> list[Document]:
     names = names_of(doc.url, doc.url_key, doc.final_url, doc.canonical_url)
-    ids = store.candidate_ids(conn, fp.text_hash, names, fp.band_keys)
+    ids = store.candidate_ids(conn, fp.text_hash, names, fp.lookup_keys)
     # Same URL identity means an older version of this very page, not a copy.
     found = [d for d in store.get_documents(ids, conn) if d.url_key != doc.url_key]
     if config.index_retention_days is None:

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from typing import Callable, Iterator
 from urllib.parse import urljoin, urlsplit
 
@@ -42,7 +43,7 @@ from trafilatura.metadata import (
     extract_title,
 )
 from trafilatura.settings import DEFAULT_CONFIG, MANUALLY_CLEANED, Document as PageMetadata, set_date_params
-from trafilatura.utils import DOCTYPE_TAG, is_dubious_html, repair_faulty_html
+from trafilatura.utils import DOCTYPE_TAG, is_dubious_html, remove_control_characters, repair_faulty_html
 
 from crawler.ingest.boilerplate import clean_tree, longer_than, marked_attributions, prepare_tree
 from crawler.ingest.lines import clean_text, dense_chars, is_label, normalize_line, text_length
@@ -295,24 +296,40 @@ _LEAD_MIN_CHARS = 80
 _TRUNCATED = re.compile(r"\s*(?:\.\.\.|\u2026|\[\u2026\]|\[\.\.\.\])\s*$")
 _LEAD_BLOCKS = frozenset({"p", "div", "h2", "h3", "h4", "header", "section", "span", "strong", "b", "em",
                           "blockquote", "summary"})
-_TEXT_STARTING = etree.XPath("//body//text()[contains(normalize-space(.), $start)]")
+# Where a block is not the article's summary though it repeats the page's
+# description: a picture's caption or credit, the site's own tagline.
+_NOT_A_LEAD = re.compile(r"caption|credit|tagline|slogan|site-?desc|site-?title|branding|logo", re.IGNORECASE)
+_TEXT_CONTAINING = etree.XPath("//body//text()[not(parent::script or parent::style or parent::noscript or "
+                               "parent::template)][contains(normalize-space(.), $start)]")
+# Text nodes looked at for the block that starts as the description: a
+# standfirst is among the first; a comment quoting the description is not
+# worth walking up from, thousands of times, on a long thread.
+_LEAD_NODES = 5
+
+
+def _printable(text: str) -> str:
+    """`text` as trafilatura's text holds it: without the control and
+    invisible characters (a soft hyphen, a zero-width space, a byte order
+    mark) that it drops and an XPath variable refuses; whitespace collapsed."""
+    return " ".join(remove_control_characters(text).split())
 
 
 def _missing_lead(tree: HtmlElement, page_tags: "_PageTags", lines: list[str],
                   titles: list[str | None]) -> str | None:
     """The standfirst the text lacks: a block of the cleaned page whose text
-    begins as the page's description does, placed before the text's first
-    line, when the text does not hold it already. None otherwise, and for
-    a description that is the headline (many pages repeat it there)."""
+    begins as the page's description does, placed after the headline and
+    before the text's first line, when the text does not hold it already.
+    None otherwise, and for a description that is the headline (many pages
+    repeat it there), a caption or the site's tagline."""
     if not lines:
         return None
-    text = " ".join(" ".join(lines).split())
+    text = _printable(" ".join(lines))
     headlines = {key for key in map(normalize_line, filter(None, titles)) if key}
     seen: set[str] = set()
     for description in (page_tags.meta_content("name", {"description"}, lower=True)
                         + page_tags.meta_content("property", {"og:description"})
                         + page_tags.meta_content("name", {"twitter:description"})):
-        core = _TRUNCATED.sub("", " ".join(description.split()))
+        core = _TRUNCATED.sub("", _printable(description))
         if len(core) < _LEAD_MIN_CHARS or core in seen:
             continue
         seen.add(core)
@@ -321,28 +338,37 @@ def _missing_lead(tree: HtmlElement, page_tags: "_PageTags", lines: list[str],
         block = _block_starting(tree, core)
         if block is None:
             continue
-        lead = " ".join(block.text_content().split())
-        if not lead or lead[:_LEAD_MIN_CHARS] in text or not _before(tree, block, lines[0]):
+        lead = _printable(block.text_content())
+        if not lead or lead[:_LEAD_MIN_CHARS] in text or not _between_headline_and_text(tree, block, lines[0]):
             continue
         key = normalize_line(lead)
         if block.tag == "h1" or next(block.iter("h1"), None) is not None \
                 or next(block.iterancestors("h1"), None) is not None \
                 or any(h.startswith(key) or key.startswith(h) for h in headlines):
             continue  # the headline (in a breadcrumb, say), which a description often repeats
+        if any(el.tag in ("figure", "figcaption") or _NOT_A_LEAD.search(f"{el.get('class', '')} {el.get('id', '')}")
+               for el in (block, *islice(block.iterancestors(), 3))):
+            continue
         return lead
     return None
+
+
+def _owner(node) -> HtmlElement | None:
+    """The element whose text a text node is (for a tail: its parent's)."""
+    el = node.getparent()
+    return el.getparent() if el is not None and node.is_tail else el
 
 
 def _block_starting(tree: HtmlElement, core: str) -> HtmlElement | None:
     """The innermost block whose text starts with `core` (its first
     `_LEAD_MIN_CHARS` characters) and is not much longer than it."""
     start = " ".join(core.split()[:6])
-    for node in _TEXT_STARTING(tree, start=start):
-        el = node.getparent()
+    for node in _TEXT_CONTAINING(tree, start=start)[:_LEAD_NODES]:
+        el = _owner(node)
         while el is not None and el.tag not in _LEAD_BLOCKS:
             el = el.getparent()
         while el is not None:
-            block = " ".join(el.text_content().split())
+            block = _printable(el.text_content())
             if len(block) > 2 * len(core) + 200:
                 break
             if block.startswith(core[:_LEAD_MIN_CHARS]) or core.startswith(block[:_LEAD_MIN_CHARS]) \
@@ -352,18 +378,22 @@ def _block_starting(tree: HtmlElement, core: str) -> HtmlElement | None:
     return None
 
 
-def _before(tree: HtmlElement, block: HtmlElement, first_line: str) -> bool:
-    """Whether `block` comes before the element where the text's first line
-    starts (or that line is not found as the start of a text node)."""
-    start = " ".join(first_line.split()[:6])
-    nodes = _TEXT_STARTING(tree, start=start) if start else []
+def _between_headline_and_text(tree: HtmlElement, block: HtmlElement, first_line: str) -> bool:
+    """Whether `block` comes after the page's first <h1> (when it has one)
+    and before the element where the text's first line starts (which must
+    be found)."""
+    start = " ".join(_printable(first_line).split()[:6])
+    nodes = _TEXT_CONTAINING(tree, start=start) if start else []
     if not nodes:
         return False
-    first = nodes[0].getparent()
+    first = _owner(nodes[0])
+    headline = next(tree.iter("h1"), None)
     for el in tree.iter():
-        if el is block:
-            return True
-        if el is first:
+        if el is headline:
+            headline = None
+        elif el is block:
+            return headline is None
+        elif el is first:
             return False
     return False
 
@@ -434,6 +464,10 @@ def parse_html(html: str) -> HtmlElement | None:
     beginning = html[:50].lower()
     if _needs_repair(html, beginning):
         html = repair_faulty_html(html, beginning)
+    if "&#" in html:
+        # The same characters written as references: the parser puts them in the tree, where
+        # trafilatura's conversion of it fails on them and reads nothing of the page.
+        html = _FORBIDDEN_REFERENCE.sub("", html)
     tree = None
     try:
         tree = lxml.html.fromstring(html, parser=_PARSER)
@@ -454,6 +488,9 @@ def parse_html(html: str) -> HtmlElement | None:
 # What trafilatura's `repair_faulty_html` removes everywhere in a page:
 # characters XML forbids (its INVALID_XML_CHARS).
 _XML_FORBIDDEN = "".join(map(chr, [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]))
+# Numeric character references to those characters ("&#1;", "&#x1b;").
+_FORBIDDEN_REFERENCE = re.compile(
+    r"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|[fF]{3}[eEfF])|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]|6553[45]));")
 
 
 def _needs_repair(html: str, beginning: str) -> bool:
