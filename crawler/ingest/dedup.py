@@ -598,11 +598,17 @@ def is_copy(a: Shingled, b: Shingled, config: DedupConfig) -> Similarity | None:
     if smallest < config.min_shingles:
         if not config.min_excerpt_shingles or smallest < config.min_excerpt_shingles:
             return None
-        # A sentence or two: an excerpt of the other text, or nothing.
+        # A sentence or two: an excerpt of the other text, or nothing. Found in all the other
+        # text states, its furniture too: a shingle the other repeats in a line this one lacks
+        # (a list's item, a heading) is still found.
         sim = compare(a, b, config.min_numbers)
         if sim.numbers is not None and sim.numbers < config.numbers_threshold:
             return None
-        if sim.containment >= config.excerpt_containment and sim.lead >= config.excerpt_containment:
+        small, large = (a, b) if len(a.all) <= len(b.all) else (b, a)
+        own = small.all - _minority(small, small.furniture(large))[0]
+        lead = small.lead & own
+        if own and lead and len(own & large.all) >= config.excerpt_containment * len(own) \
+                and len(lead & large.head) >= config.excerpt_containment * len(lead):
             return sim
         return None
     sim = compare(a, b, config.min_numbers)
