@@ -432,7 +432,7 @@ def sweep(origs: list[Original], per_kind: int, seed: int) -> None:
             result = detect(detector, origs, copies)
             recall = "".join(f"{_pct(r, t):>11}" for _h, r, t in result["kinds"].values())
             cand = f"{detector.candidates / result['lookups']:11.2f}" if config else f"{'':>11}"
-            index = f"{config.bands + config.lead_bands + (1 if config.opening_shingles else 0):9d}" if config else f"{'':>9}"
+            index = f"{config.band_key_count:9d}" if config else f"{'':>9}"
             hard = sum(j for j, _t in result["negatives"].values())
             print(f"    {name:<32}{recall}   {len(result['false_pairs']):5d}  {hard:8d}  {cand}{index}")
 
