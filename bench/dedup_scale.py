@@ -167,7 +167,7 @@ def probe(stores: dict[int, Store], docs, config: DedupConfig, name: str) -> dic
             costs, joined, chance = out[size]
             if original is None:
                 with store.read() as conn:  # outside the timing: how many unrelated candidates
-                    chance += len(store.lsh_candidates(conn, fingerprint(text, config).band_keys))
+                    chance += len(store.lsh_candidates(conn, fingerprint(text, config).lookup_keys))
             seconds, decision = ingest_one(store, f"http://{name}.example/{i}", text, attribution, config)
             costs.append(seconds)
             if original is not None:
