@@ -1022,3 +1022,31 @@ def test_an_excerpt_of_the_first_paragraph_under_a_standfirst_joins_its_story(st
     results = {url: ingest(store, url, paragraphs, attribution=attribution, fetched_at=T0 + timedelta(minutes=i))
                for i, (url, paragraphs, attribution) in enumerate(docs)}
     assert results["http://digest.example/x"].cluster_id == results["http://kellmouth-tide.example/x"].cluster_id
+
+
+def test_two_stories_whose_second_paragraphs_open_alike_are_not_candidates_of_each_other(store):
+    """A site's recurring second line (a newsletter pitch under every lede)
+    must not make every pair of its stories candidates: line openings pair
+    a text's next line only with another's opening, on SQLite as on
+    PostgreSQL."""
+    pitch = ("Sign up to the morning briefing for the five stories you need to read before you leave the house "
+             "today")
+    a = "\n\n".join([ENGLISH[0].paragraphs[0], pitch, *ENGLISH[0].paragraphs[1:]])
+    b = "\n\n".join([ENGLISH[5].paragraphs[0], pitch, *ENGLISH[5].paragraphs[1:]])
+    fa, fb = fingerprint(a), fingerprint(b)
+    assert not set(fa.lookup_keys) & set(fb.band_keys) and not set(fb.lookup_keys) & set(fa.band_keys)
+    stored = ingest(store, "http://site.example/a", a.split("\n\n"))
+    with store.read() as conn:
+        assert stored.document_id not in store.candidate_ids(conn, fb.text_hash, [], fb.lookup_keys)
+
+
+def test_a_one_sentence_excerpt_followed_by_a_furniture_line_still_joins(store):
+    """The shingles that run from the sentence into a share line after it
+    are in no story: they do not count against the excerpt."""
+    lede = "The ferry between Kellmouth and Arvel Island will run twice daily from early June."
+    credit = "Image copyright Kellmouth Pictures"  # a line of its own, long enough for a shingle
+    assert len(shingled(f"{lede}\n\n{credit}", DedupConfig()).all) < DedupConfig().min_shingles
+    story = ingest(store, "http://kellmouth-tide.example/ferry", [lede, *FERRY_STORY[1:]])
+    excerpt = ingest(store, "http://islands-digest.example/ferry", [lede, credit],
+                     attribution="Continue reading at Kellmouth Tide")
+    assert excerpt.outcome == "copy" and excerpt.cluster_id == story.cluster_id

@@ -935,3 +935,17 @@ def test_a_reference_to_a_control_character_in_the_body_loses_nothing(reference)
     html = article_page().replace("council voted", f"council voted {reference}", 1)
     assert reference in html
     assert extract(page(html)).text.splitlines() == [normal(p) for p in PARAGRAPHS]
+
+
+@pytest.mark.parametrize("reference", ["&#1", "&#x1b", "&#0000001;"])
+def test_a_control_character_reference_without_its_semicolon_loses_nothing(reference):
+    html = article_page().replace("council voted", f"council voted {reference} ", 1)
+    assert extract(page(html)).text.splitlines() == [normal(p) for p in PARAGRAPHS]
+
+
+@pytest.mark.parametrize("odd", ["\u00ad", "\u200b"], ids=["soft-hyphen", "zero-width-space"])
+def test_a_standfirst_with_an_invisible_character_in_its_first_words_is_still_found(odd):
+    html = _standfirst_page().replace(f"<p class='lead'>{STANDFIRST}",
+                                      f"<p class='lead'>{STANDFIRST.replace('council will', f'council {odd}will')}")
+    lines = extract(page(html)).text.splitlines()
+    assert lines == [STANDFIRST, *(normal(p) for p in PARAGRAPHS)]

@@ -227,13 +227,14 @@ class Fingerprint:
 
     `band_keys` are stored in band order; on PostgreSQL a stored key is found
     only by a lookup holding it at the same position. The last three are
-    openings (with `DedupConfig.line_openings`): the text's (O1), its next
-    line's (O2), and O1 again. A lookup (`lookup_keys`) swaps the last two,
-    asking [O1, O1, O2]: position by position it finds a text that opens
-    as this one does, one whose next line opens as this text does (this is
-    an excerpt of its first body paragraph), and one that opens as this
-    text's next line does (it is an excerpt of this one's). On SQLite keys
-    have no position and the same pairs meet."""
+    openings (with `DedupConfig.line_openings`): the text's first shingles
+    (O1, tagged "O"), then its next line's (O2) tagged "P", then O1 tagged
+    "Q". A lookup (`lookup_keys`) asks O1 as "O", O1 as "P" and O2 as "Q":
+    it finds a text that opens as this one does, one whose next line opens
+    as this text does (this is an excerpt of its first body paragraph), and
+    one that opens as this text's next line does (it is an excerpt of this
+    one's). The tags make these the only pairs on SQLite too, where keys
+    have no position; two texts whose next lines open alike never meet."""
 
     text_hash: str  # sha256 of normalise(text)
     band_keys: list[int]  # signed 64-bit LSH bucket keys, whole text then lead
@@ -431,23 +432,25 @@ def fingerprint(text: str, config: DedupConfig = DedupConfig()) -> Fingerprint:
                                    config.scheme)
             keys += _band_keys(b"L", lead, config.lead_bands, config.lead_rows)
         if config.opening_shingles and len(ids) >= config.opening_shingles:
-            first = _opening_key(ids[:config.opening_shingles])
-            keys.append(first)
+            opening = ids[:config.opening_shingles]
+            keys.append(_opening_key(b"O", opening))
             if config.line_openings:
                 start = _second_opening(text, config)
                 following = ids[start:start + config.opening_shingles] if start is not None else ids[:0]
-                # A text without such a line: a key no other text has (its own hash).
-                second = (_opening_key(following) if len(following) == config.opening_shingles
-                          else int.from_bytes(hashlib.blake2b(b"N" + normalised.encode("utf-8"),
-                                                              digest_size=8).digest(), "little", signed=True))
-                lookup = keys + [first, second]
-                keys = keys + [second, first]
+                # A text without such a line: bytes no other text's opening has (its own hash).
+                if len(following) < config.opening_shingles:
+                    following = np.frombuffer(hashlib.blake2b(normalised.encode("utf-8")).digest(), dtype="<u4")
+                # Each crosswise relation under a tag of its own: "P" pairs a stored next line
+                # with a looked-up opening, "Q" a stored opening with a looked-up next line, and
+                # never two next lines (a site's recurring second line would pair all its pages).
+                lookup = keys + [_opening_key(b"P", opening), _opening_key(b"Q", following)]
+                keys = keys + [_opening_key(b"P", following), _opening_key(b"Q", opening)]
                 return Fingerprint(text_hash=_sha256(normalised), band_keys=keys, lookup=lookup)
     return Fingerprint(text_hash=_sha256(normalised), band_keys=keys)
 
 
-def _opening_key(ids: np.ndarray) -> int:
-    digest = hashlib.blake2b(b"O" + ids.astype("<u4").tobytes(), digest_size=8).digest()
+def _opening_key(tag: bytes, ids: np.ndarray) -> int:
+    digest = hashlib.blake2b(tag + ids.astype("<u4").tobytes(), digest_size=8).digest()
     return int.from_bytes(digest, "little", signed=True)
 
 
@@ -605,10 +608,13 @@ def is_copy(a: Shingled, b: Shingled, config: DedupConfig) -> Similarity | None:
         if sim.numbers is not None and sim.numbers < config.numbers_threshold:
             return None
         small, large = (a, b) if len(a.all) <= len(b.all) else (b, a)
-        own = small.all - _minority(small, small.furniture(large))[0]
+        junk, junk_lines = _minority(small, small.furniture(large))
+        own = small.all - junk
         lead = small.lead & own
-        if own and lead and len(own & large.all) >= config.excerpt_containment * len(own) \
-                and len(lead & large.head) >= config.excerpt_containment * len(lead):
+        # The shingles that run from a line into the furniture line after it are in no story.
+        spill = (config.shingle_size - 1) * len(junk_lines)
+        if own and lead and len(own - large.all) <= spill + (1 - config.excerpt_containment) * len(own) \
+                and len(lead - large.head) <= spill + (1 - config.excerpt_containment) * len(lead):
             return sim
         return None
     sim = compare(a, b, config.min_numbers)
@@ -740,7 +746,7 @@ def lock_keys(url: str, final_url: str | None, article: Article, fp: Fingerprint
     second then sees the first, and they end in one cluster; unrelated
     pages share none and do not wait. Another version of the same URL
     shares its URL identity."""
-    keys = set(fp.band_keys)
+    keys = set(fp.band_keys) | set(fp.lookup_keys)  # what it is found by, and what it finds
     keys.add(_lock_key("text", fp.text_hash))
     keys.update(_lock_key("name", n)
                 for n in names_of(url, document_key(url, final_url), final_url, article.canonical_url)

@@ -300,7 +300,8 @@ _LEAD_BLOCKS = frozenset({"p", "div", "h2", "h3", "h4", "header", "section", "sp
 # description: a picture's caption or credit, the site's own tagline.
 _NOT_A_LEAD = re.compile(r"caption|credit|tagline|slogan|site-?desc|site-?title|branding|logo", re.IGNORECASE)
 _TEXT_CONTAINING = etree.XPath("//body//text()[not(parent::script or parent::style or parent::noscript or "
-                               "parent::template)][contains(normalize-space(.), $start)]")
+                               "parent::template)][contains(normalize-space(translate(., "
+                               "'\u00ad\u200b\u200c\u200d\u2060\ufeff', '')), $start)]")
 # Text nodes looked at for the block that starts as the description: a
 # standfirst is among the first; a comment quoting the description is not
 # worth walking up from, thousands of times, on a long thread.
@@ -488,9 +489,11 @@ def parse_html(html: str) -> HtmlElement | None:
 # What trafilatura's `repair_faulty_html` removes everywhere in a page:
 # characters XML forbids (its INVALID_XML_CHARS).
 _XML_FORBIDDEN = "".join(map(chr, [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]))
-# Numeric character references to those characters ("&#1;", "&#x1b;").
+# Numeric character references to those characters ("&#1;", "&#x1b;", and
+# without their semicolon, as parsers take them).
 _FORBIDDEN_REFERENCE = re.compile(
-    r"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|[fF]{3}[eEfF])|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]|6553[45]));")
+    r"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|[fF]{3}[eEfF])(?![0-9a-fA-F])"
+    r"|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]|6553[45])(?![0-9]));?")
 
 
 def _needs_repair(html: str, beginning: str) -> bool:
