@@ -123,4 +123,35 @@ def serve(plan: ServePlan, settings: Settings) -> None:
     os.environ["WIRECRAWL_SNAPSHOT_DIR"] = str(plan.snapshot_dir.resolve())
     # What was registered: runs then crawl only this sources file, and say what it gained since.
     os.environ[SERVED_ENV] = served_plan(str(plan.sources_path.resolve()), sources)
+    _exit_soon_after_sigterm()
     prefect_serve(*build_deployments(sources, plan))
+
+
+# How long `serve` may take to stop once told to (SIGTERM: a service manager,
+# `docker stop`) before it exits regardless.
+SHUTDOWN_GRACE_S = 20.0
+
+
+def _exit_soon_after_sigterm() -> None:
+    """Prefect's runner answers SIGTERM by stopping its flow runs and
+    exiting, and usually does within seconds; once in a few hundred stops
+    (a test run) it was still alive a minute later, for a reason not found.
+    A service manager sends SIGKILL then: here the process exits
+    `SHUTDOWN_GRACE_S` after the signal, whatever it waits on. Set on Prefect's handler itself, which
+    `Runner.start` installs in place of any of ours."""
+    import threading
+
+    from prefect.runner import Runner
+
+    handler = Runner.handle_sigterm
+    if getattr(handler, "wirecrawl_deadline", False):
+        return
+
+    def handle_sigterm(self, *args, **kwargs):
+        timer = threading.Timer(SHUTDOWN_GRACE_S, os._exit, args=(0,))
+        timer.daemon = True
+        timer.start()
+        return handler(self, *args, **kwargs)
+
+    handle_sigterm.wirecrawl_deadline = True
+    Runner.handle_sigterm = handle_sigterm

@@ -804,3 +804,30 @@ def test_deploy_prefect_yaml_declares_the_same_deployments():
     scheduled = declared["crawl-sources/scheduled"]
     assert [s["cron"] for s in scheduled["schedules"]] == distinct_schedules(load_sources(
         REPO / "sources.example.toml"))
+
+
+def test_serve_exits_within_its_grace_after_sigterm_even_when_the_runner_hangs_stopping(tmp_path):
+    """A runner whose stop never returns (Prefect's teardown stuck) still
+    lets `serve` exit once its grace after SIGTERM has passed."""
+    script = tmp_path / "stuck.py"
+    script.write_text(
+        "import logging, signal, sys, time\n"
+        "import flows.serve as serve\n"
+        "from prefect.runner import Runner\n"
+        "serve.SHUTDOWN_GRACE_S = 1.0\n"
+        "serve._exit_soon_after_sigterm()\n"
+        "Runner.stop = lambda self: time.sleep(600)  # a teardown that never ends\n"
+        "runner = Runner.__new__(Runner)\n"
+        "runner._logger = logging.getLogger('runner')\n"
+        "signal.signal(signal.SIGTERM, lambda *a: runner.handle_sigterm())  # as Runner.start installs it\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(600)\n")
+    proc = subprocess.Popen([sys.executable, str(script)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        started = time.monotonic()
+        proc.terminate()
+        assert proc.wait(timeout=60) == 0
+        assert time.monotonic() - started < 30
+    finally:
+        proc.kill()
