@@ -700,6 +700,70 @@ def test_a_one_sentence_excerpt_that_names_its_source_joins_its_story(store, exc
     assert size == 2 and canonical.url == "http://kellmouth-tide.example/ferry"
 
 
+# A story whose first paragraph is one short sentence: under 100 characters.
+MOORING_STORY = [
+    "Kellmouth harbour will charge visiting yachts a new nightly fee from the first of May.",
+    "The harbour board said the fee would pay for a second pontoon and for the dredging of the inner basin, "
+    "which has silted up faster than expected since the breakwater was extended.",
+    "Local sailing clubs will be exempt for the first season while the board reviews how many berths the "
+    "visitors take up in the busiest weeks of the summer.",
+]
+
+
+def test_an_excerpt_of_a_sentence_under_a_hundred_characters_that_names_its_source_joins_its_story(store):
+    """A republished first sentence of 86 characters, with its "Continue
+    reading at" line: long enough to be matched as an excerpt, so it is
+    kept and joins its story; without the line naming its source the same
+    page is rejected as too short."""
+    from crawler.ingest.ingest import ingest_page
+
+    lede = MOORING_STORY[0]
+    assert len(lede) < 100 and len(shingled(lede, DedupConfig()).all) >= DedupConfig().min_excerpt_shingles
+    full = _ferry_page("http://kellmouth-tide.example/moorings", "Visiting yachts to pay for moorings",
+                       MOORING_STORY, "Kellmouth Tide", T0)
+    excerpt = _ferry_page("http://sailing-digest.example/moorings", "Mooring fee for visitors at Kellmouth",
+                          MOORING_STORY[:1], "Sailing Digest", T0 + timedelta(minutes=5),
+                          attribution="Continue reading at Kellmouth Tide", template="wordpress")
+    bare = _ferry_page("http://quiet.example/moorings", "Mooring fee for visitors at Kellmouth",
+                       MOORING_STORY[:1], "Quiet Blog", T0, template="minimal")
+    r1, r2 = ingest_page(full, store), ingest_page(excerpt, store)
+    assert r2.outcome != "rejected", r2.line()
+    assert r1.cluster_id == r2.cluster_id
+    assert store.find_document("http://sailing-digest.example/moorings").text == lede
+    rejected = ingest_page(bare, store)
+    assert rejected.outcome == "rejected" and rejected.reason.startswith("too_short")
+
+
+# A post of short lines (a recipe blog's way of writing) that come back to
+# the words of its opening paragraph.
+TART_POST = [
+    "Try this lemon curd tart once and you will make it every spring. It is sharp and silky and lighter than "
+    "the heavy custard tarts of the bakery, and it sets without any gelatine at all.",
+    "Try this lemon curd tart once and you will know why the whole street asks me for the recipe every Easter.",
+    "It is sharp and silky and nothing like the tins of custard my grandmother kept in the larder for visitors.",
+    "Lighter than the heavy custard tarts of the bakery on the corner, it keeps for two days in the fridge.",
+    "It sets without any gelatine at all if you give the curd a full night in the cold.",
+    "The pastry is the only part that needs patience: rest it twice, once after mixing and once after lining the "
+    "tin, or it will shrink away from the sides in the oven and the curd will run out underneath.",
+    "For the curd, whisk four eggs with the juice and zest of three lemons and a cup of sugar over a gentle heat, "
+    "stirring all the time until it coats the back of a spoon, then beat in the butter a piece at a time.",
+]
+
+
+def test_a_paragraph_excerpt_of_a_post_whose_short_lines_repeat_its_words_joins_the_post(store):
+    """The excerpt's shingles recur in short lines of the post that the
+    excerpt lacks (lines the comparison sets aside as possible furniture):
+    they are found in the post all the same, and the excerpt joins it."""
+    excerpt, post = shingled(TART_POST[0], DedupConfig()), shingled("\n".join(TART_POST), DedupConfig())
+    in_short_lines = set().union(*(ids for _line, ids in post.short_lines))
+    assert 3 * len(excerpt.all & in_short_lines) > len(excerpt.all)  # a third of the excerpt recurs there
+    story = ingest(store, "http://lemon-kitchen.example/tart", TART_POST)
+    copy = ingest(store, "http://recipe-digest.example/tart", TART_POST[:1],
+                  attribution="Continue reading at Lemon Kitchen")
+    assert story.outcome == "stored" and copy.outcome == "copy"
+    assert copy.cluster_id == story.cluster_id
+
+
 def test_a_one_sentence_text_that_shares_only_part_of_a_storys_first_sentence_stays_apart(store):
     """Half a sentence in common (the same place, the same operator) is a
     story on the same subject, not an excerpt: a short text must be nearly
@@ -743,6 +807,52 @@ def test_a_one_sentence_wire_lede_in_two_stories_joins_one_and_fuses_nothing(sto
     assert cluster["http://digest.example/ferry"] == cluster["http://agency.example/ferry"]
     with store.read() as conn:
         assert len(store.cluster_members(conn, cluster["http://local.example/fish"])) == 1
+
+
+def _commit_titled(store: Store, url: str, paragraphs, title: str, minute: int, attribution: str | None = None):
+    text = "\n\n".join(paragraphs)
+    page = Page(url=url, status=200, headers={"content-type": "text/html"}, body=text.encode(),
+                fetched_at=T0 + timedelta(minutes=minute))
+    prepared = Prepared(page=page, page_hash=page_hash(page.body),
+                        article=Article(url=url, text=text, title=title, attribution=attribution),
+                        fingerprint=fingerprint(text, DedupConfig()))
+    return commit(prepared, store)
+
+
+# Two stories that open with one agency paragraph, then their own reporting.
+QUAKE_LEDE = ("A moderate earthquake shook the hill country around Tollan before dawn on Wednesday, cracking walls "
+              "and bringing down chimneys in a dozen villages, the national seismic office said.")
+QUAKE_SCHOOLS = [QUAKE_LEDE,
+                 "In Tollan itself every school stayed closed while council engineers went from building to building, "
+                 "and parents were told that classes would resume only once each gym and hall had been signed off.",
+                 "The head of the largest primary school said a crack had opened above the stage in its hall, and that "
+                 "the pupils would be taught in the library of the town until the roof had been checked."]
+QUAKE_DERBY = [QUAKE_LEDE,
+               "The football league called off the weekend derby between the two Tollan clubs, whose shared ground "
+               "needs an inspection of its main stand, and said a new date would follow the engineers' report.",
+               "Supporters of both clubs have turned the clubhouse into a store for blankets and drinking water for "
+               "families who spent the night in their cars."]
+
+
+def test_an_excerpt_stays_with_its_story_when_another_storys_copy_shares_its_headline_formula(store):
+    """An aggregator's one-paragraph excerpt of the schools story, headlined
+    with a desk formula (": what we know so far"), joins the schools story.
+    A copy of the football story arriving later under the same formula
+    shares more short words with the excerpt's headline than the schools
+    story's own headline does; the excerpt stays with the story its
+    headline names."""
+    _commit_titled(store, "http://tollan-news.example/schools", QUAKE_SCHOOLS,
+                   "Tollan schools stay closed while engineers inspect damage", 0)
+    _commit_titled(store, "http://tollan-sport.example/derby", QUAKE_DERBY, "Tollan derby called off after quake", 1)
+    excerpt = _commit_titled(store, "http://digest.example/schools", QUAKE_SCHOOLS[:1],
+                             "Tollan schools stay closed: what we know so far", 2,
+                             attribution="Continue reading at Tollan News")
+    schools = store.find_document("http://tollan-news.example/schools").cluster_id
+    assert excerpt.cluster_id == schools
+    copy = _commit_titled(store, "http://sport-wire.example/derby", QUAKE_DERBY,
+                          "Derby called off: what we know so far", 3)
+    assert copy.cluster_id == store.find_document("http://tollan-sport.example/derby").cluster_id != schools
+    assert store.find_document("http://digest.example/schools").cluster_id == schools
 
 
 # Band keys are stored: a store written by an earlier release must keep

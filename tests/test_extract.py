@@ -320,6 +320,24 @@ def test_a_one_paragraph_post_above_a_named_box_of_related_posts_is_its_paragrap
     assert article.text == PARAGRAPHS[0]
 
 
+def _cards_in_the_article(paragraphs: list[str], heading: str, cards: str) -> str:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (f"<html><head><title>{TITLE}</title></head><body><header><a href='/'>Harbour Post</a></header>"
+            f"<main><article class='story'><h1>{TITLE}</h1><div class='story-body'>{body}"
+            f"<p><em>Continue reading at the Harbour Post</em></p></div>"
+            f"<section class='s-foot'><h2>{heading}</h2>{cards}</section></article></main></body></html>")
+
+
+def test_a_one_paragraph_excerpt_over_cards_of_other_stories_inside_its_article_is_its_paragraph():
+    """A "More from" section of story cards at the foot of the <article>
+    itself: trafilatura reads the whole box of a one-paragraph story, cards
+    and all; the text is the story's paragraph (two cards are enough)."""
+    cards = "".join(f"<div class='card'><h3><a href='#'>{title}</a></h3><p>{sub}</p></div>"
+                    for title, sub in _CARDS[:2])
+    article = extract(page(_cards_in_the_article([PARAGRAPHS[0]], "More from Harbour", cards)))
+    assert article.text == PARAGRAPHS[0]
+
+
 def test_nested_wrappers_around_a_signup_box_are_judged_in_linear_work(monkeypatch):
     """Each wrapper asks whether a box inside it is furniture; that question
     must not ask it again of every box inside (2 ** depth checks)."""

@@ -152,7 +152,7 @@ def clean_tree(tree: HtmlElement, found: Headline | None, site_names: Iterable[s
     _drop_teaser_cards(body, scope, headline, removals)
     _drop_comment_threads(body, headline, removals)
     if headline is not None:
-        _drop_related_boxes(body, scope, removals)
+        _drop_related_boxes(body, scope, headline, removals)
     _prune_furniture(body, headline, scope, list(site_names), removals)
     if headline is not None and headline.getparent() is not None:
         removals.drop(headline, "headline")  # the headline is metadata, not text
@@ -544,23 +544,32 @@ def _drop_comment_threads(body: HtmlElement, headline: HtmlElement | None, remov
             removals.drop(heading, "comment thread")
 
 
-def _drop_related_boxes(body: HtmlElement, scope: HtmlElement, removals: Removals) -> None:
+def _drop_related_boxes(body: HtmlElement, scope: HtmlElement, headline: HtmlElement,
+                        removals: Removals) -> None:
     """Remove the block a related-links heading opens ("More from …",
-    "Recommended for you", "Lesen Sie auch") when it stands apart from the
-    article's box and holds only short blocks (links, headlines, one-line
-    teasers): the heading says what the block is, whatever its class
-    names, and the article is elsewhere."""
+    "Recommended for you", "Lesen Sie auch") when it holds only short
+    blocks (links, headlines, one-line teasers): the heading says what the
+    block is, whatever its class names. Apart from the article's box, any
+    such block; inside it, a block of story cards only (two or more linked
+    headlines, as a "More from" section at the foot of an article has),
+    never one that holds the headline: a heading of the article's own may
+    name what follows "More from the minister". A short article's page is
+    read whole by trafilatura, cards and all."""
     if scope is body:
         return
     inside = set(scope.iterancestors()) | {scope}
+    top = set(headline.iterancestors())
     for heading in list(body.iter("h2", "h3", "h4", "h5")):
-        if heading.getparent() is None or any(a is scope for a in heading.iterancestors()):
+        if heading.getparent() is None:
             continue
         if not END_MARKER.match(" ".join(heading.text_content().split())):
             continue
         box = heading.getparent()
-        if box is body or box in inside or any(a is scope for a in box.iterancestors()):
+        if box is body or box in inside or box in top:
             continue
+        within = any(a is scope for a in box.iterancestors())
+        if within and len(_linked_headings(box)) < 2:
+            continue  # in the article's box, only cards of other stories are certain
         if any(longer_than(block, _TEASER_PARAGRAPH) for block in box.iter("p", "li", "h3", "h4", "div")
                if block.find(".//p") is None and block.find(".//div") is None):
             continue  # a paragraph of writing: links and teasers are short

@@ -118,12 +118,12 @@ class DedupConfig:
     only: all of it (`excerpt_containment`) found in the other
     text, in the other's head, and the numbers rule above. Such a
     text is stored only when it names its source ("Continue reading at …":
-    the extraction keeps attributed texts down to 100 characters), so it is a
+    the extraction keeps attributed texts down to 80 characters), so it is a
     republished lede: a whole sentence found at the head of another story is
     that story's, while the sentence of a wire lede that two stories share
     joins one of them and merges none (`_clusters_to_join`, as for any
     excerpt). Measured on one-paragraph excerpts of real pages
-    (`bench/realcopies.py`): a lede of 100-150 characters is 11-19 shingles.
+    (`bench/realcopies.py`): a lede of 80-150 characters is 10-19 shingles.
 
     Opening key: one more bucket, the hash of the first `opening_shingles`
     shingles (about a dozen words). A one-paragraph excerpt of a short story
@@ -516,12 +516,15 @@ class Shingled:
     def furniture(self, other: "Shingled") -> tuple[frozenset[int], frozenset[int]]:
         """Shingles and line numbers of this text's short lines that `other`
         mostly lacks (under half their shingles): a share line, a newsletter
-        prompt, related headlines. They count neither for nor against a copy."""
+        prompt, related headlines. They count neither for nor against a copy:
+        the few shingles of such a line that `other` holds stay counted (the
+        same words in a paragraph of this text, or a phrase the two share,
+        are found in `other` whatever line they are in)."""
         ids: set[int] = set()
         lines: set[int] = set()
         for line, line_ids in self.short_lines:
             if line_ids and 2 * len(line_ids & other.all) < len(line_ids):
-                ids |= line_ids
+                ids |= line_ids - other.all
                 lines.add(line)
         return frozenset(ids), frozenset(lines)
 
@@ -828,9 +831,18 @@ def _verified(new: Shingled, fp: Fingerprint, candidates: list[Document], texts:
 
 
 def _headline_overlap(a: str | None, b: str | None) -> float:
-    """Jaccard of the words of two headlines (0.0 when either is missing)."""
-    wa, wb = set(tokens(a or "")), set(tokens(b or ""))
+    """Jaccard of the words of two headlines that say what they are about
+    (0.0 when either has none): words of four letters or more, and any word
+    of a script without spaces. Short words ("so", "far", "we", "in",
+    "2-") are what a desk's headline formulas are made of ("… : what we
+    know so far", "UPDATE 2-…"), and two stories' copies rewritten with one
+    formula would share them."""
+    wa, wb = _headline_words(a), _headline_words(b)
     return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
+
+
+def _headline_words(title: str | None) -> set[str]:
+    return {t for t in tokens(title or "") if len(t) >= 4 or not t.isascii()}
 
 
 def _clusters_to_join(conn: Connection, store: Store, new: Shingled, title: str | None,
@@ -896,7 +908,12 @@ def _rehome_parts(conn: Connection, store: Store, doc: Document, new: Shingled, 
     left: set[int] = set()
     for cid, fullest in elsewhere.items():
         story = texts(fullest)
-        for member in store.cluster_members(conn, cid):
+        members = store.cluster_members(conn, cid)
+        # The story's headlines: its own and those of its full copies (not of its parts, some
+        # of which may belong elsewhere too).
+        headlines = {m.title for m in members if m.id == fullest.id
+                     or len(m.text) > config.excerpt_ratio * len(fullest.text)}
+        for member in members:
             # Only a part of its story (an excerpt, by its length) and shorter than the new text
             # can belong with it: full copies of the story, hundreds for a wire story, are not read.
             if member.id == fullest.id or len(member.text) > config.excerpt_ratio * len(fullest.text) \
@@ -905,10 +922,12 @@ def _rehome_parts(conn: Connection, store: Store, doc: Document, new: Shingled, 
             part = texts(member)
             if len(part.all) >= len(new.all) or is_copy(part, new, config) is None:
                 continue
+            # Where it is, the closest of the story's headlines counts (copies rewrite them): it
+            # moves only for a headline more its own than any of them.
             here = (round(compare(part, new, config.min_numbers).containment, 1),
                     _headline_overlap(member.title, doc.title), len(new.all))
             there = (round(compare(part, story, config.min_numbers).containment, 1),
-                     _headline_overlap(member.title, fullest.title), len(story.all))
+                     max(_headline_overlap(member.title, h) for h in headlines), len(story.all))
             if here > there:
                 store.move_document(conn, member.id, doc.cluster_id)
                 left.add(cid)

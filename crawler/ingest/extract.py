@@ -88,8 +88,10 @@ class ExtractConfig:
     min_text_length: int = 250
     # A page that names its source ("Continue reading at …", "Via …") is a
     # republished copy: kept down to this length, so that a one-paragraph
-    # excerpt of a short story still joins its original's cluster.
-    min_attributed_length: int = 100
+    # excerpt of a short story still joins its original's cluster (80
+    # characters are about the 14 words the dedup needs to match an excerpt:
+    # `DedupConfig.min_excerpt_shingles`).
+    min_attributed_length: int = 80
     max_bytes: int = 10 * 1024 * 1024  # bodies above this are `too_large` (10 MB)
     favor_precision: bool = False
     favor_recall: bool = True
