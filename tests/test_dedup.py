@@ -764,6 +764,27 @@ def test_a_paragraph_excerpt_of_a_post_whose_short_lines_repeat_its_words_joins_
     assert copy.cluster_id == story.cluster_id
 
 
+def test_an_excerpt_naming_its_source_too_short_in_words_to_match_its_story_is_rejected_not_stored_apart(store):
+    """A republished first sentence of 90 characters in nine long words is
+    under the dozen words the dedup needs to find its story: it is rejected
+    as too short, with that reason, rather than stored as a story of its
+    own beside the one it was cut from."""
+    from crawler.ingest.ingest import ingest_page
+
+    story = ["Kellmouth councillors unanimously approved redeveloping dilapidated waterfront warehouses.",
+             *MOORING_STORY[1:]]
+    assert 80 <= len(story[0]) < 100 and len(shingled(story[0], DedupConfig()).all) < DedupConfig().min_excerpt_shingles
+    full = _ferry_page("http://kellmouth-tide.example/sheds", "Waterfront sheds to become flats", story,
+                       "Kellmouth Tide", T0)
+    excerpt = _ferry_page("http://harbour-digest.example/sheds", "Waterfront sheds to become flats", story[:1],
+                          "Harbour Digest", T0 + timedelta(minutes=5),
+                          attribution="Continue reading at Kellmouth Tide", template="wordpress")
+    assert ingest_page(full, store).outcome == "stored"
+    result = ingest_page(excerpt, store)
+    assert result.outcome == "rejected" and result.reason.startswith("too_short")
+    assert "matched to the story" in result.reason
+
+
 def test_a_one_sentence_text_that_shares_only_part_of_a_storys_first_sentence_stays_apart(store):
     """Half a sentence in common (the same place, the same operator) is a
     story on the same subject, not an excerpt: a short text must be nearly
@@ -834,25 +855,83 @@ QUAKE_DERBY = [QUAKE_LEDE,
                "families who spent the night in their cars."]
 
 
-def test_an_excerpt_stays_with_its_story_when_another_storys_copy_shares_its_headline_formula(store):
+@pytest.mark.parametrize("story_title,excerpt_title,copy_title", [
+    ("Tollan schools stay closed while engineers inspect damage", "Tollan schools stay closed: what we know so far",
+     "Derby called off: what we know so far"),
+])
+def test_an_excerpt_stays_with_its_story_when_another_storys_copy_shares_its_headline_formula(
+        store, story_title, excerpt_title, copy_title):
     """An aggregator's one-paragraph excerpt of the schools story, headlined
     with a desk formula (": what we know so far"), joins the schools story.
     A copy of the football story arriving later under the same formula
-    shares more short words with the excerpt's headline than the schools
-    story's own headline does; the excerpt stays with the story its
-    headline names."""
-    _commit_titled(store, "http://tollan-news.example/schools", QUAKE_SCHOOLS,
-                   "Tollan schools stay closed while engineers inspect damage", 0)
+    shares its short words with the excerpt's headline; the excerpt stays
+    with the story its headline names."""
+    _commit_titled(store, "http://tollan-news.example/schools", QUAKE_SCHOOLS, story_title, 0)
     _commit_titled(store, "http://tollan-sport.example/derby", QUAKE_DERBY, "Tollan derby called off after quake", 1)
-    excerpt = _commit_titled(store, "http://digest.example/schools", QUAKE_SCHOOLS[:1],
-                             "Tollan schools stay closed: what we know so far", 2,
+    excerpt = _commit_titled(store, "http://digest.example/schools", QUAKE_SCHOOLS[:1], excerpt_title, 2,
                              attribution="Continue reading at Tollan News")
     schools = store.find_document("http://tollan-news.example/schools").cluster_id
     assert excerpt.cluster_id == schools
-    copy = _commit_titled(store, "http://sport-wire.example/derby", QUAKE_DERBY,
-                          "Derby called off: what we know so far", 3)
+    copy = _commit_titled(store, "http://sport-wire.example/derby", QUAKE_DERBY, copy_title, 3)
     assert copy.cluster_id == store.find_document("http://tollan-sport.example/derby").cluster_id != schools
     assert store.find_document("http://digest.example/schools").cluster_id == schools
+
+
+# Two stories on one energy shock that open with one agency sentence.
+GAS_LEDE = ("Wholesale gas and heating oil prices jumped again on Monday after a pipeline fault cut supplies "
+            "from the north, traders in the regional energy market said.")
+GAS_TARIFFS = [GAS_LEDE,
+               "The regulator told suppliers that household tariffs could follow from the first of May, when the "
+               "next price cap is set, and asked them to warn customers in writing before any change.",
+               "Consumer groups said families who heat their homes with oil would feel it first, since their "
+               "deliveries are priced weekly rather than fixed for a season."]
+GAS_GLASSWORKS = [GAS_LEDE,
+                  "Factories that run furnaces around the clock began to cut shifts, and two glassworks on the "
+                  "coast said they would close their second line until the pipeline is repaired.",
+                  "Union officials asked the government to extend the energy support scheme for heavy industry, "
+                  "which ends in the spring, and warned that hundreds of jobs were at risk.",
+                  "Engineers expect the fault to take at least a fortnight to fix because the damaged section "
+                  "lies under a river crossing that can only be reached by boat."]
+
+
+@pytest.mark.parametrize("excerpt_first", [False, True], ids=["stories-first", "excerpt-first"])
+def test_an_excerpt_under_its_storys_headline_of_short_words_joins_that_story(store, excerpt_first):
+    """The excerpt of the shared lede carries the tariffs story's headline,
+    every word of it under four letters: it joins the tariffs story, not
+    the longer glassworks story, whichever arrives first."""
+    title = "Gas and oil to go up 9% in May"
+    docs = [("http://energy-desk.example/tariffs", GAS_TARIFFS, title, None),
+            ("http://industry-news.example/glass", GAS_GLASSWORKS, "Glassworks shut lines as pipeline fault hits "
+             "furnaces", None),
+            ("http://digest.example/gas", [GAS_LEDE], title, "Continue reading at Energy Desk")]
+    if excerpt_first:
+        docs = [docs[2], docs[1], docs[0]]
+    for minute, (url, paragraphs, headline, attribution) in enumerate(docs):
+        _commit_titled(store, url, paragraphs, headline, minute, attribution=attribution)
+    tariffs = store.find_document("http://energy-desk.example/tariffs").cluster_id
+    assert store.find_document("http://digest.example/gas").cluster_id == tariffs
+    assert store.find_document("http://industry-news.example/glass").cluster_id != tariffs
+
+
+def test_two_stories_in_short_lines_sharing_a_lede_and_stock_phrases_stay_apart(store):
+    """Two stories written in one-sentence paragraphs (every line short)
+    open with one agency sentence and go on with their own reporting, in
+    phrases of the trade they share ("while engineers checked"): two
+    articles, not a copy."""
+    lede = "A moderate earthquake shook the hill country around Tollan before dawn on Wednesday, the seismic office said."
+    schools = [lede,
+               "Every school in Tollan stayed closed on Wednesday while council engineers checked the buildings.",
+               "Parents were told by text message that classes would resume once each hall had been signed off.",
+               "The head of the largest primary said a crack had opened above the stage, the council said.",
+               "Pupils will be taught in the town library until the roof has been checked by engineers."]
+    derby = [lede,
+             "The football league called off the weekend derby on Wednesday while engineers checked the stand.",
+             "Supporters were told by the clubs that tickets would be honoured once a new date had been set.",
+             "The groundsman said a crack had opened along the roof of the main stand, the league said.",
+             "Both clubs will train at the college pitches until the stadium has been checked by engineers."]
+    first = _commit_titled(store, "http://tollan-news.example/schools", schools, "Tollan schools stay closed", 0)
+    second = _commit_titled(store, "http://tollan-sport.example/derby", derby, "Tollan derby called off", 1)
+    assert second.outcome == "stored" and second.cluster_id != first.cluster_id
 
 
 # Band keys are stored: a store written by an earlier release must keep

@@ -338,6 +338,84 @@ def test_a_one_paragraph_excerpt_over_cards_of_other_stories_inside_its_article_
     assert article.text == PARAGRAPHS[0]
 
 
+def test_links_under_a_more_on_heading_inside_the_story_body_keep_the_paragraphs_around_them():
+    """The heading's box is the story's own body, of short paragraphs, with
+    two linked headlines under it and the standfirst above it in the
+    header: none of the story's paragraphs goes with the links."""
+    body = ["The company blamed the price of fuel and a new contract for the crews, agreed after a long dispute "
+            "over night shifts.",
+            "Islanders who hold a resident's card will pay the old fare until the end of the summer, a "
+            "spokeswoman added.",
+            "The island council said it would ask the government to cover part of the rise for students and "
+            "pensioners.",
+            "Its leader said many families on the outer islands already spent more on crossings than on food.",
+            "The operator will publish the new timetable and price list on its website next week."]
+    title = "Ferry fares rise on the island routes"
+    html = (f"<html><head><title>{title} - Coast Gazette</title></head><body><header><a href='/'>Coast Gazette</a>"
+            f"</header><main><article class='post'><div class='post-head'><h1>{title}</h1>"
+            f"<p class='byline'>By Rona Pellew</p><p class='standfirst'>Fares on the three island ferry routes will "
+            f"go up by nine per cent from next month, the operator said on Thursday.</p></div>"
+            f"<div class='post-body'><p>{body[0]}</p><p>{body[1]}</p><h3>More on the ferries</h3>"
+            f"<h4><a href='/a'>New ferry delayed until the autumn</a></h4>"
+            f"<h4><a href='/b'>Pier repairs finished ahead of time</a></h4>"
+            + "".join(f"<p>{p}</p>" for p in body[2:]) + "</div></article></main></body></html>")
+    text = extract(page(html)).text
+    for paragraph in body:
+        assert paragraph in text
+
+
+def test_a_list_of_cards_under_a_more_from_heading_at_the_foot_of_a_story_stays_out():
+    """Cards set as a list (a headline and a teaser in each item) under a
+    "More from" heading inside the <article>, after a story of several
+    paragraphs: the text is the story."""
+    cards = "<ul>" + "".join(f"<li><h3><a href='#'>{title}</a></h3><span>{sub}</span></li>"
+                             for title, sub in _CARDS[:3]) + "</ul>"
+    article = extract(page(_cards_in_the_article(PARAGRAPHS[:3], "More from Harbour", cards)))
+    assert article.text == "\n".join(PARAGRAPHS[:3])
+
+
+def test_a_short_notice_naming_no_source_is_too_short_even_when_furniture_made_trafilatura_read_more():
+    """trafilatura reads the sign-up box and the author's bio with the one
+    sentence (over 250 characters in all); the cleaning leaves the sentence,
+    under 100 characters, and a page that names no source is not kept that
+    short."""
+    sentence = "The night bus to the harbour will run again from Friday, the transport board said this week."
+    html = (f"<html><head><title>{TITLE}</title></head><body><main><article class='post'><h1>{TITLE}</h1>"
+            f"<p>{sentence}</p><div class='newsletter-signup'><p>Sign up for our morning briefing and get the "
+            f"day's coast news in your inbox before breakfast, every weekday, free of charge.</p></div>"
+            f"<div class='author-bio'><p>Rona Pellew covers transport, the harbour and the islands for the "
+            f"paper and has written for it for twelve years.</p></div></article></main></body></html>")
+    with pytest.raises(Rejected) as rejected:
+        extract(page(html))
+    assert rejected.value.reason == "too_short"
+
+
+@pytest.mark.parametrize("before", [1, 3])
+def test_a_box_of_related_cards_in_the_middle_of_the_story_body_leaves_the_whole_story(before):
+    """A "Related stories" box of linked headlines set between paragraphs of
+    the body goes with its heading; the paragraphs after it stay, whether
+    one or three come before it."""
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS[:before])
+    body += ("<section><h3>Related stories</h3>"
+             + "".join(f"<div><h3><a href='/{i}'>{title}</a></h3></div>" for i, (title, _s) in enumerate(_CARDS[:2]))
+             + "</section>")
+    body += "".join(f"<p>{p}</p>" for p in PARAGRAPHS[before:5])
+    html = (f"<html><head><title>{TITLE}</title></head><body><main><article class='story'><h1>{TITLE}</h1>"
+            f"<div class='story-body'>{body}</div></article></main></body></html>")
+    text = extract(page(html)).text
+    assert text.splitlines() == PARAGRAPHS[:5]
+
+
+def test_a_more_from_box_of_cards_ending_in_a_link_to_the_section_stays_out_of_an_excerpt():
+    """The box of cards at the foot of a one-paragraph excerpt ends with a
+    plain "All … news" link: still a box of cards, and the text is the
+    excerpt's paragraph."""
+    cards = ("".join(f"<div class='card'><h3><a href='#'>{title}</a></h3><p>{sub}</p></div>"
+                     for title, sub in _CARDS[:2]) + "<p><a href='/harbour'>All Harbour news</a></p>")
+    article = extract(page(_cards_in_the_article([PARAGRAPHS[0]], "More from Harbour", cards)))
+    assert article.text == PARAGRAPHS[0]
+
+
 def test_nested_wrappers_around_a_signup_box_are_judged_in_linear_work(monkeypatch):
     """Each wrapper asks whether a box inside it is furniture; that question
     must not ask it again of every box inside (2 ** depth checks)."""

@@ -554,7 +554,10 @@ def _drop_related_boxes(body: HtmlElement, scope: HtmlElement, headline: HtmlEle
     headlines, as a "More from" section at the foot of an article has),
     never one that holds the headline: a heading of the article's own may
     name what follows "More from the minister". A short article's page is
-    read whole by trafilatura, cards and all."""
+    read whole by trafilatura, cards and all. Inside the box, only a block
+    of the heading and its cards, and the heading stays: the text rules end
+    the text there, as they end a longer story's, whose lines trafilatura
+    may have read from the cards in another form (a list's "- " lines)."""
     if scope is body:
         return
     inside = set(scope.iterancestors()) | {scope}
@@ -568,12 +571,38 @@ def _drop_related_boxes(body: HtmlElement, scope: HtmlElement, headline: HtmlEle
         if box is body or box in inside or box in top:
             continue
         within = any(a is scope for a in box.iterancestors())
-        if within and len(_linked_headings(box)) < 2:
-            continue  # in the article's box, only cards of other stories are certain
+        cards = [child for child in box if child is not heading]
+        if within and (len(_linked_headings(box)) < 2
+                       or any(child.text_content().strip() and not _linked_headings(child) and not _only_links(child)
+                              for child in cards)):
+            continue  # in the article's box, only a box of cards of other stories (and links)
         if any(longer_than(block, _TEASER_PARAGRAPH) for block in box.iter("p", "li", "h3", "h4", "div")
                if block.find(".//p") is None and block.find(".//div") is None):
             continue  # a paragraph of writing: links and teasers are short
-        removals.drop(box, "related box")
+        if within and not _text_after(box, scope):
+            # At the foot of the story: the heading stays for the text rules to end the text at.
+            for card in cards:
+                removals.drop(card, "related box")
+        else:
+            removals.drop(box, "related box")
+
+
+def _only_links(el: HtmlElement) -> bool:
+    """Whether all the text of `el` is the text of its links ("All news")."""
+    words = "".join(el.text_content().split())
+    return bool(words) and words == "".join("".join(a.text_content().split()) for a in el.iter("a"))
+
+
+def _text_after(el: HtmlElement, scope: HtmlElement) -> bool:
+    """Whether any text follows `el` inside `scope`."""
+    node = el
+    while node is not scope and node is not None:
+        if (node.tail or "").strip() or any(
+                (sibling.tail or "").strip() or (isinstance(sibling.tag, str) and sibling.text_content().strip())
+                for sibling in node.itersiblings()):
+            return True
+        node = node.getparent()
+    return False
 
 
 def longer_than(el: HtmlElement, limit: int) -> bool:

@@ -591,8 +591,13 @@ def _minority(text: Shingled, junk: tuple[frozenset[int], frozenset[int]]) -> tu
     shingles are left without it; else nothing. Furniture is what a page
     adds around its article: a text made only of short lines (a notice, a
     list of dates) is its short lines, not furniture around the one line it
-    shares with another text (an editor's note, a dateline)."""
-    if text.paragraphs or 2 * len(junk[0]) <= len(text.all) or len(text.all) - len(junk[0]) >= _MIN_LEFT:
+    shares with another text (an editor's note, a dateline). Judged on the
+    whole of those lines, the words they share with the other text included:
+    two stories written in short lines that open with one lede and share
+    stock phrases are their lines, not the lede and the phrases."""
+    lines = junk[1]
+    whole = frozenset().union(*(ids for line, ids in text.short_lines if line in lines)) if lines else frozenset()
+    if text.paragraphs or 2 * len(whole) <= len(text.all) or len(text.all) - len(whole) >= _MIN_LEFT:
         return junk
     return frozenset(), frozenset()
 
@@ -830,19 +835,25 @@ def _verified(new: Shingled, fp: Fingerprint, candidates: list[Document], texts:
     return matches
 
 
-def _headline_overlap(a: str | None, b: str | None) -> float:
-    """Jaccard of the words of two headlines that say what they are about
-    (0.0 when either has none): words of four letters or more, and any word
-    of a script without spaces. Short words ("so", "far", "we", "in",
-    "2-") are what a desk's headline formulas are made of ("… : what we
-    know so far", "UPDATE 2-…"), and two stories' copies rewritten with one
-    formula would share them."""
-    wa, wb = _headline_words(a), _headline_words(b)
-    return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
+def _headline_overlap(a: str | None, b: str | None) -> tuple[float, float]:
+    """How much two headlines share, to compare with other pairs: the
+    Jaccard of their longer words (four letters or more, and any word of a
+    script without spaces), then, on a tie, of all their words (0.0 where
+    either has none). Short words ("so", "far", "we", "in", "2") are most
+    of what a desk's headline formulas add ("…: what we know so far",
+    "UPDATE 2-…"), which copies of two different stories may share; a
+    headline of short words only ("Oil up 9% in May") is still compared
+    on them."""
+    return _jaccard(_headline_words(a, long_only=True), _headline_words(b, long_only=True)), \
+        _jaccard(_headline_words(a), _headline_words(b))
 
 
-def _headline_words(title: str | None) -> set[str]:
-    return {t for t in tokens(title or "") if len(t) >= 4 or not t.isascii()}
+def _headline_words(title: str | None, long_only: bool = False) -> set[str]:
+    return {t for t in tokens(title or "") if not long_only or len(t) >= 4 or not t.isascii()}
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def _clusters_to_join(conn: Connection, store: Store, new: Shingled, title: str | None,
@@ -864,15 +875,16 @@ def _clusters_to_join(conn: Connection, store: Store, new: Shingled, title: str 
     - A text that is only a part of the fullest members of several clusters
       (an excerpt of a lead that two stories share) joins the one it is most
       contained in, and merges none. On a tie (the same paragraph is in
-      both), the story whose headline shares more words with this text's
-      wins (an excerpt usually keeps its story's headline, lightly
-      rewritten), then the fuller story.
+      both), the story with a headline closer to this text's wins (an
+      excerpt usually keeps its story's headline, lightly rewritten; each
+      story by the closest of its own and its copies' headlines:
+      `_story_headline`), then the fuller story.
 
     `elsewhere`, when given, receives the clusters of the first kind (cluster
     id -> its fullest member): parts there may belong with this text
     (`_rehome_parts`)."""
     covers: set[int] = set()
-    parts: list[tuple[float, float, int, int]] = []  # (containment, headline overlap, fullest length, -cluster id)
+    parts: list[tuple[float, tuple[float, float], int, int]] = []  # (containment, headline overlap, fullest length, -cluster id)
     for d, sim in matches:
         cid = d.cluster_id
         fullest = store.fullest_member(conn, cid)  # the fullest text of its story
@@ -888,11 +900,28 @@ def _clusters_to_join(conn: Connection, store: Store, new: Shingled, title: str 
         if rel is None or rel.jaccard >= config.merge_jaccard or len(fuller.all) <= len(new.all):
             covers.add(cid)
         else:
-            parts.append((round(rel.containment, 1), _headline_overlap(title, fullest.title if fullest else None),
-                          len(fuller.all), -cid))
+            parts.append((round(rel.containment, 1), (fullest or d, cid), len(fuller.all), -cid))
+    if len(parts) > 1:
+        # An excerpt inside several stories: the one whose headlines come closest to its own.
+        parts = [(c, _story_headline(conn, store, cid, story, title, config), n, k) for c, (story, cid), n, k in parts]
     if parts:
         covers.add(-max(parts)[3])
     return covers
+
+
+def _story_headline(conn: Connection, store: Store, cluster_id: int, fullest: Document, title: str | None,
+                    config: DedupConfig, extra: Document | None = None) -> tuple[float, float]:
+    """How close `title` comes to a story's headlines (`_headline_overlap`):
+    the best of its own and its full copies' (not its parts': an excerpt
+    with it may belong elsewhere), `extra` counted as one of them. Copies
+    rewrite a headline; the closest of them says whose story it is,
+    whatever order they came in."""
+    members = store.cluster_members(conn, cluster_id)
+    reach = max([fullest.text, *(extra.text for extra in [extra] if extra is not None)], key=len)
+    headlines = {m.title for m in members if m.id == fullest.id or len(m.text) > config.excerpt_ratio * len(reach)}
+    if extra is not None:
+        headlines.add(extra.title)
+    return max((_headline_overlap(title, h) for h in headlines), default=(0.0, 0.0))
 
 
 def _rehome_parts(conn: Connection, store: Store, doc: Document, new: Shingled, elsewhere: dict[int, Document],
@@ -900,7 +929,8 @@ def _rehome_parts(conn: Connection, store: Store, doc: Document, new: Shingled, 
     """The parts (excerpts) of other stories' clusters that belong with the
     new document `doc` rather than where they are, moved into its cluster;
     returns the clusters they left. A part joins the story it is most
-    contained in, the headline breaking a tie (`_clusters_to_join`), whatever
+    contained in, the closest of each story's headlines breaking a tie, then
+    the fuller story (`_clusters_to_join`, `_story_headline`), whatever
     arrived first: an excerpt of a story's first paragraphs that came before
     the story, when another outlet's article opening with those paragraphs
     was already stored, went with that article; when the story it shares
@@ -909,10 +939,6 @@ def _rehome_parts(conn: Connection, store: Store, doc: Document, new: Shingled, 
     for cid, fullest in elsewhere.items():
         story = texts(fullest)
         members = store.cluster_members(conn, cid)
-        # The story's headlines: its own and those of its full copies (not of its parts, some
-        # of which may belong elsewhere too).
-        headlines = {m.title for m in members if m.id == fullest.id
-                     or len(m.text) > config.excerpt_ratio * len(fullest.text)}
         for member in members:
             # Only a part of its story (an excerpt, by its length) and shorter than the new text
             # can belong with it: full copies of the story, hundreds for a wire story, are not read.
@@ -922,12 +948,13 @@ def _rehome_parts(conn: Connection, store: Store, doc: Document, new: Shingled, 
             part = texts(member)
             if len(part.all) >= len(new.all) or is_copy(part, new, config) is None:
                 continue
-            # Where it is, the closest of the story's headlines counts (copies rewrite them): it
-            # moves only for a headline more its own than any of them.
+            # The order `_clusters_to_join` picks by, each story judged by the closest of its
+            # headlines: the part ends with the same story whatever order they all came in.
             here = (round(compare(part, new, config.min_numbers).containment, 1),
-                    _headline_overlap(member.title, doc.title), len(new.all))
+                    _story_headline(conn, store, doc.cluster_id, doc, member.title, config, extra=doc),
+                    len(new.all))
             there = (round(compare(part, story, config.min_numbers).containment, 1),
-                     max(_headline_overlap(member.title, h) for h in headlines), len(story.all))
+                     _story_headline(conn, store, cid, fullest, member.title, config), len(story.all))
             if here > there:
                 store.move_document(conn, member.id, doc.cluster_id)
                 left.add(cid)

@@ -88,10 +88,13 @@ class ExtractConfig:
     min_text_length: int = 250
     # A page that names its source ("Continue reading at …", "Via …") is a
     # republished copy: kept down to this length, so that a one-paragraph
-    # excerpt of a short story still joins its original's cluster (80
-    # characters are about the 14 words the dedup needs to match an excerpt:
-    # `DedupConfig.min_excerpt_shingles`).
+    # excerpt of a short story still joins its original's cluster (the
+    # ingest path also wants the dozen words the dedup needs to match an
+    # excerpt: `DedupConfig.min_excerpt_shingles`).
     min_attributed_length: int = 80
+    # A page trafilatura reads at the full minimum is an article: kept down
+    # to this length when the cleaning took its furniture.
+    min_cleaned_length: int = 100
     max_bytes: int = 10 * 1024 * 1024  # bodies above this are `too_large` (10 MB)
     favor_precision: bool = False
     favor_recall: bool = True
@@ -416,8 +419,8 @@ def _check_length(text: str, attributions: list[str], read: str, config: Extract
     page), or under the minimum and mostly links (a line of blurb over a
     list: a section page). A page whose own text trafilatura read at the
     full minimum is an article, though: the cleaning took its furniture
-    (title lines, a cookie notice), and it is kept down to the attributed
-    minimum."""
+    (title lines, a cookie notice), and it is kept down to
+    `config.min_cleaned_length`."""
     length = text_length(text)
     lines = text.splitlines()
     labels = all(is_label(line) for line in lines)
@@ -429,7 +432,7 @@ def _check_length(text: str, attributions: list[str], read: str, config: Extract
     minimum = min(config.min_text_length, config.min_attributed_length) if attributions else config.min_text_length
     if length >= minimum:
         return
-    if length >= config.min_attributed_length and text_length(read) >= config.min_text_length:
+    if length >= config.min_cleaned_length and text_length(read) >= config.min_text_length:
         return
     if labels:
         raise Rejected("no_article", f"only labels and menu items, no paragraph of text ({length} characters)")

@@ -25,9 +25,9 @@ from datetime import datetime
 from typing import Callable
 
 from crawler.ingest.config import IngestConfig, ingest_config
-from crawler.ingest.dedup import (Fingerprint, ensure_compatible, fingerprint, forget_expired, lock_keys,
+from crawler.ingest.dedup import (Fingerprint, Shingled, ensure_compatible, fingerprint, forget_expired, lock_keys,
                                   store_document)
-from crawler.ingest.extract import extract
+from crawler.ingest.extract import extract, text_length
 from crawler.ingest.fetches import (failure_record, not_modified_record, page_hash, page_record,
                                     same_body_record)
 from crawler.ingest.outcomes import UNCHANGED, code_of
@@ -100,6 +100,7 @@ def prepare(page: Page, config: IngestConfig | None = None,
     prepared = not_extracted(page, None, config)
     try:
         article = extract(page, config.extract, site_furniture=site_furniture)
+        _check_matchable(article, config)
         prepared.article = article
         prepared.fingerprint = fingerprint(article.text, config.dedup)
     except Rejected as exc:
@@ -107,6 +108,19 @@ def prepare(page: Page, config: IngestConfig | None = None,
     except Exception as exc:  # a bug or a pathological page: record it, go on
         prepared.rejection = Rejected("extract_error", f"{type(exc).__name__}: {exc}")
     return prepared
+
+
+def _check_matchable(article: Article, config: IngestConfig) -> None:
+    """Rejected("too_short") for a text kept under the article minimum only
+    because its page names its source (a republished excerpt) that is too
+    short for the dedup to find its story by (`DedupConfig.min_excerpt_shingles`,
+    about a dozen words): it would be stored as a story of its own."""
+    if article.attribution is None or text_length(article.text) >= config.extract.min_text_length:
+        return
+    needed = config.dedup.min_excerpt_shingles or config.dedup.min_shingles
+    if len(Shingled.of(article.text, config.dedup).all) < needed:
+        raise Rejected("too_short", f"{text_length(article.text)} characters of text naming its source, too few "
+                                    f"words to be matched to the story it is cut from ({needed} shingles needed)")
 
 
 def not_extracted(page: Page, rejection: Rejected | None, config: IngestConfig | None = None) -> Prepared:

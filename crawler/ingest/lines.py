@@ -376,6 +376,10 @@ def clean_text(text: str, *, titles: Iterable[str | None] = (), site_names: Iter
                 break
             removals.add("related-links heading", line)
             continue
+        if END_MARKER.match(line) and all(attribution_line(rest, site_names) for rest in lines[i + 1:]):
+            # A related-links heading closing the text (its box of links gone): never the story's.
+            removals.add("related-links heading", line)
+            continue
         rule = ("byline block" if i in meta else "headline repeated" if key in title_keys
                 else furniture_line_rule(line))
         if rule is None and len(key) >= _MIN_DEDUP_LINE:
