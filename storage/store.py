@@ -244,6 +244,11 @@ _FULLEST_MEMBER = (
     .limit(1)
 )
 _MEMBERS_ALL = select(documents).where(documents.c.cluster_id == bindparam("cid")).order_by(documents.c.id)
+_LONGER_MEMBERS_TITLES = (
+    select(documents.c.title).distinct()
+    .where(documents.c.cluster_id == bindparam("cid"), documents.c.is_latest.is_(True),
+           func.length(documents.c.text) > bindparam("chars"))
+)
 _DECISION_ROWS = select(
     documents.c.id, documents.c.is_canonical, documents.c.duplicate_of, documents.c.similarity,
     documents.c.cluster_id,
@@ -781,6 +786,12 @@ class Store:
     def cluster_members(self, conn: Connection, cluster_id: int, *, latest_only: bool = True) -> list[Document]:
         q = _MEMBERS_LATEST if latest_only else _MEMBERS_ALL
         return [_row_to_document(r) for r in conn.execute(q, {"cid": cluster_id})]
+
+    def titles_of_members_longer_than(self, conn: Connection, cluster_id: int, chars: float) -> set[str | None]:
+        """The distinct titles of the cluster's latest members whose text runs
+        over `chars` characters (its story's full copies, not its excerpts),
+        without reading their texts: a wire story may have thousands."""
+        return {row[0] for row in conn.execute(_LONGER_MEMBERS_TITLES, {"cid": cluster_id, "chars": chars})}
 
     def fullest_member(self, conn: Connection, cluster_id: int) -> Document | None:
         """The cluster's latest member with the longest text (the lowest id on a tie)."""

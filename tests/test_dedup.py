@@ -934,6 +934,43 @@ def test_two_stories_in_short_lines_sharing_a_lede_and_stock_phrases_stay_apart(
     assert second.outcome == "stored" and second.cluster_id != first.cluster_id
 
 
+@pytest.mark.parametrize("last", ["digest", "snip"])
+def test_an_excerpt_of_a_shared_lede_ends_with_the_same_story_whatever_comes_last(store, last):
+    """Two stories open with one lede; an aggregator posts the lede with the
+    next paragraph of one of them (a part of that story), and another the
+    lede alone, both under a headline neither story shares. The lede alone
+    ends with the same story whether it or the longer excerpt arrives last
+    (the fuller story, as no headline tells): the longer excerpt, a part of
+    its story, does not lend its headline to it."""
+    lede = ("Heavy rain flooded the lower town of Brackwater overnight on Sunday, forcing dozens of households "
+            "to leave their homes as the river burst its banks, the county fire service said.")
+    schools = [lede, "Three primary schools on the river side of Brackwater will stay shut until Thursday, and the "
+               "county asked parents to keep children away from the embankment paths while the water rises.",
+               "The education office said the pupils could use the hall of the secondary school on the hill, where "
+               "teachers are setting up lessons for the older classes from Tuesday.",
+               "Cleaning crews will start pumping out the school basements once the river drops below the warning "
+               "level, and the county has asked the army for two more pumps."]
+    trains = [lede, "Rail services between Brackwater and the coast were suspended after the line near the old mill "
+              "was washed out, and the operator said replacement buses would run for at least a week.",
+              "Engineers walked the damaged stretch on Monday and found that a culvert under the track had "
+              "collapsed, taking part of the ballast and one signal cabinet with it.",
+              "Commuters queued for more than an hour at the square for the first buses, which left half full "
+              "because many could not reach the stop through the flooded streets.",
+              "The operator promised refunds for season ticket holders and asked travellers to check the timetable "
+              "online before setting out for the station this week."]
+    _commit_titled(store, "http://river-post.example/schools", schools, "Brackwater schools shut as river rises", 0)
+    _commit_titled(store, "http://rail-daily.example/trains", trains, "Washed-out line halts coastal trains", 1)
+    excerpts = {"digest": ("http://digest.example/flood", schools[:2]), "snip": ("http://snips.example/flood", [lede])}
+    for minute, key in enumerate(sorted(excerpts, key=lambda k: k == last), start=2):
+        url, paragraphs = excerpts[key]
+        _commit_titled(store, url, paragraphs, "Flood latest: classes cancelled", minute,
+                       attribution="Continue reading at River Post")
+    trains_cluster = store.find_document("http://rail-daily.example/trains").cluster_id
+    assert store.find_document("http://snips.example/flood").cluster_id == trains_cluster  # the fuller story
+    assert store.find_document("http://digest.example/flood").cluster_id == \
+        store.find_document("http://river-post.example/schools").cluster_id != trains_cluster
+
+
 # Band keys are stored: a store written by an earlier release must keep
 # matching the pages a later release fingerprints. These digests were
 # recorded from the release before the fingerprint code was last tuned for

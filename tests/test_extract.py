@@ -416,6 +416,31 @@ def test_a_more_from_box_of_cards_ending_in_a_link_to_the_section_stays_out_of_a
     assert article.text == PARAGRAPHS[0]
 
 
+def test_a_live_page_keeps_its_entries_under_a_latest_heading_though_each_links_to_itself():
+    """A live page's entries, each headed by a link to itself (#e2), under
+    "Latest": the page's own text, not cards of other stories."""
+    entries = [
+        ("16:40 Last sailing of the day cancelled", "The operator has cancelled the last sailing to the outer islands, "
+         "saying the swell at the harbour mouth is now above the limit its captains are allowed to sail in."),
+        ("15:55 Council opens the school gym", "The council has opened the gym of the island school for passengers "
+         "stuck on the mainland side, with camp beds and hot drinks provided by volunteers from the lifeboat crew."),
+        ("15:10 Coastguard warns walkers off the cliffs", "The coastguard asked walkers to keep away from the cliff "
+         "paths on the north shore, where gusts of more than ninety kilometres an hour were recorded at noon."),
+        ("14:25 Morning freight run delayed", "Lorries booked on the morning freight run were told to wait at the "
+         "quay, and the operator said perishable goods would be given priority once the crossings resume."),
+    ]
+    feed = "".join(f"<div class='entry'><h3><a href='#e{i}'>{h}</a></h3><p>{p}</p></div>"
+                   for i, (h, p) in enumerate(entries))
+    title = "Storm closes the island ferries: live updates"
+    html = (f"<html><head><title>{title} - Island Courier</title></head><body><header><a href='/'>Island Courier"
+            f"</a></header><main><article class='live'><h1>{title}</h1>"
+            f"<p class='standfirst'>Every crossing to the outer islands is off as the storm reaches the coast.</p>"
+            f"<div class='live-feed'><h2>Latest</h2>{feed}</div></article></main></body></html>")
+    text = extract(page(html)).text
+    for _heading, entry in entries:
+        assert entry in text
+
+
 def test_nested_wrappers_around_a_signup_box_are_judged_in_linear_work(monkeypatch):
     """Each wrapper asks whether a box inside it is furniture; that question
     must not ask it again of every box inside (2 ** depth checks)."""

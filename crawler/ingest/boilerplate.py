@@ -555,9 +555,11 @@ def _drop_related_boxes(body: HtmlElement, scope: HtmlElement, headline: HtmlEle
     never one that holds the headline: a heading of the article's own may
     name what follows "More from the minister". A short article's page is
     read whole by trafilatura, cards and all. Inside the box, only a block
-    of the heading and its cards, and the heading stays: the text rules end
-    the text there, as they end a longer story's, whose lines trafilatura
-    may have read from the cards in another form (a list's "- " lines)."""
+    of the heading and its cards (links to other pages, and plain links):
+    the whole block where the story goes on after it; at the story's foot
+    its cards, and the heading stays for the text rules to end the text
+    at, as they end a longer story's, whose lines trafilatura may have read
+    from the cards in another form (a list's "- " lines)."""
     if scope is body:
         return
     inside = set(scope.iterancestors()) | {scope}
@@ -572,8 +574,8 @@ def _drop_related_boxes(body: HtmlElement, scope: HtmlElement, headline: HtmlEle
             continue
         within = any(a is scope for a in box.iterancestors())
         cards = [child for child in box if child is not heading]
-        if within and (len(_linked_headings(box)) < 2
-                       or any(child.text_content().strip() and not _linked_headings(child) and not _only_links(child)
+        if within and (len(_card_headings(box)) < 2
+                       or any(child.text_content().strip() and not _card_headings(child) and not _only_links(child)
                               for child in cards)):
             continue  # in the article's box, only a box of cards of other stories (and links)
         if any(longer_than(block, _TEASER_PARAGRAPH) for block in box.iter("p", "li", "h3", "h4", "div")
@@ -585,6 +587,14 @@ def _drop_related_boxes(body: HtmlElement, scope: HtmlElement, headline: HtmlEle
                 removals.drop(card, "related box")
         else:
             removals.drop(box, "related box")
+
+
+def _card_headings(box: HtmlElement) -> list[HtmlElement]:
+    """The linked headings in `box` that link away from the page: a live
+    page's entries under "Latest" link to themselves (#entry-3)."""
+    return [h for h in _linked_headings(box)
+            if not all(len(a.get("href") or "") > 1 and (a.get("href") or "").startswith("#")
+                       for a in [*h.iter("a"), *h.iterancestors("a")])]
 
 
 def _only_links(el: HtmlElement) -> bool:

@@ -878,7 +878,7 @@ def _clusters_to_join(conn: Connection, store: Store, new: Shingled, title: str 
       both), the story with a headline closer to this text's wins (an
       excerpt usually keeps its story's headline, lightly rewritten; each
       story by the closest of its own and its copies' headlines:
-      `_story_headline`), then the fuller story.
+      `_story_headlines`), then the fuller story.
 
     `elsewhere`, when given, receives the clusters of the first kind (cluster
     id -> its fullest member): parts there may belong with this text
@@ -903,24 +903,24 @@ def _clusters_to_join(conn: Connection, store: Store, new: Shingled, title: str 
             parts.append((round(rel.containment, 1), (fullest or d, cid), len(fuller.all), -cid))
     if len(parts) > 1:
         # An excerpt inside several stories: the one whose headlines come closest to its own.
-        parts = [(c, _story_headline(conn, store, cid, story, title, config), n, k) for c, (story, cid), n, k in parts]
+        parts = [(c, _closest(title, _story_headlines(conn, store, cid, story, config)), n, k)
+                 for c, (story, cid), n, k in parts]
     if parts:
         covers.add(-max(parts)[3])
     return covers
 
 
-def _story_headline(conn: Connection, store: Store, cluster_id: int, fullest: Document, title: str | None,
-                    config: DedupConfig, extra: Document | None = None) -> tuple[float, float]:
-    """How close `title` comes to a story's headlines (`_headline_overlap`):
-    the best of its own and its full copies' (not its parts': an excerpt
-    with it may belong elsewhere), `extra` counted as one of them. Copies
-    rewrite a headline; the closest of them says whose story it is,
-    whatever order they came in."""
-    members = store.cluster_members(conn, cluster_id)
-    reach = max([fullest.text, *(extra.text for extra in [extra] if extra is not None)], key=len)
-    headlines = {m.title for m in members if m.id == fullest.id or len(m.text) > config.excerpt_ratio * len(reach)}
-    if extra is not None:
-        headlines.add(extra.title)
+def _story_headlines(conn: Connection, store: Store, cluster_id: int, fullest: Document,
+                     config: DedupConfig) -> set[str | None]:
+    """A story's headlines: its fullest member's and its full copies' (not
+    its parts': an excerpt with it may belong elsewhere), read without the
+    texts. Copies rewrite a headline; the closest of them to an excerpt's
+    says whose story it is, whatever order they came in."""
+    return store.titles_of_members_longer_than(conn, cluster_id, config.excerpt_ratio * len(fullest.text)) \
+        | {fullest.title}
+
+
+def _closest(title: str | None, headlines: set[str | None]) -> tuple[float, float]:
     return max((_headline_overlap(title, h) for h in headlines), default=(0.0, 0.0))
 
 
@@ -930,12 +930,17 @@ def _rehome_parts(conn: Connection, store: Store, doc: Document, new: Shingled, 
     new document `doc` rather than where they are, moved into its cluster;
     returns the clusters they left. A part joins the story it is most
     contained in, the closest of each story's headlines breaking a tie, then
-    the fuller story (`_clusters_to_join`, `_story_headline`), whatever
+    the fuller story (`_clusters_to_join`, `_story_headlines`), whatever
     arrived first: an excerpt of a story's first paragraphs that came before
     the story, when another outlet's article opening with those paragraphs
     was already stored, went with that article; when the story it shares
     its headline with arrives, it moves there."""
     left: set[int] = set()
+    # The new document's story, judged as `_clusters_to_join` judges a story: by its fullest
+    # member (the new document may be only a part of it) and the headlines of its full copies.
+    home = store.fullest_member(conn, doc.cluster_id) or doc
+    home_text = texts(home)
+    headlines: dict[int, set[str | None]] = {}
     for cid, fullest in elsewhere.items():
         story = texts(fullest)
         members = store.cluster_members(conn, cid)
@@ -950,11 +955,14 @@ def _rehome_parts(conn: Connection, store: Store, doc: Document, new: Shingled, 
                 continue
             # The order `_clusters_to_join` picks by, each story judged by the closest of its
             # headlines: the part ends with the same story whatever order they all came in.
-            here = (round(compare(part, new, config.min_numbers).containment, 1),
-                    _story_headline(conn, store, doc.cluster_id, doc, member.title, config, extra=doc),
-                    len(new.all))
+            if doc.cluster_id not in headlines:
+                headlines[doc.cluster_id] = _story_headlines(conn, store, doc.cluster_id, home, config)
+            if cid not in headlines:
+                headlines[cid] = _story_headlines(conn, store, cid, fullest, config)
+            here = (round(compare(part, home_text, config.min_numbers).containment, 1),
+                    _closest(member.title, headlines[doc.cluster_id]), len(home_text.all))
             there = (round(compare(part, story, config.min_numbers).containment, 1),
-                     _story_headline(conn, store, cid, fullest, member.title, config), len(story.all))
+                     _closest(member.title, headlines[cid]), len(story.all))
             if here > there:
                 store.move_document(conn, member.id, doc.cluster_id)
                 left.add(cid)
