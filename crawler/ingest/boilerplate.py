@@ -549,17 +549,17 @@ def _drop_related_boxes(body: HtmlElement, scope: HtmlElement, headline: HtmlEle
     """Remove the block a related-links heading opens ("More from …",
     "Recommended for you", "Lesen Sie auch") when it holds only short
     blocks (links, headlines, one-line teasers): the heading says what the
-    block is, whatever its class names. Apart from the article's box, any
-    such block; inside it, a block of story cards only (two or more linked
-    headlines, as a "More from" section at the foot of an article has),
-    never one that holds the headline: a heading of the article's own may
-    name what follows "More from the minister". A short article's page is
-    read whole by trafilatura, cards and all. Inside the box, only a block
-    of the heading and its cards (links to other pages, and plain links):
-    the whole block where the story goes on after it; at the story's foot
-    its cards, and the heading stays for the text rules to end the text
-    at, as they end a longer story's, whose lines trafilatura may have read
-    from the cards in another form (a list's "- " lines)."""
+    block is, whatever its class names.
+
+    Apart from the article's box, any such block. Inside it (trafilatura
+    reads a short story's whole box, cards and all), only a block of the
+    heading and two or more cards (headlines linking to other pages, and
+    plain links), never one holding the headline: a heading of the story's
+    own may say "More from the minister". The whole block goes where the
+    story goes on after it; at the story's foot its cards go and the heading
+    stays, for the text rules to end the text at (trafilatura may have read
+    the cards in another form, a list's "- " lines, that only that cut
+    takes out)."""
     if scope is body:
         return
     inside = set(scope.iterancestors()) | {scope}

@@ -884,7 +884,7 @@ def _clusters_to_join(conn: Connection, store: Store, new: Shingled, title: str 
     id -> its fullest member): parts there may belong with this text
     (`_rehome_parts`)."""
     covers: set[int] = set()
-    parts: list[tuple[float, tuple[float, float], int, int]] = []  # (containment, headline overlap, fullest length, -cluster id)
+    parts: list[tuple[float, Document, int, int]] = []  # (containment, fullest member, its length, cluster id)
     for d, sim in matches:
         cid = d.cluster_id
         fullest = store.fullest_member(conn, cid)  # the fullest text of its story
@@ -900,13 +900,16 @@ def _clusters_to_join(conn: Connection, store: Store, new: Shingled, title: str 
         if rel is None or rel.jaccard >= config.merge_jaccard or len(fuller.all) <= len(new.all):
             covers.add(cid)
         else:
-            parts.append((round(rel.containment, 1), (fullest or d, cid), len(fuller.all), -cid))
-    if len(parts) > 1:
-        # An excerpt inside several stories: the one whose headlines come closest to its own.
-        parts = [(c, _closest(title, _story_headlines(conn, store, cid, story, config)), n, k)
-                 for c, (story, cid), n, k in parts]
+            parts.append((round(rel.containment, 1), fullest or d, len(fuller.all), cid))
+
+    def rank(part: tuple[float, Document, int, int]) -> tuple:
+        containment, story, length, cid = part
+        # Inside several stories: the one whose headlines come closest to its own.
+        headline = _closest(title, _story_headlines(conn, store, cid, story, config)) if len(parts) > 1 else ()
+        return containment, headline, length, -cid
+
     if parts:
-        covers.add(-max(parts)[3])
+        covers.add(max(parts, key=rank)[3])
     return covers
 
 
@@ -943,8 +946,7 @@ def _rehome_parts(conn: Connection, store: Store, doc: Document, new: Shingled, 
     headlines: dict[int, set[str | None]] = {}
     for cid, fullest in elsewhere.items():
         story = texts(fullest)
-        members = store.cluster_members(conn, cid)
-        for member in members:
+        for member in store.cluster_members(conn, cid):
             # Only a part of its story (an excerpt, by its length) and shorter than the new text
             # can belong with it: full copies of the story, hundreds for a wire story, are not read.
             if member.id == fullest.id or len(member.text) > config.excerpt_ratio * len(fullest.text) \
