@@ -79,11 +79,19 @@ def crawl_task(source: str, sources: str, settings: Settings,
       cache_policy=NO_CACHE)
 def crawl_together_task(names: list[str], sources: str, settings: Settings,
                         on_progress: Callable[..., None] | None = None,
-                        on_done: Callable[[CrawlStats], None] | None = None) -> dict[str, Any]:
-    """Crawl these sources together, in one crawl. A retry crawls them
-    again: incremental, so cheap. Returns each source's counts (and the
-    sources another process held), for the per-source reports. `on_done`
-    hears of each source as soon as it has nothing left to do."""
+                        on_done: Callable[[CrawlStats], None] | None = None,
+                        holding: "_Slots | None" = None) -> dict[str, Any]:
+    """Crawl these sources together, in one crawl. Returns each source's
+    counts (and the sources another process held), for the per-source
+    reports. `on_done` hears of each source as soon as it has nothing left
+    to do. With `holding`, the run's crawl slots: a retry crawls again only
+    the sources whose slots the run still holds (those whose crawl failed;
+    one that finished let go of its slot and is not crawled a second time,
+    outside it). A crawl is incremental, so a retry is cheap."""
+    if holding is not None:
+        names = holding.held(names)
+        if not names:
+            return {"stats": {}, "busy": {}}
     result = work.crawl_together(names, sources, settings, on_progress, on_done)
     if result.failure is not None:
         raise RuntimeError(result.failure)  # the crawl process died: retried
@@ -183,26 +191,31 @@ def crawl_sources_flow(sources: str = "sources.toml", names: list[str] | None = 
         # Each source's slot is let go as soon as that source is done, not when the slowest
         # source of the crawl is: its next due minute is its own.
         done = crawl_together_task(chosen, sources, settings, _batch_progress_logger(logger, len(chosen)),
-                                   slots.release_done) if chosen else {"stats": {}, "busy": {}}
+                                   slots.release_done, holding=slots) if chosen else {"stats": {}, "busy": {}}
     finally:
         slots.close()
     left_out.update({name: f"busy: {holder}" for name, holder in done["busy"].items()})
+    # A source done in an attempt that failed for another source is not crawled again by the retry.
+    crawled = {**slots.reported, **done["stats"]}
     for name in wanted:
         if name in already:
             continue  # another run of this minute crawled it, and reported it
-        reports[name] = report_source_task(name, done["stats"].get(name), left_out.get(name))
-    logger.info("crawl of %d source(s) together done; %d left out", len(done["stats"]), len(left_out) + len(already))
+        reports[name] = report_source_task(name, crawled.get(name) if name not in left_out else None,
+                                           left_out.get(name))
+    logger.info("crawl of %d source(s) together done; %d left out", len(crawled), len(left_out) + len(already))
     return reports
 
 
 class _Slots:
     """The crawl slots a run holds, one per source: each let go when its
     source is done (`release_done`, called from the crawl's reports) or
-    when the run ends (`close`)."""
+    when the run ends (`close`). A source whose crawl failed keeps its slot
+    until the run ends: the task's retry crawls it again under it."""
 
     def __init__(self) -> None:
         self._held: dict[str, ExitStack] = {}
         self._lock = threading.Lock()
+        self.reported: dict[str, CrawlStats] = {}  # each source's last counts, over every attempt
 
     def take(self, source: str, slot) -> None:
         stack = ExitStack()
@@ -210,8 +223,16 @@ class _Slots:
         with self._lock:
             self._held[source] = stack
 
+    def held(self, names: list[str]) -> list[str]:
+        """Those of `names` whose slots this run still holds."""
+        with self._lock:
+            return [name for name in names if name in self._held]
+
     def release_done(self, stats: CrawlStats) -> None:
         with self._lock:
+            self.reported[stats.source] = stats
+            if stats.status == "failed":
+                return  # the crawl process died before this source was done: a retry crawls it, in its slot
             stack = self._held.pop(stats.source, None)
         if stack is None:
             return

@@ -1,6 +1,7 @@
-"""The memory of a process and all its descendants, for tests and benchmarks
-that promise a bound on a whole crawl (the command, its crawl process, its
-extraction processes, the fork servers). Linux only: it reads /proc.
+"""A process's descendants, and their memory, for tests and benchmarks that
+look at a whole crawl (the command, its crawl process, its extraction
+processes, the fork servers): to kill one of them, or to bound what they
+hold. Linux only: it reads /proc.
 
     with TreeMemory(child.pid) as memory:
         child.wait()
@@ -46,18 +47,29 @@ class TreeMemory:
         self.stop()
 
 
+def children(pid: int) -> list[int]:
+    """The processes `pid` started that are still there, as /proc lists them now."""
+    found = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []  # gone meanwhile
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                found += [int(c) for c in fh.read().split()]
+        except OSError:
+            continue  # a thread that ended since the listing
+    return found
+
+
 def tree(pid: int) -> list[int]:
     """`pid` and every process descending from it, as /proc lists them now."""
     pids, todo = [], [pid]
     while todo:
         p = todo.pop()
         pids.append(p)
-        try:
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as fh:
-                    todo += [int(c) for c in fh.read().split()]
-        except OSError:
-            continue  # gone meanwhile
+        todo += children(p)
     return pids
 
 

@@ -28,6 +28,7 @@ from crawler.crawl.run import crawl_source
 from crawler.crawl.sources import Politeness, Source
 from storage.schema import documents, fetches, runs
 from storage.store import Store
+from tests.process_tree import children
 from tests.sampleweb.articles import ARTICLES
 from tests.sampleweb.templates import TEMPLATES, render_article_page
 from tests.sites import Request, Response, Site
@@ -508,20 +509,6 @@ def test_crawl_killed_with_sigkill_resumes_without_storing_twice(site, data_dir)
     assert stats.skipped_recent == len({u for u in stored_before if u != site.url("/")})
 
 
-def _children(pid: int) -> list[int]:
-    children = []
-    try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-    except FileNotFoundError:
-        return []
-    for task in tasks:
-        try:
-            children += [int(c) for c in (task / "children").read_text().split()]
-        except FileNotFoundError:
-            continue  # a thread that ended since the listing
-    return children
-
-
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -554,7 +541,7 @@ def test_an_extraction_process_killed_on_a_page_costs_that_page_only(site, data_
             assert child.poll() is None, child.stderr.read().decode()
             assert time.monotonic() < deadline, "the crawl never asked for the long page"
             # this program -> fork server -> crawl process -> extraction process
-            workers = [w for fs in _children(child.pid) for crawl in _children(fs) for w in _children(crawl)]
+            workers = [w for fs in children(child.pid) for crawl in children(fs) for w in children(crawl)]
             time.sleep(0.02)
         assert len(workers) == 1
         # Half a second of CPU after the long page went out: the short pages

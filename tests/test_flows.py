@@ -771,6 +771,91 @@ def test_a_source_done_early_in_a_batch_lets_go_of_its_slot_while_a_slow_one_sti
     assert state.result()["slow"]["fetched"] == 2
 
 
+def _crawl_processes() -> list[int]:
+    """The crawl processes this test process started: children of its fork
+    server that have extraction processes of their own."""
+    from tests.process_tree import children
+
+    found = []
+    for server in children(os.getpid()):
+        try:
+            if b"forkserver" not in Path(f"/proc/{server}/cmdline").read_bytes():
+                continue
+        except FileNotFoundError:
+            continue
+        found += [crawl for crawl in children(server) if children(crawl)]
+    return found
+
+
+def test_a_batch_retry_crawls_again_only_the_source_whose_crawl_failed_and_under_its_slot(
+        prefect_api, worker_store, tmp_path, monkeypatch):
+    """Two sources crawled together; the crawl process is killed after one
+    of them finished. The task's retry crawls only the other, while the run
+    still holds that one's slot (a second run of it would be refused); the
+    finished source's slot is free and its site is not asked again. Each
+    source is reported with its own counts."""
+    import signal
+
+    if not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists():
+        pytest.skip("needs /proc/<pid>/task/<tid>/children (Linux) to find the crawl process")
+    import flows.prefect_flows as wf
+    from prefect.concurrency.asyncio import ConcurrencySlotAcquisitionError
+    from prefect.concurrency.sync import concurrency
+    from storage.store import Store
+    from tests.sites import Response, Site
+
+    def slot_is_free(source: str) -> bool:
+        try:
+            with concurrency(f"crawl-source-{source}", occupy=1, strict=True, max_retries=0):
+                return True
+        except ConcurrencySlotAcquisitionError:
+            return False
+
+    gate, slots_seen, asked = threading.Event(), [], []
+
+    def slow_page(req):
+        asked.append(time.monotonic())
+        if len(asked) == 1:
+            gate.wait(timeout=120)  # the first attempt dies waiting for this answer
+        else:
+            slots_seen.append({"quick": slot_is_free("quick"), "slow": slot_is_free("slow")})
+        return Response(200, ARTICLE.format(title="Harbour works", body="Work on the harbour wall goes on."))
+
+    def kill_once_quick_is_done() -> None:
+        try:
+            with Store(None, worker_store) as store:
+                deadline = time.monotonic() + 120
+                while not (asked and any(r.source == "quick" and r.status == "finished"
+                                         for r in store.recent_runs())):
+                    assert time.monotonic() < deadline, "the quick source never finished"
+                    time.sleep(0.1)
+            crawls = _crawl_processes()
+            assert len(crawls) == 1, crawls
+            os.kill(crawls[0], signal.SIGKILL)
+        finally:
+            gate.set()
+
+    monkeypatch.setattr(wf, "crawl_together_task", wf.crawl_together_task.with_options(retry_delay_seconds=0))
+    with Site() as quick, Site() as slow:
+        _news_site(quick)
+        slow.add("/", '<html><body><a href="/s.html">s</a></body></html>')
+        slow.add("/s.html", slow_page)
+        sources = _two_sites_file(tmp_path, {"quick": quick, "slow": slow}, {})
+        killer = threading.Thread(target=kill_once_quick_is_done)
+        killer.start()
+        state = wf.crawl_sources_flow(sources=str(sources), names=["quick", "slow"], return_state=True)
+        killer.join()
+        quick_asked = quick.paths_requested()
+    assert state.is_completed(), state.message
+    assert slots_seen == [{"quick": True, "slow": False}]
+    assert sorted(quick_asked) == ["/", "/a.html", "/b.html"]  # once each: not crawled again by the retry
+    reports = state.result()
+    assert reports["quick"]["fetched"] == 3 and reports["slow"]["fetched"] >= 1
+    with Store(None, worker_store) as store:
+        runs = sorted((r.source, r.status) for r in store.recent_runs() if r.kind == "crawl")
+    assert runs == [("quick", "finished"), ("slow", "failed"), ("slow", "finished")]
+
+
 def test_serve_refuses_a_temporary_prefect_server_and_says_how_to_start_one(site, tmp_path):
     sources = _sources(tmp_path, site, ("north", "*/30 * * * *"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
