@@ -71,8 +71,12 @@ def infrastructure_failure(task, task_run, state) -> bool:
 def crawl_task(source: str, sources: str, settings: Settings,
                on_progress: Callable[..., None] | None = None) -> CrawlStats:
     """Crawl one source once. A crawl is incremental and resumes from the
-    store, so a retry is cheap."""
-    return work.crawl(source, sources, settings, on_progress)
+    store, so a retry is cheap. A crawl stopped by Ctrl-C (its runs in the
+    store say `interrupted`) ends the run as interrupted, not completed."""
+    stats = work.crawl(source, sources, settings, on_progress)
+    if stats.status == "interrupted":
+        raise KeyboardInterrupt(f"the crawl of {source} was stopped (Ctrl-C); what it fetched is stored")
+    return stats
 
 
 @task(name="crawl-together", retries=2, retry_delay_seconds=[60, 600], retry_condition_fn=infrastructure_failure,
@@ -95,6 +99,8 @@ def crawl_together_task(names: list[str], sources: str, settings: Settings,
     result = work.crawl_together(names, sources, settings, on_progress, on_done)
     if result.failure is not None:
         raise RuntimeError(result.failure)  # the crawl process died: retried
+    if result.interrupted:  # Ctrl-C: the run ends as interrupted, not completed (and is not retried)
+        raise KeyboardInterrupt(f"the crawl of {', '.join(names)} was stopped (Ctrl-C); what it fetched is stored")
     return {"stats": {s.source: s for s in result.stats}, "busy": result.busy}
 
 
@@ -410,7 +416,7 @@ def one_crawl_per_source(source: str, logger) -> Iterator[None]:
 
 
 # A slot's lease, renewed while its holder lives: a crawl killed with its
-# flow run (Ctrl-C on `serve`, a lost machine) frees its sources' slots
+# flow run (a SIGKILL, a lost machine) frees its sources' slots
 # within this many seconds, so the next due minute crawls them again.
 SLOT_LEASE_S = 60.0
 

@@ -123,35 +123,169 @@ def serve(plan: ServePlan, settings: Settings) -> None:
     os.environ["WIRECRAWL_SNAPSHOT_DIR"] = str(plan.snapshot_dir.resolve())
     # What was registered: runs then crawl only this sources file, and say what it gained since.
     os.environ[SERVED_ENV] = served_plan(str(plan.sources_path.resolve()), sources)
-    _exit_soon_after_sigterm()
+    _stop_flow_runs_first()
     prefect_serve(*build_deployments(sources, plan))
 
 
-# How long `serve` may take to stop once told to (SIGTERM: a service manager,
-# `docker stop`) before it exits regardless.
+# How long `serve` waits for its flow runs to stop by themselves once told
+# to stop, beyond the `STOP_GRACE_S` a crawl finishes its pages in flight
+# for: it then records its runs, and its flow run says it was stopped.
+FLOW_RUNS_MARGIN_S = 10.0
+# Then how long Prefect's runner may take to stop (SIGTERM from a service
+# manager, `docker stop`) before the process exits regardless.
 SHUTDOWN_GRACE_S = 20.0
+STOPPED_BY_SERVE = "`wirecrawl serve` was stopped while this run was running; its work up to then is stored"
 
 
-def _exit_soon_after_sigterm() -> None:
-    """Prefect's runner answers SIGTERM by stopping its flow runs and
-    exiting, and usually does within seconds; once in a few hundred stops
-    (a test run) it was still alive a minute later, for a reason not found.
-    A service manager sends SIGKILL then: here the process exits
-    `SHUTDOWN_GRACE_S` after the signal, whatever it waits on. Set on Prefect's handler itself, which
-    `Runner.start` installs in place of any of ours."""
+def _stop_flow_runs_first() -> None:
+    """Ctrl-C and SIGTERM stop `serve` with its flow runs ended, never left
+    Running in the UI. Prefect's runner, told to stop, kills its flow-run
+    processes at once (SIGKILL), before they can say so, and marks nothing.
+    Here, before it does: the flow runs are told (SIGTERM; Ctrl-C at a
+    terminal reached them already), and given a crawl's stop grace and
+    `FLOW_RUNS_MARGIN_S` to stop on their own (a crawl then finishes its
+    pages in flight and records its runs as interrupted); a second signal
+    ends the wait. One still there after that is killed, and any of them
+    left Running is marked Crashed, saying why. Then Prefect's own stop
+    runs, and the process exits `SHUTDOWN_GRACE_S` later whatever it waits
+    on (once in a few hundred stops, a test run found Prefect's teardown
+    still alive a minute later, for a reason not found). Set on Prefect's
+    handler itself, which `Runner.start` installs for SIGTERM in place of any
+    of ours; SIGINT is given the same handler when the runner starts."""
+    import signal
     import threading
 
     from prefect.runner import Runner
 
-    handler = Runner.handle_sigterm
-    if getattr(handler, "wirecrawl_deadline", False):
+    handler, start = Runner.handle_sigterm, Runner.start
+    if getattr(handler, "wirecrawl_stop", False):
         return
 
     def handle_sigterm(self, *args, **kwargs):
+        signum = args[0] if args and isinstance(args[0], int) else signal.SIGTERM
+        if getattr(self, "_wirecrawl_stopping", False):
+            end_flow_runs(signum, wait_s=0)  # asked again: at once
+        else:
+            self._wirecrawl_stopping = True
+            self._logger.info("%s received: waiting for the flow runs to stop (again to stop them at once)...",
+                              signal.Signals(signum).name)
+            end_flow_runs(signum)
         timer = threading.Timer(SHUTDOWN_GRACE_S, os._exit, args=(0,))
         timer.daemon = True
         timer.start()
         return handler(self, *args, **kwargs)
 
-    handle_sigterm.wirecrawl_deadline = True
+    async def start_with_sigint(self, *args, **kwargs):
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, self.handle_sigterm)
+        return await start(self, *args, **kwargs)
+
+    handle_sigterm.wirecrawl_stop = True
     Runner.handle_sigterm = handle_sigterm
+    Runner.start = start_with_sigint
+
+
+def _flow_runs_stop_s() -> float:
+    from crawler.crawl.run import STOP_GRACE_S  # here: the command line's other commands need no crawl
+
+    return STOP_GRACE_S + FLOW_RUNS_MARGIN_S
+
+
+def end_flow_runs(signum: int, wait_s: float | None = None) -> dict[str, str]:
+    """Stop the flow runs this process started and wait for them: SIGTERM
+    to each (none for SIGINT, which a terminal's Ctrl-C delivered to them
+    already), up to `wait_s` (default: a crawl's stop grace and
+    `FLOW_RUNS_MARGIN_S`) for them to end,
+    then SIGKILL to those left; each run still not in a final state after
+    that is marked Crashed. Returns {flow run id: what became of it}.
+    Linux only (it reads /proc); elsewhere it does nothing."""
+    import signal
+    import threading
+    import time
+
+    runs = _flow_run_processes()
+    if signum != signal.SIGINT:
+        for pid in runs:
+            _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + (_flow_runs_stop_s() if wait_s is None else wait_s)
+    while any(_alive(pid) for pid in runs) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    ended = {}
+    for pid, flow_run_id in runs.items():
+        if _alive(pid):
+            _signal(pid, signal.SIGKILL)
+            ended[flow_run_id] = "killed"
+        else:
+            ended[flow_run_id] = "stopped"
+    if runs:
+        # Bounded: a Prefect server that stopped answering must not keep `serve` from stopping.
+        marking = threading.Thread(target=_mark_crashed_if_running, args=(list(runs.values()),), daemon=True)
+        marking.start()
+        marking.join(timeout=_MARK_TIMEOUT_S)
+    return ended
+
+
+_MARK_TIMEOUT_S = 15.0
+
+
+def _flow_run_processes() -> dict[int, str]:
+    """{pid: flow run id} of the flow-run processes this process started
+    that are still there (their environment names their run)."""
+    found = {}
+    try:
+        tasks = os.listdir(f"/proc/{os.getpid()}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{os.getpid()}/task/{task}/children") as fh:
+                pids = [int(p) for p in fh.read().split()]
+        except OSError:
+            continue
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as fh:
+                    env = dict(v.split(b"=", 1) for v in fh.read().split(b"\0") if b"=" in v)
+            except OSError:
+                continue
+            flow_run_id = env.get(b"PREFECT__FLOW_RUN_ID")
+            if flow_run_id and _alive(pid):
+                found[pid] = flow_run_id.decode()
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` still runs (a process that ended but was not yet
+    reaped by its parent, a zombie, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            state = fh.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _mark_crashed_if_running(flow_run_ids: list[str]) -> None:
+    import logging
+
+    from prefect.client.orchestration import get_client
+    from prefect.states import Crashed
+
+    logger = logging.getLogger(__name__)
+    try:
+        with get_client(sync_client=True) as client:
+            for flow_run_id in flow_run_ids:
+                state = client.read_flow_run(flow_run_id).state
+                if state is not None and not state.is_final():
+                    client.set_flow_run_state(flow_run_id, Crashed(message=STOPPED_BY_SERVE), force=True)
+                    logger.info("flow run %s marked Crashed: %s", flow_run_id, STOPPED_BY_SERVE)
+    except Exception as exc:  # the server is gone too: nothing more can be said to it
+        logger.warning("could not mark the flow runs %s as stopped (%s: %s)", ", ".join(flow_run_ids),
+                       type(exc).__name__, exc)

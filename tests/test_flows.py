@@ -578,12 +578,15 @@ def test_snapshot_flow_leaves_its_path_and_row_counts(use_prefect, data_dir, tmp
 
 # -- serve and deploy/prefect.yaml ---------------------------------------------
 
-def _serve(prefect_api, data_dir, sources, tmp_path, **env):
-    """`wirecrawl serve` in a subprocess; returns it once every deployment is registered."""
+def _serve(prefect_api, data_dir, sources, tmp_path, new_session: bool = False, **env):
+    """`wirecrawl serve` in a subprocess (in a process group of its own
+    with `new_session`, as at a terminal); returns it once every deployment
+    is registered."""
     env = {**os.environ, "PREFECT_API_URL": prefect_api, **env}
     proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "--data-dir", str(data_dir), "serve",
                              "--sources", str(sources), "--snapshots", str(tmp_path / "snaps")],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=new_session)
     banner = []
     for line in proc.stdout:  # `serve` prints its banner once every deployment is registered
         banner.append(line)
@@ -856,6 +859,100 @@ def test_a_batch_retry_crawls_again_only_the_source_whose_crawl_failed_and_under
     assert runs == [("quick", "finished"), ("slow", "failed"), ("slow", "finished")]
 
 
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_stopping_serve_mid_crawl_ends_its_flow_run_and_records_the_crawl_as_interrupted(
+        prefect_api, data_dir, tmp_path, how):
+    """Ctrl-C at the terminal (SIGINT to the whole group) or SIGTERM from a
+    service manager while a crawl run is on a page: `serve` exits, the crawl
+    stops cleanly (its run in the store says interrupted), and the flow run
+    is not left Running in the UI."""
+    import signal
+
+    from storage.store import Store
+    from tests.sites import Site
+
+    gate = threading.Event()
+
+    def slow_page(req):
+        gate.wait(timeout=120)
+        return Response(200, ARTICLE.format(title="Harbour works", body="Work on the harbour wall goes on."))
+
+    name = f"harbour-{how}"
+    with Site() as site:
+        site.add("/", '<html><body><a href="/s.html">s</a></body></html>')
+        site.add("/s.html", slow_page)
+        sources = _two_sites_file(tmp_path, {name: site}, {})
+        proc = _serve(prefect_api, data_dir, sources, tmp_path, new_session=True, PREFECT_RUNNER_POLL_FREQUENCY="1")
+        try:
+            with _client() as client:
+                run = client.create_flow_run_from_deployment(_deployments()[f"crawl-source/{name}"].id)
+            deadline = time.monotonic() + 120
+            while "/s.html" not in site.paths_requested():
+                assert proc.poll() is None and time.monotonic() < deadline, "the crawl never asked for the page"
+                time.sleep(0.1)
+            with _client() as client:
+                assert client.read_flow_run(run.id).state.is_running()
+            if how == "ctrl-c":
+                os.killpg(proc.pid, signal.SIGINT)
+            else:
+                proc.terminate()
+            gate.set()  # the page in flight is answered: the crawl finishes it, then stops
+            assert proc.wait(timeout=90) == 0
+        finally:
+            gate.set()
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    with _client() as client:
+        state = client.read_flow_run(run.id).state
+    assert state.is_final() and not state.is_completed(), (state.type, state.name, state.message)
+    with Store(None, data_dir) as store:
+        assert [r.status for r in store.recent_runs() if r.source == name] == ["interrupted"]
+
+
+def test_a_flow_run_that_does_not_stop_when_serve_stops_is_killed_and_marked_crashed_saying_why(
+        prefect_api, monkeypatch):
+    """A flow-run process of `serve` that ignores SIGTERM: once the wait is
+    over it is killed, and its run, still Running, is marked Crashed with
+    the reason; a run that ended by itself is left as it said."""
+    import signal
+
+    from prefect import flow
+    from prefect.states import Completed, Running
+
+    import flows.serve as serve
+
+    if not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists():
+        pytest.skip("needs /proc/<pid>/task/<tid>/children (Linux) to find the flow-run processes")
+    monkeypatch.setenv("PREFECT_API_URL", prefect_api)
+
+    @flow(name="stubborn")
+    def stubborn() -> None:
+        pass
+
+    with _client() as client:
+        stuck = client.create_flow_run(stubborn, state=Running())
+        done = client.create_flow_run(stubborn, state=Completed())
+    stubborn_code = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); "
+                     "time.sleep(600)")
+    procs = [subprocess.Popen([sys.executable, "-c", stubborn_code], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PREFECT__FLOW_RUN_ID": str(run.id)}) for run in (stuck, done)]
+    try:
+        for proc in procs:
+            assert proc.stdout.readline().strip() == "ready"
+        ended = serve.end_flow_runs(signal.SIGTERM, wait_s=1.0)
+        assert [proc.wait(timeout=30) for proc in procs] == [-signal.SIGKILL, -signal.SIGKILL]
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+    assert ended == {str(stuck.id): "killed", str(done.id): "killed"}
+    with _client() as client:
+        state = client.read_flow_run(stuck.id).state
+        assert state.is_crashed() and state.message == serve.STOPPED_BY_SERVE
+        assert client.read_flow_run(done.id).state.is_completed()
+
+
 def test_serve_refuses_a_temporary_prefect_server_and_says_how_to_start_one(site, tmp_path):
     sources = _sources(tmp_path, site, ("north", "*/30 * * * *"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
@@ -900,7 +997,7 @@ def test_serve_exits_within_its_grace_after_sigterm_even_when_the_runner_hangs_s
         "import flows.serve as serve\n"
         "from prefect.runner import Runner\n"
         "serve.SHUTDOWN_GRACE_S = 1.0\n"
-        "serve._exit_soon_after_sigterm()\n"
+        "serve._stop_flow_runs_first()\n"
         "Runner.stop = lambda self: time.sleep(600)  # a teardown that never ends\n"
         "runner = Runner.__new__(Runner)\n"
         "runner._logger = logging.getLogger('runner')\n"
