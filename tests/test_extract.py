@@ -374,6 +374,57 @@ def test_a_list_of_cards_under_a_more_from_heading_at_the_foot_of_a_story_stays_
     assert article.text == "\n".join(PARAGRAPHS[:3])
 
 
+_SECTION_CARDS = [
+    ("Ferry timetable changes from May", "The winter timetable ends on the last Sunday of April, and the first "
+     "boat of the day leaves half an hour earlier from then until the end of September."),
+    ("Quay lights to be replaced after storm damage", "Three of the lamp posts on the north quay were bent in "
+     "the February storm, and the harbour board has ordered new ones from a foundry in the valley."),
+    ("Harbour master retires after thirty years", "Colleagues gathered on the slipway to mark the last shift of "
+     "the harbour master, who started as a deckhand on the pilot boat when he was sixteen years old."),
+    ("Fish market opens on Saturdays too", "Stallholders voted to open on Saturday mornings through the summer, "
+     "after a trial last year brought more visitors to the market hall than any weekday did."),
+    ("Dredging of the inner basin to start", "The inner basin has silted up so much that boats touch the bottom "
+     "at low tide, and the dredger is due to arrive from the estuary at the start of next month."),
+    ("Sailing school takes its first pupils", "Twelve children from the town's two primary schools had their "
+     "first lesson in the sheltered corner of the outer harbour on a calm and sunny afternoon."),
+]
+
+
+def _section_page(heading: str, intro: str = "", *, head: str = "", href: str = "/story/{i}.html") -> str:
+    """A tag, section or front page: a heading that names it, a line of
+    blurb, and cards of stories each in a box of its own with a teaser too
+    long for a card rail's."""
+    cards = "".join(f'<article class="c{i}"><h2><a href="{href.format(i=i)}">{title}</a></h2><p>{teaser}</p>'
+                    f'<time datetime="2024-03-0{i + 1}">{i + 1} March</time></article>'
+                    for i, (title, teaser) in enumerate(_SECTION_CARDS))
+    return (f"<html><head><title>{heading} | Harbour Post</title>{head}</head><body>"
+            f"<header><a href='/'>Harbour Post</a></header><main><h1>{heading}</h1>{intro}{cards}</main>"
+            f"<footer>Harbour Post, on the quay since 1921</footer></body></html>")
+
+
+@pytest.mark.parametrize("heading, intro", [
+    ("Harbour", "<p>All our reporting on the port, its boats and the people who work there.</p>"),
+    ("Harbour Post", ""),  # a front page: the site's name over the day's stories
+])
+def test_a_tag_or_front_page_of_story_cards_under_its_name_is_not_an_article(heading, intro):
+    p = page(_section_page(heading, intro), url="https://harbourpost.example/topic/harbour")
+    with pytest.raises(Rejected) as exc:
+        extract(p)
+    assert exc.value.reason == "no_article" and "a list of 6 stories" in exc.value.detail
+
+
+def test_stories_under_a_headline_or_linking_to_other_sites_or_on_a_page_declaring_an_article_are_kept():
+    """What a list page's rule must leave alone: the same cards under a
+    headline (a roundup of the week's stories), cards linking to other
+    sites (a roundup of venues), and a page that says it is an article."""
+    url = "https://harbourpost.example/news/week"
+    roundup = extract(page(_section_page("The week on the quay in six stories"), url=url))
+    venues = extract(page(_section_page("Harbour", href="https://venue{i}.example/"), url=url))
+    declared = extract(page(_section_page("Harbour", head='<meta property="og:type" content="article">'), url=url))
+    for article in (roundup, venues, declared):
+        assert "Twelve children from the town's two primary schools" in article.text
+
+
 def test_a_short_notice_naming_no_source_is_too_short_even_when_furniture_made_trafilatura_read_more():
     """trafilatura reads the sign-up box and the author's bio with the one
     sentence (over 250 characters in all); the cleaning leaves the sentence,

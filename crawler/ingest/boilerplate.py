@@ -574,8 +574,8 @@ def _drop_related_boxes(body: HtmlElement, scope: HtmlElement, headline: HtmlEle
             continue
         within = any(a is scope for a in box.iterancestors())
         cards = [child for child in box if child is not heading]
-        if within and (len(_card_headings(box)) < 2
-                       or any(child.text_content().strip() and not _card_headings(child) and not _only_links(child)
+        if within and (len(card_headings(box)) < 2
+                       or any(child.text_content().strip() and not card_headings(child) and not _only_links(child)
                               for child in cards)):
             continue  # in the article's box, only a box of cards of other stories (and links)
         if any(longer_than(block, _TEASER_PARAGRAPH) for block in box.iter("p", "li", "h3", "h4", "div")
@@ -589,7 +589,7 @@ def _drop_related_boxes(body: HtmlElement, scope: HtmlElement, headline: HtmlEle
             removals.drop(box, "related box")
 
 
-def _card_headings(box: HtmlElement) -> list[HtmlElement]:
+def card_headings(box: HtmlElement) -> list[HtmlElement]:
     """The linked headings in `box` that link away from the page: a live
     page's entries under "Latest" link to themselves (#entry-3)."""
     return [h for h in _linked_headings(box)

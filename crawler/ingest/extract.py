@@ -45,7 +45,7 @@ from trafilatura.metadata import (
 from trafilatura.settings import DEFAULT_CONFIG, MANUALLY_CLEANED, Document as PageMetadata, set_date_params
 from trafilatura.utils import DOCTYPE_TAG, is_dubious_html, remove_control_characters, repair_faulty_html
 
-from crawler.ingest.boilerplate import clean_tree, longer_than, marked_attributions, prepare_tree
+from crawler.ingest.boilerplate import card_headings, clean_tree, longer_than, marked_attributions, prepare_tree
 from crawler.ingest.lines import clean_text, dense_chars, is_label, normalize_line, text_length
 from crawler.ingest.removals import Removals
 from crawler.ingest.decode import decode_html
@@ -191,6 +191,9 @@ def extract(page: Page, config: ExtractConfig = ExtractConfig(), trace: Trace | 
     text = unicodedata.normalize("NFC", text)
     if not text:
         raise Rejected("no_article", "no main text found on the page")
+    if config.clean_boilerplate and not attributions and not page_tags.declares_article() \
+            and len((title or "").split()) <= _SECTION_NAME_WORDS:
+        _check_not_a_list(text, tree, base, config)
     _check_length(text, attributions, read, config, lambda: _link_texts(tree))
     return Article(text=text, attribution="; ".join(dict.fromkeys(attributions)) or None, line_keys=keys, **fields)
 
@@ -443,6 +446,62 @@ def _check_length(text: str, attributions: list[str], read: str, config: Extract
         raise Rejected("no_article", f"a list of {linked} links under {len(lines) - linked} line(s) of text, "
                                      "not an article")
     raise Rejected("too_short", f"{length} characters of text, the minimum is {minimum}")
+
+
+def _check_not_a_list(text: str, tree: HtmlElement, base: str, config: ExtractConfig) -> None:
+    """Rejected("no_article") for a tag, section or front page that the
+    cleaning could not tell from an article (a heading that carries its
+    title, "Climate" or the site's name, over cards it did not find as a
+    rail): a text that is mostly the text of story cards (each a linked
+    headline of another page of the site, with at most a teaser around it),
+    of at least `_MIN_LIST_CARDS` of them, and that holds less than an
+    article's minimum of text of its own. Asked only of a page whose title
+    is a name (`_SECTION_NAME_WORDS` words at most), that does not declare
+    itself an article and names no source: a roundup under a headline
+    (venues, each a linked heading and a blurb) is an article."""
+    lines = [key for line in text.splitlines() if (key := normalize_line(line))]
+    if len(lines) < _MIN_LIST_CARDS:
+        return
+    body = tree.find(".//body")
+    body = body if body is not None else tree
+    host = urlsplit(base).hostname
+    headings = [h for h in card_headings(body) if _links_within(h, base, host)]
+    if len(headings) < _MIN_LIST_CARDS:
+        return
+    cards = []
+    for heading in headings:
+        card, limit = heading, text_length(heading.text_content()) + _CARD_TEASER_CHARS
+        while (parent := card.getparent()) is not None and parent is not body and not longer_than(parent, limit):
+            card = parent
+        cards.append(normalize_line(card.text_content()))
+    found, card_chars, own = set(), 0, 0
+    for line in lines:
+        where = next((i for i, card in enumerate(cards) if line in card), None)
+        if where is None:
+            own += text_length(line)
+        else:
+            found.add(where)
+            card_chars += text_length(line)
+    if len(found) >= _MIN_LIST_CARDS and card_chars >= _LIST_CARD_SHARE * (card_chars + own) \
+            and own < config.min_text_length:
+        raise Rejected("no_article", f"a list of {len(found)} stories: story cards (a linked headline of another "
+                                     f"page, a teaser) are {card_chars / (card_chars + own):.0%} of its text, and "
+                                     f"{own} characters are its own")
+
+
+def _links_within(heading: HtmlElement, base: str, host: str | None) -> bool:
+    """Whether the link of a linked heading leads to a page of the site."""
+    link = next((a for a in [*heading.iter("a"), *heading.iterancestors("a")] if a.get("href")), None)
+    return link is not None and urlsplit(urljoin(base, link.get("href").strip())).hostname == host
+
+
+# A list page: this many story cards or more, this share of its text at
+# least, each card a linked headline and a teaser of at most this length;
+# its title a name ("Climate", "Business news", the site's) of at most this many words.
+_MIN_LIST_CARDS = 4
+_LIST_CARD_SHARE = 0.6
+_CARD_TEASER_CHARS = 300
+_SECTION_NAME_WORDS = 4
 
 
 # A text of labels only, this share of them the texts of links, is an index.
