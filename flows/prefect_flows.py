@@ -71,12 +71,9 @@ def infrastructure_failure(task, task_run, state) -> bool:
 def crawl_task(source: str, sources: str, settings: Settings,
                on_progress: Callable[..., None] | None = None) -> CrawlStats:
     """Crawl one source once. A crawl is incremental and resumes from the
-    store, so a retry is cheap. A crawl stopped by Ctrl-C (its runs in the
-    store say `interrupted`) ends the run as interrupted, not completed."""
-    stats = work.crawl(source, sources, settings, on_progress)
-    if stats.status == "interrupted":
-        raise KeyboardInterrupt(f"the crawl of {source} was stopped (Ctrl-C); what it fetched is stored")
-    return stats
+    store, so a retry is cheap. A crawl stopped by a signal comes back with
+    the status `interrupted` (the flow reports it, then ends as stopped)."""
+    return work.crawl(source, sources, settings, on_progress)
 
 
 @task(name="crawl-together", retries=2, retry_delay_seconds=[60, 600], retry_condition_fn=infrastructure_failure,
@@ -95,13 +92,12 @@ def crawl_together_task(names: list[str], sources: str, settings: Settings,
     if holding is not None:
         names = holding.held(names)
         if not names:
-            return {"stats": {}, "busy": {}}
+            return {"stats": {}, "busy": {}, "interrupted": False}
     result = work.crawl_together(names, sources, settings, on_progress, on_done)
     if result.failure is not None:
         raise RuntimeError(result.failure)  # the crawl process died: retried
-    if result.interrupted:  # Ctrl-C: the run ends as interrupted, not completed (and is not retried)
-        raise KeyboardInterrupt(f"the crawl of {', '.join(names)} was stopped (Ctrl-C); what it fetched is stored")
-    return {"stats": {s.source: s for s in result.stats}, "busy": result.busy}
+    # Stopped by a signal: not retried; the flow reports each source, then ends as stopped.
+    return {"stats": {s.source: s for s in result.stats}, "busy": result.busy, "interrupted": result.interrupted}
 
 
 @task(name="report-source", task_run_name="crawl-{source}", cache_policy=NO_CACHE)
@@ -148,6 +144,9 @@ def crawl_source_flow(source: str, sources: str = "sources.toml") -> dict[str, A
     with one_crawl_per_source(source, logger):
         stats = crawl_task(source, sources, settings, _progress_logger(logger, source))
     counts = work.crawl_counts(stats)
+    if stats.status == "interrupted":  # reported, then the run ends as stopped, not completed
+        _table_artifact(f"crawl-{source}", counts, f"Crawl of {source}, interrupted ({settings.describe()})")
+        raise KeyboardInterrupt(f"the crawl of {source} was stopped; what it fetched is stored")
     _table_artifact(f"crawl-{source}", counts, f"Crawl of {source} ({settings.describe()})")
     logger.info("crawl of %s done: %s", source, _line(counts))
     return counts
@@ -197,7 +196,15 @@ def crawl_sources_flow(sources: str = "sources.toml", names: list[str] | None = 
         # Each source's slot is let go as soon as that source is done, not when the slowest
         # source of the crawl is: its next due minute is its own.
         done = crawl_together_task(chosen, sources, settings, _batch_progress_logger(logger, len(chosen)),
-                                   slots.release_done, holding=slots) if chosen else {"stats": {}, "busy": {}}
+                                   slots.release_done, holding=slots) if chosen else \
+            {"stats": {}, "busy": {}, "interrupted": False}
+    except Exception as exc:
+        # Every attempt failed: the sources done before the failure are still reported.
+        for name, stats in slots.reported.items():
+            if stats.status == "finished":
+                report_source_task(name, stats)
+        logger.error("crawl of %s failed: %s", ", ".join(wanted), exc)
+        raise
     finally:
         slots.close()
     left_out.update({name: f"busy: {holder}" for name, holder in done["busy"].items()})
@@ -209,6 +216,8 @@ def crawl_sources_flow(sources: str = "sources.toml", names: list[str] | None = 
         reports[name] = report_source_task(name, crawled.get(name) if name not in left_out else None,
                                            left_out.get(name))
     logger.info("crawl of %d source(s) together done; %d left out", len(crawled), len(left_out) + len(already))
+    if done["interrupted"]:  # reported, then the run ends as stopped, not completed
+        raise KeyboardInterrupt(f"the crawl of {', '.join(chosen)} was stopped; what it fetched is stored")
     return reports
 
 

@@ -141,17 +141,18 @@ def _stop_flow_runs_first() -> None:
     """Ctrl-C and SIGTERM stop `serve` with its flow runs ended, never left
     Running in the UI. Prefect's runner, told to stop, kills its flow-run
     processes at once (SIGKILL), before they can say so, and marks nothing.
-    Here, before it does: the flow runs are told (SIGTERM; Ctrl-C at a
-    terminal reached them already), and given a crawl's stop grace and
-    `FLOW_RUNS_MARGIN_S` to stop on their own (a crawl then finishes its
-    pages in flight and records its runs as interrupted); a second signal
-    ends the wait. One still there after that is killed, and any of them
-    left Running is marked Crashed, saying why. Then Prefect's own stop
-    runs, and the process exits `SHUTDOWN_GRACE_S` later whatever it waits
-    on (once in a few hundred stops, a test run found Prefect's teardown
-    still alive a minute later, for a reason not found). Set on Prefect's
-    handler itself, which `Runner.start` installs for SIGTERM in place of any
-    of ours; SIGINT is given the same handler when the runner starts."""
+    Here, before it does: the flow runs are told (the signal is passed on;
+    a Ctrl-C typed at the terminal reached them already) and given a
+    crawl's stop grace and `FLOW_RUNS_MARGIN_S` to stop on their own (a
+    crawl then finishes its pages in flight and records its runs as
+    interrupted); a second signal ends the wait, after a moment for them to
+    record it. One still there after that is killed, and any of them left
+    Running is marked Crashed, saying why. Then Prefect's own stop runs,
+    and the process exits `SHUTDOWN_GRACE_S` later whatever it waits on
+    (once in a few hundred stops, a test run found Prefect's teardown still
+    alive a minute later, for a reason not found). Set on Prefect's handler
+    itself, which `Runner.start` installs for SIGTERM in place of any of
+    ours; SIGINT is given the same handler when the runner starts."""
     import signal
     import threading
 
@@ -164,7 +165,7 @@ def _stop_flow_runs_first() -> None:
     def handle_sigterm(self, *args, **kwargs):
         signum = args[0] if args and isinstance(args[0], int) else signal.SIGTERM
         if getattr(self, "_wirecrawl_stopping", False):
-            end_flow_runs(signum, wait_s=0)  # asked again: at once
+            end_flow_runs(signum, wait_s=_AGAIN_WAIT_S)  # asked again: a moment to record, then at once
         else:
             self._wirecrawl_stopping = True
             self._logger.info("%s received: waiting for the flow runs to stop (again to stop them at once)...",
@@ -191,22 +192,26 @@ def _flow_runs_stop_s() -> float:
     return STOP_GRACE_S + FLOW_RUNS_MARGIN_S
 
 
+# After a second Ctrl-C: how long the flow runs have to record that they stopped.
+_AGAIN_WAIT_S = 2.0
+
+
 def end_flow_runs(signum: int, wait_s: float | None = None) -> dict[str, str]:
-    """Stop the flow runs this process started and wait for them: SIGTERM
-    to each (none for SIGINT, which a terminal's Ctrl-C delivered to them
-    already), up to `wait_s` (default: a crawl's stop grace and
-    `FLOW_RUNS_MARGIN_S`) for them to end,
-    then SIGKILL to those left; each run still not in a final state after
-    that is marked Crashed. Returns {flow run id: what became of it}.
-    Linux only (it reads /proc); elsewhere it does nothing."""
+    """Stop the flow runs this process started and wait for them: the
+    signal is passed on to each (not a Ctrl-C typed at the terminal this
+    process runs in the foreground of, which reached them already), then up
+    to `wait_s` (default: a crawl's stop grace and `FLOW_RUNS_MARGIN_S`) for
+    them to end, then SIGKILL to those left; each run still not in a final
+    state after that is marked Crashed. Returns {flow run id: what became of
+    it}. Linux only (it reads /proc); elsewhere it does nothing."""
     import signal
     import threading
     import time
 
     runs = _flow_run_processes()
-    if signum != signal.SIGINT:
+    if not (signum == signal.SIGINT and _typed_at_our_terminal()):
         for pid in runs:
-            _signal(pid, signal.SIGTERM)
+            _signal(pid, signum)
     deadline = time.monotonic() + (_flow_runs_stop_s() if wait_s is None else wait_s)
     while any(_alive(pid) for pid in runs) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -226,6 +231,19 @@ def end_flow_runs(signum: int, wait_s: float | None = None) -> dict[str, str]:
 
 
 _MARK_TIMEOUT_S = 15.0
+
+
+def _typed_at_our_terminal() -> bool:
+    """Whether this process is in the foreground of the terminal it reads:
+    a Ctrl-C typed there went to every process of its group, the flow runs
+    included (not one sent by `kill -INT`, or by a container runtime to its
+    first process only)."""
+    import sys
+
+    try:
+        return os.isatty(sys.stdin.fileno()) and os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _flow_run_processes() -> dict[int, str]:

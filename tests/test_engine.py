@@ -668,6 +668,57 @@ def test_ctrl_c_stops_the_crawl_cleanly_and_the_next_crawl_resumes(site, data_di
     assert all(per_url.get(site.url(p)) == 1 for p in paths), per_url
 
 
+def test_sigterm_to_every_process_of_a_crawl_at_once_still_finishes_the_pages_in_flight(site, data_dir, tmp_path):
+    """A service manager stops a service by signalling all its processes at
+    once (the program, its fork servers, its crawl and extraction
+    processes), and the program passes its own signal on to the crawl: one
+    request to stop, and every page asked for before it is stored."""
+    paths = [f"/w/{n}.html" for n in range(40)]
+    site.add("/", index_html(paths))
+    for n, path in enumerate(paths):
+        site.add(path, Response(200, plain_article_html(n), delay=1.0))  # pages in flight at the signal
+    sources = _sources_file(tmp_path, {"slow": site.url("/")}, download_delay=0, concurrency_per_host=4)
+    proc = _cli("crawl", "--sources", str(sources), data_dir=data_dir, start_new_session=True)
+    store = Store(None, data_dir)
+    try:
+        wait_for(lambda: store.count_documents() >= 4 or proc.poll() is not None, 90, "four pages stored")
+        assert proc.poll() is None, proc.communicate()
+        asked = {p for p in site.paths_requested() if p.startswith("/w/")}
+        os.killpg(proc.pid, signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+        with store.read() as conn:
+            stored = set(conn.execute(select(documents.c.url)).scalars())
+        [run] = store.recent_runs(1)
+    finally:
+        store.close()
+    assert "Traceback" not in err, err
+    assert run.status == "interrupted"
+    assert {site.url(p) for p in asked} <= stored, sorted({site.url(p) for p in asked} - stored)
+
+
+def test_a_second_signal_within_a_second_of_the_first_is_the_same_request_to_stop(monkeypatch):
+    """The program that runs a crawl may hear SIGTERM twice at once (a
+    service manager's, and the one a `serve` passes on): only a second
+    request that comes later stops the crawl process at once."""
+    import crawler.crawl.run as run_module
+
+    child = subprocess.Popen([sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, "
+                              "signal.SIG_IGN); print('ready', flush=True); time.sleep(120)"],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        stop = run_module._Stop(child, None)
+        stop._handle(signal.SIGTERM, None)
+        stop._handle(signal.SIGTERM, None)
+        assert not stop.forced and child.poll() is None
+        monkeypatch.setattr(run_module, "SAME_STOP_S", 0.0)  # the next comes "later"
+        stop._handle(signal.SIGTERM, None)
+        assert stop.forced and child.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        child.kill()
+        child.wait()
+
+
 def test_max_pages_bounds_what_is_downloaded_not_only_what_is_kept(site, data_dir):
     """Many requests are handed to the downloader at once; a source with
     max_pages still downloads no more pages than that (the start page
@@ -689,8 +740,13 @@ def test_max_pages_bounds_what_is_downloaded_not_only_what_is_kept(site, data_di
     assert len(fetched) == 6 and len(set(fetched)) == 6, fetched  # three new ones, none again
 
 
-def test_a_second_ctrl_c_stops_at_once_and_the_run_counts_what_the_store_holds(site, data_dir):
+def test_a_second_ctrl_c_stops_at_once_and_the_run_counts_what_the_store_holds(site, data_dir, monkeypatch):
     import threading
+
+    import crawler.crawl.run as run_module
+
+    # A second Ctrl-C however soon after the first: this test asks for it at once.
+    monkeypatch.setattr(run_module, "SAME_STOP_S", 0.0)
 
     paths = [f"/w/{n}.html" for n in range(40)]
     site.add("/", index_html(paths))
@@ -706,7 +762,7 @@ def test_a_second_ctrl_c_stops_at_once_and_the_run_counts_what_the_store_holds(s
         wait_for(lambda: store.count_documents() >= 3, 90, "three pages stored")
         os.kill(os.getpid(), signal.SIGINT)
         assert stopping.wait(30)  # the first was taken (two at once would be one signal)
-        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)  # a second request (SAME_STOP_S is 0 here)
 
     presser = threading.Thread(target=ctrl_c_twice)
     presser.start()

@@ -774,6 +774,54 @@ def test_a_source_done_early_in_a_batch_lets_go_of_its_slot_while_a_slow_one_sti
     assert state.result()["slow"]["fetched"] == 2
 
 
+def test_a_batch_stopped_by_ctrl_c_reports_each_source_then_ends_as_stopped(prefect_api, worker_store, tmp_path):
+    """Ctrl-C while two sources are crawled together, one of them done:
+    each source still gets its task run and its table (the stopped one
+    says interrupted), and the flow run ends Crashed, not Completed."""
+    import signal
+
+    import flows.prefect_flows as wf
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+    from storage.store import Store
+    from tests.sites import Site
+
+    gate = threading.Event()
+
+    def slow_page(req):
+        gate.wait(timeout=120)
+        return Response(200, ARTICLE.format(title="Harbour works", body="Work on the harbour wall goes on."))
+
+    def ctrl_c_once_early_is_done() -> None:
+        try:
+            with Store(None, worker_store) as store:
+                deadline = time.monotonic() + 120
+                while not (any(r.source == "early" and r.status == "finished" for r in store.recent_runs())
+                           and "/s.html" in late.paths_requested()):
+                    assert time.monotonic() < deadline, "the early source never finished"
+                    time.sleep(0.1)
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, as at the terminal
+        finally:
+            gate.set()
+
+    with Site() as early, Site() as late:
+        _news_site(early)
+        late.add("/", '<html><body><a href="/s.html">s</a></body></html>')
+        late.add("/s.html", slow_page)
+        sources = _two_sites_file(tmp_path, {"early": early, "late": late}, {})
+        presser = threading.Thread(target=ctrl_c_once_early_is_done)
+        presser.start()
+        with pytest.raises(KeyboardInterrupt):
+            wf.crawl_sources_flow(sources=str(sources), names=["early", "late"])
+        presser.join()
+    with _client() as client:
+        [run] = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=["crawl-2-sources"])),
+                                      limit=1, sort="START_TIME_DESC")
+    assert run.state.is_crashed(), run.state
+    artifacts = _artifacts(run.id)
+    assert _table(artifacts["crawl-early"])["fetched"] == 3
+    assert _table(artifacts["crawl-late"])["status"] == "interrupted"
+
+
 def _crawl_processes() -> list[int]:
     """The crawl processes this test process started: children of its fork
     server that have extraction processes of their own."""
@@ -859,13 +907,14 @@ def test_a_batch_retry_crawls_again_only_the_source_whose_crawl_failed_and_under
     assert runs == [("quick", "finished"), ("slow", "failed"), ("slow", "finished")]
 
 
-@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm", "sigint-to-serve-only"])
 def test_stopping_serve_mid_crawl_ends_its_flow_run_and_records_the_crawl_as_interrupted(
         prefect_api, data_dir, tmp_path, how):
-    """Ctrl-C at the terminal (SIGINT to the whole group) or SIGTERM from a
-    service manager while a crawl run is on a page: `serve` exits, the crawl
-    stops cleanly (its run in the store says interrupted), and the flow run
-    is not left Running in the UI."""
+    """Ctrl-C at the terminal (SIGINT to the whole group), SIGTERM from a
+    service manager, or SIGINT to `serve` alone (`kill -INT`, a container
+    runtime) while a crawl run is on a page: `serve` exits, the crawl stops
+    cleanly (its run in the store says interrupted), and the flow run is
+    not left Running in the UI."""
     import signal
 
     from storage.store import Store
@@ -894,8 +943,10 @@ def test_stopping_serve_mid_crawl_ends_its_flow_run_and_records_the_crawl_as_int
                 assert client.read_flow_run(run.id).state.is_running()
             if how == "ctrl-c":
                 os.killpg(proc.pid, signal.SIGINT)
-            else:
+            elif how == "sigterm":
                 proc.terminate()
+            else:
+                proc.send_signal(signal.SIGINT)
             gate.set()  # the page in flight is answered: the crawl finishes it, then stops
             assert proc.wait(timeout=90) == 0
         finally:
@@ -951,6 +1002,62 @@ def test_a_flow_run_that_does_not_stop_when_serve_stops_is_killed_and_marked_cra
         state = client.read_flow_run(stuck.id).state
         assert state.is_crashed() and state.message == serve.STOPPED_BY_SERVE
         assert client.read_flow_run(done.id).state.is_completed()
+
+
+def test_a_batch_whose_every_attempt_fails_still_reports_the_sources_done(prefect_api, worker_store, tmp_path,
+                                                                          monkeypatch):
+    """The crawl process is killed in every attempt while one source is
+    still on a page: the run fails, and the source that finished in the
+    first attempt still has its task run and table."""
+    import signal
+
+    if not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists():
+        pytest.skip("needs /proc/<pid>/task/<tid>/children (Linux) to find the crawl process")
+    import flows.prefect_flows as wf
+    from storage.store import Store
+    from tests.sites import Site
+
+    asked = []
+
+    def never_answered(req):
+        asked.append(req)
+        while True:  # until the crawl process asking is killed (the server drops the answer)
+            if stop.wait(0.1):
+                break
+        return Response(200, "gone")
+
+    stop = threading.Event()
+
+    def quick_finished() -> bool:
+        with Store(None, worker_store) as store:
+            return any(r.source == "quick" and r.status == "finished" for r in store.recent_runs())
+
+    def kill_each_attempt() -> None:
+        killed = 0
+        deadline = time.monotonic() + 180
+        while killed < 3 and time.monotonic() < deadline:
+            if len(asked) > killed and quick_finished() and (crawls := _crawl_processes()):
+                os.kill(crawls[0], signal.SIGKILL)
+                killed += 1
+            time.sleep(0.1)
+
+    monkeypatch.setattr(wf, "crawl_together_task", wf.crawl_together_task.with_options(retry_delay_seconds=0))
+    with Site() as quick, Site() as stuck:
+        _news_site(quick)
+        stuck.add("/", '<html><body><a href="/s.html">s</a></body></html>')
+        stuck.add("/s.html", never_answered)
+        sources = _two_sites_file(tmp_path, {"quick": quick, "stuck": stuck}, {})
+        killer = threading.Thread(target=kill_each_attempt)
+        killer.start()
+        try:
+            state = wf.crawl_sources_flow(sources=str(sources), names=["quick", "stuck"], return_state=True)
+        finally:
+            killer.join()
+            stop.set()
+    assert state.is_failed(), state
+    assert len(asked) == 3  # the stuck page, once an attempt
+    artifacts = _artifacts(state.state_details.flow_run_id)
+    assert _table(artifacts["crawl-quick"])["fetched"] == 3 and "crawl-stuck" not in artifacts
 
 
 def test_serve_refuses_a_temporary_prefect_server_and_says_how_to_start_one(site, tmp_path):

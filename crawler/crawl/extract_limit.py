@@ -142,6 +142,7 @@ class ExtractionProcess:
     def _started(self) -> socket.socket:
         if self._sock is not None:
             return self._sock
+        from crawler.crawl.process import end_at_exit
         from crawler.crawl.workers import serve_calls
 
         mine, theirs = socket.socketpair()
@@ -149,6 +150,7 @@ class ExtractionProcess:
         inherited = [mine] if ctx.get_start_method() == "fork" else []
         process = ctx.Process(target=serve_calls, args=(theirs, inherited), daemon=True, name="wirecrawl-extract")
         process.start()
+        end_at_exit(process)
         theirs.close()
         self._process, self._sock = process, mine
         return mine

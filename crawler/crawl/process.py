@@ -15,6 +15,7 @@ import gc
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.context
+import multiprocessing.process
 import os
 import threading
 
@@ -43,8 +44,19 @@ def process_context(preload: list[str]) -> multiprocessing.context.BaseContext:
         ctx = multiprocessing.get_context("forkserver")
     except ValueError:
         return multiprocessing.get_context("spawn")
-    ctx.set_forkserver_preload(preload)
+    # The fork server ignores SIGTERM (crawler.crawl.forkserver): a service manager's, sent to
+    # every process at once, is for the crawls to handle, and they end with the fork server.
+    ctx.set_forkserver_preload([*preload, "crawler.crawl.forkserver"])
     return ctx
+
+
+def end_at_exit(process: multiprocessing.process.BaseProcess) -> None:
+    """Kill `process` when this program exits, if it still runs then: an
+    extraction process ignores SIGTERM, which is all multiprocessing sends
+    its daemon processes at exit before waiting for them."""
+    import multiprocessing.util
+
+    multiprocessing.util.Finalize(process, process.kill, exitpriority=5)
 
 
 # The crawl process allocates container objects fast (requests, responses,

@@ -59,6 +59,10 @@ logger = logging.getLogger(__name__)
 
 # Seconds a stopped crawl may take to finish the pages in flight.
 STOP_GRACE_S = 20.0
+# A second signal this soon after the first is the same request to stop, not
+# a second one: a service manager signals every process of a service at
+# once, and the program that runs the crawl (`serve`) passes its own on.
+SAME_STOP_S = 1.0
 
 
 def crawl_preload() -> list[str]:
@@ -200,7 +204,7 @@ def _holder(store: Store, source: str) -> str:
 class _Stop:
     """SIGINT / SIGTERM while a crawl runs (main thread only): the first asks
     the crawl process to stop (it finishes the pages in flight), the second
-    ends it at once. A SIGTERM the program had its own handler for (Prefect
+    ends it at once, unless it came within `SAME_STOP_S` of the first. A SIGTERM the program had its own handler for (Prefect
     cancelling a flow run) is passed on to it once the runs are recorded
     (`pass_on`)."""
 
@@ -235,7 +239,7 @@ class _Stop:
             self._signal(signal.SIGTERM)  # the crawl process's graceful stop
             if self.on_stopping is not None:
                 self.on_stopping()
-        else:
+        elif time.monotonic() - self.asked_at > SAME_STOP_S:
             self.forced = True
             self._signal(signal.SIGKILL)
 
@@ -406,6 +410,9 @@ def _crawl_in_child(job: _Job, updates) -> None:
     # SIGTERM (`_stop_on_sigterm`). This process stays in the caller's
     # group, so a SIGKILL to the group ends it with the rest.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The fork server ignores SIGTERM, and this process inherits that: a SIGTERM before the crawl
+    # starts (and its own handler, `_stop_on_sigterm`) ends it, as it ends any program.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # First, while this process has a single thread: fork the extraction workers.
     workers = int(job.overrides.get("WIRECRAWL_EXTRACT_WORKERS") or 0) or available_cores()
     prestart_extraction_pool(workers)
@@ -430,7 +437,7 @@ def _crawl_in_child(job: _Job, updates) -> None:
         # Extraction workers still alive here (a pool never used, or one whose
         # shutdown failed) would keep this process from exiting.
         for worker in multiprocessing.active_children():
-            worker.terminate()
+            worker.kill()  # an extraction process ignores SIGTERM
 
 
 def _raise_open_files_limit() -> None:
@@ -503,16 +510,19 @@ def _crawl(job: _Job, updates) -> dict[str, CrawlStats]:
 def _stop_on_sigterm(process) -> None:
     """SIGTERM stops the crawl as Scrapy's own handler would: the first
     lets the pages in flight finish and closes the spider ("shutdown"), a
-    second stops the reactor at once. SIGINT is the caller's to handle."""
+    second stops the reactor at once. A second that comes within
+    `SAME_STOP_S` of the first is the same request (a service manager
+    signals every process of the service, and the parent passes its own
+    on). SIGINT is the caller's to handle."""
     from twisted.internet import reactor
 
-    asked: list[int] = []
+    asked: list[float] = []
 
     def handle(signum, frame) -> None:
         if not asked:
-            asked.append(signum)
+            asked.append(time.monotonic())
             reactor.callFromThread(process.stop)
-        else:
+        elif time.monotonic() - asked[0] > SAME_STOP_S:
             reactor.callFromThread(reactor.stop)
 
     signal.signal(signal.SIGTERM, handle)

@@ -29,7 +29,7 @@ import traceback
 from collections import deque
 from typing import Any, Callable
 
-from crawler.crawl.process import exit_with_parent, quiet_garbage_collector
+from crawler.crawl.process import end_at_exit, exit_with_parent, quiet_garbage_collector
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,11 @@ def serve_calls(sock: socket.socket, inherited: list[socket.socket]) -> None:
     life of a command's one extraction process (`crawler.crawl.extract_limit`)."""
     for other in inherited:  # the crawl's ends of earlier workers' sockets, copied by fork
         other.close()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle
+    # Ctrl-C and a service manager's SIGTERM reach every process of the group: stopping is the
+    # crawl's to decide (it lets the pages in flight be extracted), and this process ends when
+    # the crawl closes its socket or dies.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     exit_with_parent()
     quiet_garbage_collector()
     while True:
@@ -127,6 +131,7 @@ class WorkerPool:
         process = ctx.Process(target=serve_calls, args=(theirs, inherited), daemon=True,
                                    name="wirecrawl-extract")
         process.start()
+        end_at_exit(process)
         theirs.close()
         mine.setblocking(False)
         return _Worker(process, mine)
