@@ -416,12 +416,15 @@ def test_a_tag_or_front_page_of_story_cards_under_its_name_is_not_an_article(hea
 def test_stories_under_a_headline_or_linking_to_other_sites_or_on_a_page_declaring_an_article_are_kept():
     """What a list page's rule must leave alone: the same cards under a
     headline (a roundup of the week's stories), cards linking to other
-    sites (a roundup of venues), and a page that says it is an article."""
+    sites (a roundup of venues), cards linking to pages below the page's
+    own (a live page's entries, a gallery's pictures, a guide's sections),
+    and a page that says it is an article."""
     url = "https://harbourpost.example/news/week"
     roundup = extract(page(_section_page("The week on the quay in six stories"), url=url))
     venues = extract(page(_section_page("Harbour", href="https://venue{i}.example/"), url=url))
+    entries = extract(page(_section_page("Harbour live", href="/news/week/entry-{i}"), url=url))
     declared = extract(page(_section_page("Harbour", head='<meta property="og:type" content="article">'), url=url))
-    for article in (roundup, venues, declared):
+    for article in (roundup, venues, entries, declared):
         assert "Twelve children from the town's two primary schools" in article.text
 
 

@@ -59,6 +59,20 @@ def test_a_call_over_the_limit_ends_its_process_and_the_next_call_gets_a_new_one
         _over_the_limit_then_on(extraction)
 
 
+def test_processes_ended_over_the_limit_leave_nothing_open_behind_them():
+    """A long `wirecrawl ingest` may end hundreds of extraction processes:
+    each one ended leaves no file descriptor (nor anything holding one)."""
+    if not os.path.isdir("/proc/self/fd"):
+        pytest.skip("needs /proc/self/fd to count open file descriptors")
+    with ExtractionProcess(0.2) as extraction:
+        extraction.call(_pid)  # one process started and ended before counting
+        before = len(os.listdir("/proc/self/fd"))
+        for _ in range(10):
+            with pytest.raises(ExtractionTimedOut):
+                extraction.call(_busy)
+        assert len(os.listdir("/proc/self/fd")) <= before
+
+
 def test_a_process_with_threads_takes_its_extraction_process_from_the_fork_server():
     # A thread of this process blocked in a wait while the calls run: forking
     # then would be unsafe, and the limit must hold all the same.

@@ -142,15 +142,15 @@ class ExtractionProcess:
     def _started(self) -> socket.socket:
         if self._sock is not None:
             return self._sock
-        from crawler.crawl.process import end_at_exit
+        from crawler.crawl.process import EXTRACTION_PROCESS, end_at_exit
         from crawler.crawl.workers import serve_calls
 
         mine, theirs = socket.socketpair()
         ctx = self._context()
         inherited = [mine] if ctx.get_start_method() == "fork" else []
-        process = ctx.Process(target=serve_calls, args=(theirs, inherited), daemon=True, name="wirecrawl-extract")
+        process = ctx.Process(target=serve_calls, args=(theirs, inherited), daemon=True, name=EXTRACTION_PROCESS)
         process.start()
-        end_at_exit(process)
+        end_at_exit()
         theirs.close()
         self._process, self._sock = process, mine
         return mine

@@ -4,10 +4,11 @@ SIGTERM is ignored.
 
 A service manager stops a service by signalling every process of it at once
 (systemd's default). The crawl and extraction processes handle that signal
-themselves, finishing the pages in flight; but a crawl process ends with the
-process that forked it (`exit_with_parent`: a fork server's child watches
-the fork server), so a fork server that SIGTERM ended would take every crawl
-with it. It ends anyway when the program that started it does.
+themselves, finishing the pages in flight; but the program learns how its
+crawl process is doing through the fork server that forked it: with the fork
+server gone, the crawl counts as ended (exit code 255) while it still runs,
+and no extraction process can be started in place of one that dies. The
+fork server ends anyway when the program that started it does.
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ import gc
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.context
-import multiprocessing.process
 import os
 import threading
 
@@ -50,13 +49,27 @@ def process_context(preload: list[str]) -> multiprocessing.context.BaseContext:
     return ctx
 
 
-def end_at_exit(process: multiprocessing.process.BaseProcess) -> None:
-    """Kill `process` when this program exits, if it still runs then: an
-    extraction process ignores SIGTERM, which is all multiprocessing sends
-    its daemon processes at exit before waiting for them."""
+EXTRACTION_PROCESS = "wirecrawl-extract"  # the name of every extraction process
+_ends_at_exit: int | None = None  # the pid of the process that registered `_kill_extraction_processes`
+
+
+def end_at_exit() -> None:
+    """Kill this program's extraction processes (`EXTRACTION_PROCESS`) when
+    it exits, those still running then: an extraction process ignores
+    SIGTERM, which is all multiprocessing sends its daemon processes at exit
+    before waiting for them. Registered once a process; holds none of them."""
     import multiprocessing.util
 
-    multiprocessing.util.Finalize(process, process.kill, exitpriority=5)
+    global _ends_at_exit
+    if _ends_at_exit != os.getpid():
+        _ends_at_exit = os.getpid()
+        multiprocessing.util.Finalize(None, _kill_extraction_processes, exitpriority=5)
+
+
+def _kill_extraction_processes() -> None:
+    for child in multiprocessing.active_children():
+        if child.name == EXTRACTION_PROCESS:
+            child.kill()
 
 
 # The crawl process allocates container objects fast (requests, responses,

@@ -29,7 +29,7 @@ import traceback
 from collections import deque
 from typing import Any, Callable
 
-from crawler.crawl.process import end_at_exit, exit_with_parent, quiet_garbage_collector
+from crawler.crawl.process import EXTRACTION_PROCESS, end_at_exit, exit_with_parent, quiet_garbage_collector
 
 logger = logging.getLogger(__name__)
 
@@ -129,9 +129,9 @@ class WorkerPool:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _BUFFER)
         inherited = [w.sock for w in self.workers] + [mine] if ctx.get_start_method() == "fork" else []
         process = ctx.Process(target=serve_calls, args=(theirs, inherited), daemon=True,
-                                   name="wirecrawl-extract")
+                                   name=EXTRACTION_PROCESS)
         process.start()
-        end_at_exit(process)
+        end_at_exit()
         theirs.close()
         mine.setblocking(False)
         return _Worker(process, mine)

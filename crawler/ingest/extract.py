@@ -453,7 +453,8 @@ def _check_not_a_list(text: str, tree: HtmlElement, base: str, config: ExtractCo
     cleaning could not tell from an article (a heading that carries its
     title, "Climate" or the site's name, over cards it did not find as a
     rail): a text that is mostly the text of story cards (each a linked
-    headline of another page of the site, with at most a teaser around it),
+    headline of another page of the site, not one below this page's
+    address, with at most a teaser around it),
     of at least `_MIN_LIST_CARDS` of them, and that holds less than an
     article's minimum of text of its own. Asked only of a page whose title
     is a name (`_SECTION_NAME_WORDS` words at most), that does not declare
@@ -490,9 +491,18 @@ def _check_not_a_list(text: str, tree: HtmlElement, base: str, config: ExtractCo
 
 
 def _links_within(heading: HtmlElement, base: str, host: str | None) -> bool:
-    """Whether the link of a linked heading leads to a page of the site."""
+    """Whether the link of a linked heading leads to another page of the
+    site, not to this page or one below it (a live page's entries, a
+    gallery's pictures, a guide's sections have pages of their own)."""
     link = next((a for a in [*heading.iter("a"), *heading.iterancestors("a")] if a.get("href")), None)
-    return link is not None and urlsplit(urljoin(base, link.get("href").strip())).hostname == host
+    if link is None:
+        return False
+    target = urlsplit(urljoin(base, link.get("href").strip()))
+    if target.hostname != host:
+        return False
+    own = urlsplit(base).path.rstrip("/")
+    path = target.path.rstrip("/")
+    return not own or not (path == own or path.startswith(own + "/"))
 
 
 # A list page: this many story cards or more, this share of its text at
