@@ -44,7 +44,7 @@ ENGLISH = [a for a in ARTICLES if a.lang == "en"]
 
 
 def ingest(store: Store, url: str, paragraphs, *, published: str | None = None,
-           attribution: str | None = None, canonical_url: str | None = None,
+           attribution: str | None = None, canonical_url: str | None = None, sitename: str | None = None,
            fetched_at: datetime = T0, config: IngestConfig = IngestConfig()) -> IngestResult:
     """Commit one extracted article through the ingest path (no HTML: the
     extractor has its own tests)."""
@@ -52,7 +52,7 @@ def ingest(store: Store, url: str, paragraphs, *, published: str | None = None,
     page = Page(url=url, status=200, headers={"content-type": "text/html"}, body=text.encode(),
                 fetched_at=fetched_at)
     article = Article(url=url, text=text, published=published, attribution=attribution,
-                      canonical_url=canonical_url)
+                      canonical_url=canonical_url, sitename=sitename)
     prepared = Prepared(page=page, page_hash=page_hash(page.body), article=article,
                         fingerprint=fingerprint(text, config.dedup))
     return commit(prepared, store, config=config)
@@ -147,6 +147,31 @@ def test_originals_over_copies_that_name_their_source(store):
                       fetched_at=T0 + timedelta(hours=1))
     [(_cid, _size, canonical)] = store.clusters()
     assert canonical.id == original.document_id
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (1, 2, 0), (2, 1, 0)], ids=["original-first", "original-last",
+                                                                         "credit-first"])
+@pytest.mark.parametrize("named_by", ["site name", "host"])
+def test_the_site_the_copies_name_as_their_source_stands_for_the_cluster(store, order, named_by):
+    """A copy that says nothing of its source, fetched and dated before the
+    original, does not stand for the story: a copy that credits the
+    original's site ("Via Harbour Gazette", "first published at
+    harbourgazette.example") names it, whatever arrived first."""
+    art = ENGLISH[6]
+    credit = "Via Harbour Gazette" if named_by == "site name" else "First published at harbourgazette.example"
+    _t, credited, _a = make_copy("wire", list(art.paragraphs), random.Random(2), attribution_in_text=False)
+    pages = [
+        dict(url="https://www.harbourgazette.example/story", paragraphs=art.paragraphs, sitename="Harbour Gazette",
+             published="2024-01-02"),
+        dict(url="http://quiet.example/s", paragraphs=art.paragraphs, sitename="Quiet Courier",
+             published="2024-01-01"),  # says nothing of its source, claims an earlier date
+        dict(url="http://credit.example/c", paragraphs=credited, sitename="Credit Weekly", attribution=credit,
+             published="2024-01-01"),
+    ]
+    for step, i in enumerate(order):
+        ingest(store, **pages[i], fetched_at=T0 + timedelta(minutes=step))
+    [(_cid, size, canonical)] = store.clusters()
+    assert size == 3 and canonical.url == "https://www.harbourgazette.example/story"
 
 
 def test_different_articles_on_the_same_event_stay_apart(store):

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import numpy as np
 from datasketch import MinHash
@@ -694,13 +695,18 @@ def choose_canonical(members: list[Document], texts: _Texts, config: DedupConfig
        which is the real one. (Members that name each other contradict
        each other: neither is ruled out on that account.)
     1. an original over a copy that names a source (`attribution` set);
-    2. a full text over an excerpt (a text at most `excerpt_ratio` as long
+    2. the page of a site the copies name as their source ("Via Harbour
+       Post", "first published at harbourpost.example") over one of a site
+       none of them names: a copy that says nothing of where it comes from
+       may have been fetched, and dated, before its source;
+    3. a full text over an excerpt (a text at most `excerpt_ratio` as long
        as the longest member, and contained in it);
-    3. the earliest `published`, then the earliest `fetched_at`, then the
+    4. the earliest `published`, then the earliest `fetched_at`, then the
        lowest id.
 
     The same members give the same canonical whatever order they arrived in."""
     longest = max(members, key=lambda m: (len(m.text), -m.id))
+    credits = "\n".join(sorted({m.attribution.casefold() for m in members if m.attribution}))
     deferring = deferring_members(NamedPage.of(m.id, m.url, m.final_url, m.canonical_url) for m in members)
     eligible = [m for m in members if m.id not in deferring] or members
 
@@ -711,11 +717,26 @@ def choose_canonical(members: list[Document], texts: _Texts, config: DedupConfig
         return compare(texts(m), texts(longest)).containment >= config.containment_threshold
 
     def order(m: Document) -> tuple:
-        return (m.attribution is not None, _published(m) or _NEVER, as_utc(m.fetched_at), m.id)
+        return (m.attribution is not None, not _credited(m, credits), _published(m) or _NEVER,
+                as_utc(m.fetched_at), m.id)
 
     ranked = sorted(eligible, key=order)
-    first_group = [m for m in ranked if (m.attribution is not None) == (ranked[0].attribution is not None)]
+    first_group = [m for m in ranked if order(m)[:2] == order(ranked[0])[:2]]
     return next((m for m in first_group if not is_excerpt(m)), first_group[0])
+
+
+def _credited(m: Document, credits: str) -> bool:
+    """Whether `credits` (the members' attribution lines, case-folded) name
+    the site of `m`: by its site name, or by its host (without "www.")."""
+    if not credits:
+        return False
+    host = (urlsplit(m.final_url or m.url).hostname or "").removeprefix("www.")
+    names = [n for n in ((m.sitename or "").casefold().strip(), host) if len(n) >= _MIN_SITE_NAME]
+    return any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", credits) for n in names)
+
+
+# A site name shorter than this is not looked for in the copies' credits.
+_MIN_SITE_NAME = 4
 
 
 def _previous_version(conn: Connection, store: Store, doc: Document) -> Document | None:
