@@ -174,6 +174,25 @@ def test_the_site_the_copies_name_as_their_source_stands_for_the_cluster(store, 
     assert size == 3 and canonical.url == "https://www.harbourgazette.example/story"
 
 
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0)], ids=["source-first", "source-last"])
+@pytest.mark.parametrize("credit, named, other", [
+    # A site called "News" is not "Harbour News"; the original is known by its host's name.
+    ("Via Harbour News", ("https://harbournews.example/strike", None), ("https://aggregator.example/p/1", "News")),
+    # news.example is not news.example.org.
+    ("First published at news.example.org", ("https://news.example.org/strike", None),
+     ("https://news.example/strike", None)),
+], ids=["one-word-of-the-name", "a-longer-host"])
+def test_only_the_whole_name_or_host_a_copy_credits_is_its_source(store, credit, named, other, order):
+    art = ENGLISH[7]
+    _t, credited, _a = make_copy("wire", list(art.paragraphs), random.Random(3), attribution_in_text=False)
+    pages = [dict(url=named[0], paragraphs=art.paragraphs, sitename=named[1], published="2024-01-03"),
+             dict(url=other[0], paragraphs=art.paragraphs, sitename=other[1], published="2024-01-01"),
+             dict(url="http://credit.example/c", paragraphs=credited, attribution=credit, published="2024-01-01")]
+    for step, i in enumerate(order):
+        ingest(store, **pages[i], fetched_at=T0 + timedelta(minutes=step))
+    assert _canonical_of(store).url == named[0]
+
+
 def test_different_articles_on_the_same_event_stay_apart(store):
     triples = [a for a in ARTICLES if a.topic in ("halvern-port-strike", "ostra-flood")]
     assert len(triples) == 6

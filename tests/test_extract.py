@@ -402,12 +402,15 @@ def _section_page(heading: str, intro: str = "", *, head: str = "", href: str = 
             f"<footer>Harbour Post, on the quay since 1921</footer></body></html>")
 
 
-@pytest.mark.parametrize("heading, intro", [
-    ("Harbour", "<p>All our reporting on the port, its boats and the people who work there.</p>"),
-    ("Harbour Post", ""),  # a front page: the site's name over the day's stories
+@pytest.mark.parametrize("heading, intro, url, href", [
+    ("Harbour", "<p>All our reporting on the port, its boats and the people who work there.</p>",
+     "https://harbourpost.example/topic/harbour", "/story/{i}.html"),
+    ("Harbour Post", "", "https://harbourpost.example/", "/story/{i}.html"),  # the site's name over the day's stories
+    ("Sport", "", "https://harbourpost.example/sport", "/sport/2024/03/rowing-club-story-{i}"),  # stories below it
+    ("Harbour", "", "https://harbourpost.example/index.php?cat=harbour", "/index.php?p={i}"),
 ])
-def test_a_tag_or_front_page_of_story_cards_under_its_name_is_not_an_article(heading, intro):
-    p = page(_section_page(heading, intro), url="https://harbourpost.example/topic/harbour")
+def test_a_tag_or_front_page_of_story_cards_under_its_name_is_not_an_article(heading, intro, url, href):
+    p = page(_section_page(heading, intro, href=href), url=url)
     with pytest.raises(Rejected) as exc:
         extract(p)
     assert exc.value.reason == "no_article" and "a list of 6 stories" in exc.value.detail
@@ -422,7 +425,9 @@ def test_stories_under_a_headline_or_linking_to_other_sites_or_on_a_page_declari
     url = "https://harbourpost.example/news/week"
     roundup = extract(page(_section_page("The week on the quay in six stories"), url=url))
     venues = extract(page(_section_page("Harbour", href="https://venue{i}.example/"), url=url))
-    entries = extract(page(_section_page("Harbour live", href="/news/week/entry-{i}"), url=url))
+    live = "https://harbourpost.example/news/2024/03/harbour-storm-live"
+    entries = extract(page(_section_page("Harbour storm live", href="/news/2024/03/harbour-storm-live/entry-{i}"),
+                           url=live))
     declared = extract(page(_section_page("Harbour", head='<meta property="og:type" content="article">'), url=url))
     for article in (roundup, venues, entries, declared):
         assert "Twelve children from the town's two primary schools" in article.text

@@ -695,18 +695,18 @@ def choose_canonical(members: list[Document], texts: _Texts, config: DedupConfig
        which is the real one. (Members that name each other contradict
        each other: neither is ruled out on that account.)
     1. an original over a copy that names a source (`attribution` set);
-    2. the page of a site the copies name as their source ("Via Harbour
-       Post", "first published at harbourpost.example") over one of a site
-       none of them names: a copy that says nothing of where it comes from
-       may have been fetched, and dated, before its source;
-    3. a full text over an excerpt (a text at most `excerpt_ratio` as long
+    2. a full text over an excerpt (a text at most `excerpt_ratio` as long
        as the longest member, and contained in it);
+    3. the page of a site the copies name as their source ("Via Harbour
+       Post", "first published at harbourpost.example": `_Credits`) over
+       one of a site none of them names: a copy that says nothing of where
+       it comes from may have been fetched, and dated, before its source;
     4. the earliest `published`, then the earliest `fetched_at`, then the
        lowest id.
 
     The same members give the same canonical whatever order they arrived in."""
     longest = max(members, key=lambda m: (len(m.text), -m.id))
-    credits = "\n".join(sorted({m.attribution.casefold() for m in members if m.attribution}))
+    credited = _Credits.of(m.attribution for m in members if m.attribution)
     deferring = deferring_members(NamedPage.of(m.id, m.url, m.final_url, m.canonical_url) for m in members)
     eligible = [m for m in members if m.id not in deferring] or members
 
@@ -716,25 +716,68 @@ def choose_canonical(members: list[Document], texts: _Texts, config: DedupConfig
             return False
         return compare(texts(m), texts(longest)).containment >= config.containment_threshold
 
-    def order(m: Document) -> tuple:
-        return (m.attribution is not None, not _credited(m, credits), _published(m) or _NEVER,
-                as_utc(m.fetched_at), m.id)
-
-    ranked = sorted(eligible, key=order)
-    first_group = [m for m in ranked if order(m)[:2] == order(ranked[0])[:2]]
+    keys = {m.id: (m.attribution is not None, not credited.name(m), _published(m) or _NEVER,
+                   as_utc(m.fetched_at), m.id) for m in eligible}
+    ranked = sorted(eligible, key=lambda m: keys[m.id])
+    # Among the members of the first rule's group, the first that is not an excerpt: a teaser of the
+    # credited site does not stand for the story over a full text.
+    first_group = [m for m in ranked if keys[m.id][0] == keys[ranked[0].id][0]]
     return next((m for m in first_group if not is_excerpt(m)), first_group[0])
 
 
-def _credited(m: Document, credits: str) -> bool:
-    """Whether `credits` (the members' attribution lines, case-folded) name
-    the site of `m`: by its site name, or by its host (without "www.")."""
-    if not credits:
-        return False
-    host = (urlsplit(m.final_url or m.url).hostname or "").removeprefix("www.")
-    names = [n for n in ((m.sitename or "").casefold().strip(), host) if len(n) >= _MIN_SITE_NAME]
-    return any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", credits) for n in names)
+@dataclass(frozen=True)
+class _Credits:
+    """The sources the members' attribution lines name: the hosts they
+    write ("first published at harbourpost.example") and the names they
+    give ("Via Harbour Post": a run of capitalised words, less the words
+    that introduce a credit), each squeezed to its letters and digits."""
+
+    hosts: frozenset[str]
+    names: frozenset[str]
+
+    @classmethod
+    def of(cls, lines) -> "_Credits":
+        hosts, names = set(), set()
+        for line in set(lines):
+            hosts.update(h.casefold().removeprefix("www.") for h in _CREDITED_HOST.findall(line))
+            for run in _CAPITALISED_RUN.findall(_HAT_TIP.sub(" ", _CREDITED_HOST.sub(" ", line))):
+                words = run.split()
+                while words and words[0].casefold() in _CREDIT_WORDS:
+                    words.pop(0)
+                # "The Valley Times" is also "Valley Times" to a site that calls itself so.
+                for given in (words, words[1:] if words and words[0].casefold() == "the" else []):
+                    if len(name := _squeeze(" ".join(given))) >= _MIN_SITE_NAME:
+                        names.add(name)
+        return cls(frozenset(hosts), frozenset(names))
+
+    def name(self, m: Document) -> bool:
+        """Whether a credit names the site of `m`: its host (without
+        "www."), or its whole site name or the first label of its host
+        ("harbourpost" of harbourpost.example) as the whole name given."""
+        if not (self.hosts or self.names):
+            return False
+        host = (urlsplit(m.final_url or m.url).hostname or "").casefold().removeprefix("www.")
+        if host in self.hosts:
+            return True
+        return bool({_squeeze(m.sitename or ""), _squeeze(host.split(".")[0])} & self.names)
 
 
+def _squeeze(name: str) -> str:
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+
+# A host as a credit writes it (a bare name or in a URL): two labels or more.
+_CREDITED_HOST = re.compile(r"(?<![\w.@-])((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,})(?![\w-]|\.\w)",
+                            re.IGNORECASE)
+_HAT_TIP = re.compile(r"\bH/T\b", re.IGNORECASE)
+# A run of capitalised words (and the small words inside a name: "Gazette of the Valley").
+_CAPITALISED_RUN = re.compile(r"(?:[A-Z0-9][\w'&-]*)(?:\s+(?:(?:of|the|and|de|du|la|le|der|die|das)\s+)*"
+                              r"[A-Z0-9][\w'&-]*)*")
+# Words that introduce a credit, left off the front of a name.
+_CREDIT_WORDS = frozenset({"via", "from", "by", "source", "sources", "courtesy", "credit", "credits",
+                           "originally", "first", "published", "republished", "reprinted", "read", "more", "continue",
+                           "reading", "at", "on", "in", "this", "article", "story", "post", "appeared", "editor's",
+                           "note", "syndicated", "reproduced", "with", "permission", "copyright", "©"})
 # A site name shorter than this is not looked for in the copies' credits.
 _MIN_SITE_NAME = 4
 

@@ -453,8 +453,8 @@ def _check_not_a_list(text: str, tree: HtmlElement, base: str, config: ExtractCo
     cleaning could not tell from an article (a heading that carries its
     title, "Climate" or the site's name, over cards it did not find as a
     rail): a text that is mostly the text of story cards (each a linked
-    headline of another page of the site, not one below this page's
-    address, with at most a teaser around it),
+    headline of another page of the site, not one below a story's address,
+    with at most a teaser around it),
     of at least `_MIN_LIST_CARDS` of them, and that holds less than an
     article's minimum of text of its own. Asked only of a page whose title
     is a name (`_SECTION_NAME_WORDS` words at most), that does not declare
@@ -492,17 +492,26 @@ def _check_not_a_list(text: str, tree: HtmlElement, base: str, config: ExtractCo
 
 def _links_within(heading: HtmlElement, base: str, host: str | None) -> bool:
     """Whether the link of a linked heading leads to another page of the
-    site, not to this page or one below it (a live page's entries, a
-    gallery's pictures, a guide's sections have pages of their own)."""
+    site: not to this page, nor below it when its address is a story's (a
+    live page's entries, a gallery's pictures have pages of their own)."""
     link = next((a for a in [*heading.iter("a"), *heading.iterancestors("a")] if a.get("href")), None)
     if link is None:
         return False
     target = urlsplit(urljoin(base, link.get("href").strip()))
     if target.hostname != host:
         return False
-    own = urlsplit(base).path.rstrip("/")
-    path = target.path.rstrip("/")
-    return not own or not (path == own or path.startswith(own + "/"))
+    page = urlsplit(base)
+    own, path = page.path.rstrip("/"), target.path.rstrip("/")
+    if path == own and target.query == page.query:
+        return False  # this page (an entry of it, by its fragment)
+    # Below a story's own address ("/2024/05/03/storm-live-updates/entry-3"): its parts. Below a
+    # section's ("/sport", "/news/"), its stories.
+    return not (_STORY_ADDRESS.search(own) and path.startswith(own + "/"))
+
+
+# The address of a story, not a section: its last part a slug of three words
+# or more, or holding a number of four digits or more (a date, an id).
+_STORY_ADDRESS = re.compile(r"/(?:[^/]*\d{4,}[^/]*|[^/]+[-_][^/]+[-_][^/]+)$")
 
 
 # A list page: this many story cards or more, this share of its text at
