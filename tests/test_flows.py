@@ -632,6 +632,23 @@ def test_serve_registers_every_deployment_with_its_schedule(prefect_api, site, d
     assert by_name["snapshot/daily"].parameters == {}  # its folder is `--snapshots`, in its runs' environment
 
 
+_HARBOUR_WORKS = ARTICLE.format(title="Harbour works", body="Work on the harbour wall goes on.")
+
+
+def _one_page_site(site, page) -> None:
+    """A site of one article behind its start page; `page` answers for the article."""
+    site.add("/", '<html><body><a href="/s.html">s</a></body></html>')
+    site.add("/s.html", page)
+
+
+def _finished(data_dir, source: str) -> bool:
+    """Whether the store records a finished crawl of `source`."""
+    from storage.store import Store
+
+    with Store(None, data_dir) as store:
+        return any(r.source == source and r.status == "finished" for r in store.recent_runs())
+
+
 def _two_sites_file(tmp_path: Path, sites: dict, crons: dict[str, str | None]) -> Path:
     lines = ["[defaults]", "download_delay = 0.0", "autothrottle = false", "obey_robots = false",
              "retry_times = 0", "robots_sitemaps = false", "discover = false", ""]
@@ -730,22 +747,20 @@ def test_a_source_done_early_in_a_batch_lets_go_of_its_slot_while_a_slow_one_sti
     import flows.prefect_flows as wf
     from prefect.concurrency.asyncio import ConcurrencySlotAcquisitionError
     from prefect.concurrency.sync import concurrency
-    from storage.store import Store
     from tests.sites import Response, Site
 
     gate, seen = threading.Event(), {}
 
     def slow_page(req):
         gate.wait(timeout=120)  # the slow site answers once the test has looked
-        return Response(200, ARTICLE.format(title="Harbour works", body="Work on the harbour wall goes on."))
+        return Response(200, _HARBOUR_WORKS)
 
     def look_then_open_the_gate() -> None:
         try:
-            with Store(None, worker_store) as store:
-                deadline = time.monotonic() + 120
-                while not any(r.source == "quick" and r.status == "finished" for r in store.recent_runs()):
-                    assert time.monotonic() < deadline, "the quick source never finished"
-                    time.sleep(0.2)
+            deadline = time.monotonic() + 120
+            while not _finished(worker_store, "quick"):
+                assert time.monotonic() < deadline, "the quick source never finished"
+                time.sleep(0.2)
             # The slow source cannot finish while the gate is shut: a slot that frees now was let
             # go by the quick source's own end (its run is recorded a moment before).
             deadline = time.monotonic() + 30
@@ -762,8 +777,7 @@ def test_a_source_done_early_in_a_batch_lets_go_of_its_slot_while_a_slow_one_sti
 
     with Site() as quick, Site() as slow:
         _news_site(quick)
-        slow.add("/", '<html><body><a href="/s.html">s</a></body></html>')
-        slow.add("/s.html", slow_page)
+        _one_page_site(slow, slow_page)
         sources = _two_sites_file(tmp_path, {"quick": quick, "slow": slow}, {})
         looker = threading.Thread(target=look_then_open_the_gate)
         looker.start()
@@ -782,31 +796,27 @@ def test_a_batch_stopped_by_ctrl_c_reports_each_source_then_ends_as_stopped(pref
 
     import flows.prefect_flows as wf
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
-    from storage.store import Store
     from tests.sites import Site
 
     gate = threading.Event()
 
     def slow_page(req):
         gate.wait(timeout=120)
-        return Response(200, ARTICLE.format(title="Harbour works", body="Work on the harbour wall goes on."))
+        return Response(200, _HARBOUR_WORKS)
 
     def ctrl_c_once_early_is_done() -> None:
         try:
-            with Store(None, worker_store) as store:
-                deadline = time.monotonic() + 120
-                while not (any(r.source == "early" and r.status == "finished" for r in store.recent_runs())
-                           and "/s.html" in late.paths_requested()):
-                    assert time.monotonic() < deadline, "the early source never finished"
-                    time.sleep(0.1)
+            deadline = time.monotonic() + 120
+            while not (_finished(worker_store, "early") and "/s.html" in late.paths_requested()):
+                assert time.monotonic() < deadline, "the early source never finished"
+                time.sleep(0.1)
             os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, as at the terminal
         finally:
             gate.set()
 
     with Site() as early, Site() as late:
         _news_site(early)
-        late.add("/", '<html><body><a href="/s.html">s</a></body></html>')
-        late.add("/s.html", slow_page)
+        _one_page_site(late, slow_page)
         sources = _two_sites_file(tmp_path, {"early": early, "late": late}, {})
         presser = threading.Thread(target=ctrl_c_once_early_is_done)
         presser.start()
@@ -870,16 +880,14 @@ def test_a_batch_retry_crawls_again_only_the_source_whose_crawl_failed_and_under
             gate.wait(timeout=120)  # the first attempt dies waiting for this answer
         else:
             slots_seen.append({"quick": slot_is_free("quick"), "slow": slot_is_free("slow")})
-        return Response(200, ARTICLE.format(title="Harbour works", body="Work on the harbour wall goes on."))
+        return Response(200, _HARBOUR_WORKS)
 
     def kill_once_quick_is_done() -> None:
         try:
-            with Store(None, worker_store) as store:
-                deadline = time.monotonic() + 120
-                while not (asked and any(r.source == "quick" and r.status == "finished"
-                                         for r in store.recent_runs())):
-                    assert time.monotonic() < deadline, "the quick source never finished"
-                    time.sleep(0.1)
+            deadline = time.monotonic() + 120
+            while not (asked and _finished(worker_store, "quick")):
+                assert time.monotonic() < deadline, "the quick source never finished"
+                time.sleep(0.1)
             crawls = _crawl_processes()
             assert len(crawls) == 1, crawls
             os.kill(crawls[0], signal.SIGKILL)
@@ -889,8 +897,7 @@ def test_a_batch_retry_crawls_again_only_the_source_whose_crawl_failed_and_under
     monkeypatch.setattr(wf, "crawl_together_task", wf.crawl_together_task.with_options(retry_delay_seconds=0))
     with Site() as quick, Site() as slow:
         _news_site(quick)
-        slow.add("/", '<html><body><a href="/s.html">s</a></body></html>')
-        slow.add("/s.html", slow_page)
+        _one_page_site(slow, slow_page)
         sources = _two_sites_file(tmp_path, {"quick": quick, "slow": slow}, {})
         killer = threading.Thread(target=kill_once_quick_is_done)
         killer.start()
@@ -924,12 +931,11 @@ def test_stopping_serve_mid_crawl_ends_its_flow_run_and_records_the_crawl_as_int
 
     def slow_page(req):
         gate.wait(timeout=120)
-        return Response(200, ARTICLE.format(title="Harbour works", body="Work on the harbour wall goes on."))
+        return Response(200, _HARBOUR_WORKS)
 
     name = f"harbour-{how}"
     with Site() as site:
-        site.add("/", '<html><body><a href="/s.html">s</a></body></html>')
-        site.add("/s.html", slow_page)
+        _one_page_site(site, slow_page)
         sources = _two_sites_file(tmp_path, {name: site}, {})
         proc = _serve(prefect_api, data_dir, sources, tmp_path, new_session=True, PREFECT_RUNNER_POLL_FREQUENCY="1")
         try:
@@ -1014,7 +1020,6 @@ def test_a_batch_whose_every_attempt_fails_still_reports_the_sources_done(prefec
     if not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists():
         pytest.skip("needs /proc/<pid>/task/<tid>/children (Linux) to find the crawl process")
     import flows.prefect_flows as wf
-    from storage.store import Store
     from tests.sites import Site
 
     asked = []
@@ -1028,15 +1033,11 @@ def test_a_batch_whose_every_attempt_fails_still_reports_the_sources_done(prefec
 
     stop = threading.Event()
 
-    def quick_finished() -> bool:
-        with Store(None, worker_store) as store:
-            return any(r.source == "quick" and r.status == "finished" for r in store.recent_runs())
-
     def kill_each_attempt() -> None:
         killed = 0
         deadline = time.monotonic() + 180
         while killed < 3 and time.monotonic() < deadline:
-            if len(asked) > killed and quick_finished() and (crawls := _crawl_processes()):
+            if len(asked) > killed and _finished(worker_store, "quick") and (crawls := _crawl_processes()):
                 os.kill(crawls[0], signal.SIGKILL)
                 killed += 1
             time.sleep(0.1)
@@ -1044,8 +1045,7 @@ def test_a_batch_whose_every_attempt_fails_still_reports_the_sources_done(prefec
     monkeypatch.setattr(wf, "crawl_together_task", wf.crawl_together_task.with_options(retry_delay_seconds=0))
     with Site() as quick, Site() as stuck:
         _news_site(quick)
-        stuck.add("/", '<html><body><a href="/s.html">s</a></body></html>')
-        stuck.add("/s.html", never_answered)
+        _one_page_site(stuck, never_answered)
         sources = _two_sites_file(tmp_path, {"quick": quick, "stuck": stuck}, {})
         killer = threading.Thread(target=kill_each_attempt)
         killer.start()
