@@ -15,6 +15,7 @@ import time
 import pytest
 
 from crawler.crawl.extraction import TIMED_OUT, extraction_time_limit
+from crawler.crawl import workers
 from crawler.crawl.workers import WorkerDied, WorkerError, WorkerPool
 
 
@@ -41,9 +42,14 @@ def ctx():
     return multiprocessing.get_context("fork")
 
 
-def test_many_large_calls_each_get_their_own_answer(ctx):
+@pytest.mark.parametrize("buffer", [None, 64 * 1024])
+def test_many_large_calls_each_get_their_own_answer(ctx, monkeypatch, buffer):
     """Pages bigger than a socket's buffer, many in flight at once: every
-    caller gets the answer to its own call, and both processes work."""
+    caller gets the answer to its own call, and both processes work. Also
+    where the kernel grants small socket buffers: each page then goes out
+    in many partial sends, the calls queued behind it waiting their turn."""
+    if buffer is not None:
+        monkeypatch.setattr(workers, "_BUFFER", buffer)
     pool = WorkerPool(2, ctx)
     pages = [os.urandom(300_000 + i) for i in range(40)]
 

@@ -80,7 +80,8 @@ def crawl_preload() -> list[str]:
     ours = ["crawler.crawl.pipeline", "crawler.crawl.spider", "crawler.crawl.slots", "crawler.crawl.scheduler",
             "crawler.crawl.dupefilter", "crawler.crawl.throttle", "crawler.crawl.scope",
             "crawler.crawl.unresolved", "crawler.crawl.history", "crawler.crawl.failed_requests", "crawler.crawl.robots",
-            "crawler.crawl.crawl_delay", "crawler.crawl.retry", "crawler.crawl.download_handler"]
+            "crawler.crawl.crawl_delay", "crawler.crawl.retry", "crawler.crawl.download_handler",
+            "crawler.crawl.lean"]
     return ["scrapy.crawler", *scrapy_modules, *ours]
 
 

@@ -203,8 +203,14 @@ def crawl_settings(sources: list[Source], *, database_url: str | None, data_dir:
         # empty one; a page yields one item and some requests, and responses
         # are processed concurrently anyway. 100 (the default) cost ~2 ms a page.
         "CONCURRENT_ITEMS": 4,
+        # Scrapy's, without their per-page overhead (crawler.crawl.lean).
+        "STATS_CLASS": "crawler.crawl.lean.CrawlStatsCollector",
+        "LOG_FORMATTER": "crawler.crawl.lean.QuietLogFormatter",
         # Components.
         "DOWNLOADER_MIDDLEWARES": {
+            # The spider has no allowed_domains (each source's scope is SourceScopeMiddleware's):
+            # Scrapy's offsite filter would only look at every request twice and let it through.
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
             # Before robots.txt: a page skipped as recently fetched needs no robots lookup.
             "crawler.crawl.history.FetchHistoryMiddleware": 90,
             "crawler.crawl.scope.SourceScopeMiddleware": 98,
@@ -220,7 +226,13 @@ def crawl_settings(sources: list[Source], *, database_url: str | None, data_dir:
             "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
             "crawler.crawl.compression.StrictCompressionMiddleware": 590,
         },
-        "SPIDER_MIDDLEWARES": {"crawler.crawl.failed_requests.OutcomeMiddleware": 950},
+        "SPIDER_MIDDLEWARES": {
+            "crawler.crawl.failed_requests.OutcomeMiddleware": 950,
+            # A developer's warning about meta copied from a response to a request, which the
+            # spider never does (each request's meta is built anew): one more layer every
+            # request and item passes through.
+            "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+        },
         "DOWNLOAD_HANDLERS": {"http": "crawler.crawl.download_handler.KeepAliveDownloadHandler",
                               "https": "crawler.crawl.download_handler.KeepAliveDownloadHandler"},
         "ITEM_PIPELINES": {"crawler.crawl.pipeline.IngestPipeline": 300},

@@ -27,6 +27,7 @@ import socket
 import struct
 import traceback
 from collections import deque
+from itertools import islice
 from typing import Any, Callable
 
 from crawler.crawl.process import EXTRACTION_PROCESS, end_at_exit, exit_with_parent, quiet_garbage_collector
@@ -37,6 +38,9 @@ logger = logging.getLogger(__name__)
 HEADER = struct.Struct("!Q")
 # What one socket may hold in flight each way. The kernel may grant less.
 _BUFFER = 4 << 20
+# Buffers handed to one sendmsg (Linux takes up to 1024); one send at a time where there is none.
+_IOV = 64
+_SENDMSG = hasattr(socket.socket, "sendmsg")
 
 
 class WorkerDied(RuntimeError):
@@ -99,7 +103,11 @@ class _Worker:
     def __init__(self, process: multiprocessing.process.BaseProcess, sock: socket.socket):
         self.process, self.sock = process, sock
         self.pending: deque[asyncio.Future] = deque()
-        self.inbox, self.outbox = bytearray(), bytearray()
+        self.inbox = bytearray()
+        # What the socket has not taken yet: each call's header and pickle as they are, never
+        # copied into one buffer (appending a page to a buffer the socket has half taken
+        # copied all the calls queued behind it, megabytes when the workers are behind).
+        self.outbox: deque[memoryview] = deque()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.writing = False
         self.alive = True
@@ -152,8 +160,8 @@ class WorkerPool:
                 loop.add_reader(worker.sock, self._readable, worker)
             future = loop.create_future()
             worker.pending.append(future)
-            worker.outbox += HEADER.pack(len(payload))
-            worker.outbox += payload
+            worker.outbox.append(memoryview(HEADER.pack(len(payload))))
+            worker.outbox.append(memoryview(payload))
             self._write(worker)
             try:
                 ok, value = await future
@@ -166,14 +174,26 @@ class WorkerPool:
     # -- the event loop's side ------------------------------------------------
 
     def _write(self, worker: _Worker) -> None:
-        try:
-            sent = worker.sock.send(worker.outbox)
-        except BlockingIOError:
-            sent = 0
-        except OSError:
-            self._lost(worker)
-            return
-        del worker.outbox[:sent]
+        outbox = worker.outbox
+        while outbox:
+            chunks = list(islice(outbox, _IOV)) if _SENDMSG else [outbox[0]]
+            try:
+                sent = worker.sock.sendmsg(chunks) if _SENDMSG else worker.sock.send(chunks[0])
+            except BlockingIOError:
+                break
+            except OSError:
+                self._lost(worker)
+                return
+            full = sent < sum(map(len, chunks))  # the socket took what it could
+            while sent:
+                head = outbox[0]
+                if sent < len(head):
+                    outbox[0] = head[sent:]
+                    break
+                sent -= len(head)
+                outbox.popleft()
+            if full:
+                break
         if worker.outbox and not worker.writing:
             worker.loop.add_writer(worker.sock, self._write, worker)
             worker.writing = True
@@ -183,7 +203,8 @@ class WorkerPool:
 
     def _readable(self, worker: _Worker) -> None:
         try:
-            data = worker.sock.recv(1 << 20)
+            # Answers are small: a read of 1 MB would allocate (and map) 1 MB for each of them.
+            data = worker.sock.recv(1 << 16)
         except BlockingIOError:
             return
         except OSError:
