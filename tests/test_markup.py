@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,9 @@ from typer.testing import CliRunner
 from crawler.crawl.run import crawl_source
 from crawler.crawl.sources import Politeness, Source
 from crawler.ingest.decode import decode_html
+from crawler.ingest.extract import extract
 from crawler.ingest.markup import MarkupLimits, check_markup
-from crawler.ingest.records import Rejected
+from crawler.ingest.records import Page, Rejected
 from storage.store import Store
 from tests.sampleweb.articles import ARTICLES
 
@@ -62,6 +64,23 @@ def test_each_limit_refuses_what_is_past_it_and_passes_what_is_not():
     assert reason(elements(100_000)) == "pathological_markup: 100012 elements, the limit is 50000"
     assert reason(elements(40_000)) is None
     assert reason(elements(100), MarkupLimits(max_elements=50)).endswith("the limit is 50")
+
+
+def test_extraction_refuses_nesting_the_parser_stops_at_and_keeps_text_just_above_it():
+    # The extraction leaves the nesting to the parser, which says when it stopped.
+    def extracted(html: str) -> str:
+        page = Page(url="http://127.0.0.1/deep.html", status=200, headers={"content-type": "text/html"},
+                    body=html.encode(), fetched_at=datetime.now(timezone.utc))
+        try:
+            return extract(page).text
+        except Rejected as exc:
+            return str(exc)
+
+    assert "deep down" in extracted(nested(252))
+    assert extracted(nested(253)) == reason(nested(253)) == (
+        "pathological_markup: elements nested 257 deep, the limit is 256 (the parser would drop what lies deeper)")
+    assert extracted(nested(5_000)).startswith("pathological_markup: elements nested 5004 deep")
+    assert extracted(elements(100_000)) == "pathological_markup: 100012 elements, the limit is 50000"
 
 
 def test_what_a_parser_does_not_nest_or_count_as_markup_is_not_held_against_a_page():

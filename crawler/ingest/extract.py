@@ -50,7 +50,7 @@ from crawler.ingest.lines import clean_text, dense_chars, is_label, normalize_li
 from crawler.ingest.removals import Removals
 from crawler.ingest.decode import decode_html
 from crawler.ingest.floor import MAX_RULE_SHARE, STRUCTURAL_RULES, Floor, agrees, apply_floor
-from crawler.ingest.markup import check_markup
+from crawler.ingest.markup import check_markup, check_parsed_depth
 from crawler.ingest.records import Article, Page, Rejected
 from crawler.ingest.sitelines import candidate_keys, drop_site_furniture
 
@@ -150,10 +150,11 @@ def extract(page: Page, config: ExtractConfig = ExtractConfig(), trace: Trace | 
     the page goes (also when it is rejected)."""
     _check_response(page, config)
     html = decode_html(page.body, page.headers)
-    check_markup(html)  # before the parser meets it
+    check_markup(html, nesting=False)  # before the parser meets it
     tree = parse_html(html)
     if tree is None:
         raise Rejected("no_article", "the body does not parse as an HTML document")
+    check_parsed_depth(html, _PARSER)  # it stopped at its limit: the rest of the page is lost
     base = page.final_url or page.url
     page_tags = _PageTags(tree)
     meta = _declared_metadata(tree, base)

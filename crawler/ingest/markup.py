@@ -8,15 +8,18 @@ nothing, but libxml2 stops parsing there and the rest of the page is lost
 without a word. `check_markup` refuses such pages, with the reason
 `pathological_markup`, before the parser sees them.
 
-It is a scan of the decoded text, not a parser. Most pages cost one pass of
-a few regular expressions in C, which bounds the counts from above: the
-number of tags bounds the elements, how far start tags outnumber end tags
-bounds the nesting, and only a tag longer than two characters an attribute
-can hold that many attributes. A page over a bound is then walked tag by
-tag (comments, scripts and styles skipped, void elements and the end tags
-HTML leaves out counted as a parser counts them) before it is refused.
-Markup built to slip past the scan (an attribute hiding behind a quoted
-`>`) still meets the extraction's time limit.
+It is a scan of the decoded text, not a parser. Most pages cost a count of
+their `<` and one pass of a regular expression in C, which bound the
+counts from above: the number of `<` bounds the elements, and only a tag
+longer than two characters an attribute can hold that many attributes. A
+page over a bound is then walked tag by tag (comments, scripts and styles
+skipped, void elements and the end tags HTML leaves out counted as a
+parser counts them) before it is refused. Nesting, which costs the parser
+nothing, the extraction leaves to the parser: it says when it stopped at
+its limit (`check_parsed_depth`). `check_markup` checks it beforehand too,
+from how far start tags outnumber end tags, for a caller that does not
+parse. Markup built to slip past the scan (an attribute hiding behind a
+quoted `>`) still meets the extraction's time limit.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from itertools import accumulate, repeat
+
+from lxml import etree
 
 from crawler.ingest.records import Rejected
 
@@ -43,23 +48,25 @@ class MarkupLimits:
     # On one element. libxml2's duplicate check is quadratic: 10,000 took
     # 0.9 s to extract, 20,000 took 3.7 s, 80,000 took 147 s.
     max_attributes: int = 1_000
-    # libxml2's own limit: it stops parsing at this depth.
+    # libxml2's own limit (PARSER_MAX_DEPTH): it stops parsing at this depth.
     max_depth: int = 256
 
 
-def check_markup(html: str, limits: MarkupLimits = MarkupLimits()) -> None:
+def check_markup(html: str, limits: MarkupLimits = MarkupLimits(), *, nesting: bool = True) -> None:
     """Raises Rejected("pathological_markup", detail) when `html` holds more
     elements, more attributes on one element, or deeper nesting than
     `limits`; the detail says which and how many. Returns None otherwise,
-    and raises nothing else whatever the text."""
-    tags = _TAG.findall(html)  # "/" for an end tag, else the element's name
-    if len(tags) - tags.count("/") > limits.max_elements or _depth_bound(tags) > limits.max_depth:
-        elements, depth = _walk(html)
-        if elements > limits.max_elements:
-            raise Rejected("pathological_markup", f"{elements} elements, the limit is {limits.max_elements}")
-        if depth > limits.max_depth:
-            raise Rejected("pathological_markup", f"elements nested {depth} deep, the limit is {limits.max_depth} "
-                                                  "(the parser would drop what lies deeper)")
+    and raises nothing else whatever the text. `nesting=False` leaves the
+    nesting to `check_parsed_depth` after the parse (at the parser's own
+    limit; a lower one is still checked here)."""
+    tags = None
+    if html.count("<") > limits.max_elements:  # else there are not that many tags
+        tags = _TAG.findall(html)  # "/" for an end tag, else the element's name
+        if len(tags) - tags.count("/") > limits.max_elements:
+            _refuse(html, limits)
+    if nesting or limits.max_depth < PARSER_MAX_DEPTH:
+        if _depth_bound(tags if tags is not None else _TAG.findall(html)) > limits.max_depth:
+            _refuse(html, limits)
     for match in _long_tag(2 * limits.max_attributes).finditer(html):
         name, count = _attributes(html, match.start(), limits.max_attributes)
         if count > limits.max_attributes and not _in_raw_text(html, match.start()):
@@ -67,6 +74,31 @@ def check_markup(html: str, limits: MarkupLimits = MarkupLimits()) -> None:
                                                   "attributes")
 
 
+def check_parsed_depth(html: str, parser: etree.HTMLParser, limits: MarkupLimits = MarkupLimits()) -> None:
+    """After `parser` parsed `html`: Rejected("pathological_markup") when
+    it stopped at its nesting limit (and dropped what lies deeper), as
+    `check_markup` would have refused it."""
+    if any(error.type == _DEPTH_ERROR and "depth" in error.message for error in parser.error_log):
+        elements, depth = _walk(html)
+        if elements > limits.max_elements:
+            raise Rejected("pathological_markup", f"{elements} elements, the limit is {limits.max_elements}")
+        raise Rejected("pathological_markup", f"elements nested {max(depth, limits.max_depth + 1)} deep, the "
+                                              f"limit is {limits.max_depth} (the parser would drop what lies deeper)")
+
+
+def _refuse(html: str, limits: MarkupLimits) -> None:
+    """Walks a page over a bound, and refuses it when it is over a limit."""
+    elements, depth = _walk(html)
+    if elements > limits.max_elements:
+        raise Rejected("pathological_markup", f"{elements} elements, the limit is {limits.max_elements}")
+    if depth > limits.max_depth:
+        raise Rejected("pathological_markup", f"elements nested {depth} deep, the limit is {limits.max_depth} "
+                                              "(the parser would drop what lies deeper)")
+
+
+# libxml2 stops parsing deeper than this, with this error.
+PARSER_MAX_DEPTH = 256
+_DEPTH_ERROR = etree.ErrorTypes.ERR_RESOURCE_LIMIT
 _TAG = re.compile(r"<(/|[A-Za-z][A-Za-z0-9]*)")
 _VOID = ("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track",
          "wbr", "basefont", "frame", "keygen")
