@@ -953,7 +953,15 @@ def test_stopping_serve_mid_crawl_ends_its_flow_run_and_records_the_crawl_as_int
                 proc.terminate()
             else:
                 proc.send_signal(signal.SIGINT)
-            gate.set()  # the page in flight is answered: the crawl finishes it, then stops
+            # The page in flight is answered once the stop has reached the crawl (its log says it
+            # is closing): the crawl finishes that page, then stops. Answered before, the page
+            # could end the crawl of its one-page site first.
+            deadline = time.monotonic() + 60
+            while not any("Closing spider (shutdown)" in log.read_text(encoding="utf-8", errors="replace")
+                          for log in (data_dir / "logs").glob(f"crawl-{name}-*.log")):
+                assert time.monotonic() < deadline, "the stop never reached the crawl"
+                time.sleep(0.1)
+            gate.set()
             assert proc.wait(timeout=90) == 0
         finally:
             gate.set()
