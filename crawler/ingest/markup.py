@@ -79,11 +79,10 @@ def check_parsed_depth(html: str, parser: etree.HTMLParser, limits: MarkupLimits
     it stopped at its nesting limit (and dropped what lies deeper), as
     `check_markup` would have refused it."""
     if any(error.type == _DEPTH_ERROR and "depth" in error.message for error in parser.error_log):
-        elements, depth = _walk(html)
-        if elements > limits.max_elements:
-            raise Rejected("pathological_markup", f"{elements} elements, the limit is {limits.max_elements}")
-        raise Rejected("pathological_markup", f"elements nested {max(depth, limits.max_depth + 1)} deep, the "
-                                              f"limit is {limits.max_depth} (the parser would drop what lies deeper)")
+        _refuse(html, limits)
+        # The walk repairs markup less than the parser does: the parser's word stands.
+        raise Rejected("pathological_markup", f"elements nested more than {limits.max_depth} deep, the limit is "
+                                              f"{limits.max_depth} (the parser would drop what lies deeper)")
 
 
 def _refuse(html: str, limits: MarkupLimits) -> None:
