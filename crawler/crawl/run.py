@@ -562,6 +562,10 @@ class _Reporter:
             self._report_done(counts, stats)
 
     def _report_done(self, counts: dict, stats: dict) -> None:
+        if not self.crawler.crawling:
+            # Asked to stop: a source not done by then is interrupted, even when its pages in
+            # flight turn out to be its last (the parent records it so).
+            return
         engine = self.crawler.engine
         spider, scheduler = getattr(engine, "spider", None), getattr(engine, "scheduler", None)
         at_work = scheduler.sources_at_work() if hasattr(scheduler, "sources_at_work") else None
