@@ -46,6 +46,68 @@ def test_documents_clusters_and_index_round_trip(store):
     assert store.find_document("http://b.example/1").id == b.id
 
 
+
+def test_a_commit_on_sqlite_writes_the_rows_sqlalchemy_would(tmp_path):
+    """On SQLite a page's commit runs its statements on the driver's own
+    connection, not through SQLAlchemy's execution: every value (times to
+    the microsecond, tags, flags, missing fields, band keys, a fetch and its
+    link) lands in the database as SQLAlchemy itself writes it, and reads
+    back the same way."""
+    import sqlite3
+
+    from storage.store import _INSERT_BAND, _INSERT_DOCUMENT, _INSERT_FETCH, _LINK_FETCH, _NEW_CLUSTER, _SET_CLUSTER
+
+    def doc():
+        d = _doc("http://a.example/1", title="Ünïcode “title”", author=None, published="2026-11-01T09:30:00+01:00",
+                 tags=["politics", "Wahl 2026"], attribution="Via Wire", version=3, page_hash="p" * 64)
+        d.fetched_at = datetime(2026, 11, 1, 12, 0, 5, 123456, tzinfo=timezone.utc)
+        return d
+
+    fetch = FetchRecord(url="http://a.example/1", status=200, fetched_at=T0, outcome="stored", content_hash="c" * 64,
+                        etag='"x"', last_modified=None, source="src", run_id=None, warc_file="a.warc.gz",
+                        warc_offset=2 ** 40)
+    direct, through = Store(None, tmp_path / "direct"), Store(None, tmp_path / "through")
+    with direct.write() as conn:  # the path every commit takes
+        d = doc()
+        d.cluster_id = direct.new_cluster(conn)
+        direct.insert_document(conn, d)
+        direct.lsh_add(conn, d.id, [5, -2 ** 63, 2 ** 63 - 1])
+        direct.set_cluster_canonical(conn, d.cluster_id, d.id, size=1)
+        fetch.document_id = d.id
+        direct.record_document_fetch(conn, fetch)
+        stamp = conn.connection.driver_connection.execute("SELECT updated_at FROM documents").fetchone()[0]
+    with through.write() as conn:  # the same rows through SQLAlchemy's own execution
+        t = doc()
+        now = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=timezone.utc)
+        cid = conn.execute(_NEW_CLUSTER, {"size": 0, "created_at": now, "updated_at": now}).inserted_primary_key[0]
+        t.cluster_id = cid
+        values = {f: getattr(t, f) for f in t.__dataclass_fields__ if f != "id"}
+        values.update(tags='["politics", "Wahl 2026"]', updated_at=now)
+        doc_id = conn.execute(_INSERT_DOCUMENT, values).inserted_primary_key[0]
+        conn.execute(_INSERT_BAND, [{"key": k, "doc_id": doc_id} for k in sorted({5, -2 ** 63, 2 ** 63 - 1})])
+        conn.execute(_SET_CLUSTER, {"cid": cid, "canonical": doc_id, "size": 1, "now": now})
+        values = {f: getattr(fetch, f) for f in fetch.__dataclass_fields__ if f != "id"}
+        fid = conn.execute(_INSERT_FETCH, values).inserted_primary_key[0]
+        conn.execute(_LINK_FETCH, {"doc_id": doc_id, "fid": fid})
+    for store in (direct, through):
+        store.close()
+
+    def rows(name):
+        db = sqlite3.connect(tmp_path / name / "wirecrawl.db")
+        tables = ("documents", "clusters", "lsh_bands", "fetches")
+        out = {t: db.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
+        out["clusters"] = [r[:-2] for r in out["clusters"]]  # created_at, updated_at: the clock at each step
+        db.close()
+        return out
+
+    assert rows("direct") == rows("through")
+    with Store(None, tmp_path / "direct") as store:
+        back = store.latest_for_url("http://a.example/1")
+        assert (back.tags, back.fetched_at, back.published, back.is_latest, back.fetch_id) == (
+            ["politics", "Wahl 2026"], doc().fetched_at, "2026-11-01T09:30:00+01:00", True, fetch.id)
+        assert store.last_fetch("http://a.example/1", with_page=True) == fetch
+
+
 def test_on_postgresql_a_band_key_is_found_in_its_own_band_only(postgres_url, data_dir):
     """PostgreSQL keeps a column per band position: a key held in another
     band of a document does not make it a candidate (a band's bucket is only
