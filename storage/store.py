@@ -277,7 +277,6 @@ _SET_CLUSTER = (
 _NEW_CLUSTER = insert(clusters)
 
 
-
 class _OnDriver:
     """A statement of a page's commit on SQLite, compiled once by SQLAlchemy
     and then run on the driver's own connection, inside the transaction
