@@ -339,10 +339,18 @@ class _OnDriver:
             self._plans[key] = plan
         return plan, params
 
+    @staticmethod
+    def _driver(conn: Connection):
+        # The driver commits each statement on its own outside a transaction (the engine
+        # leaves BEGIN to SQLAlchemy): begin one as SQLAlchemy's own first statement would.
+        if not conn.in_transaction():
+            conn.begin()
+        return conn.connection.driver_connection
+
     def run(self, conn: Connection, values: dict[str, Any]):
         """Execute; the driver's cursor (its `lastrowid` for an INSERT)."""
         sql, params = self._bound(conn, values)
-        return conn.connection.driver_connection.execute(sql, params)
+        return self._driver(conn).execute(sql, params)
 
     def run_many(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """Execute once for each of `rows` (no expanding parameter)."""
@@ -351,7 +359,7 @@ class _OnDriver:
             params = [self._bound(conn, row)[1] for row in rows]
         else:
             params = [[row[name] for name in names] for row in rows]
-        conn.connection.driver_connection.executemany(sql, params)
+        self._driver(conn).executemany(sql, params)
 
     def first(self, conn: Connection, values: dict[str, Any]) -> dict[str, Any] | None:
         """The first row, as {column: value}, or None."""

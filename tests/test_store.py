@@ -46,7 +46,6 @@ def test_documents_clusters_and_index_round_trip(store):
     assert store.find_document("http://b.example/1").id == b.id
 
 
-
 def test_a_commit_on_sqlite_writes_the_rows_sqlalchemy_would(tmp_path):
     """On SQLite a page's commit runs its statements on the driver's own
     connection, not through SQLAlchemy's execution: every value (times to
@@ -106,6 +105,18 @@ def test_a_commit_on_sqlite_writes_the_rows_sqlalchemy_would(tmp_path):
         assert (back.tags, back.fetched_at, back.published, back.is_latest, back.fetch_id) == (
             ["politics", "Wahl 2026"], doc().fetched_at, "2026-11-01T09:30:00+01:00", True, fetch.id)
         assert store.last_fetch("http://a.example/1", with_page=True) == fetch
+
+
+
+def test_a_write_on_a_connection_without_a_transaction_begins_one_as_sqlalchemy_does(store):
+    """The store's writes take the caller's connection: without a
+    transaction begun, the first write begins one (SQLAlchemy's autobegin),
+    so a rollback takes it back on either engine."""
+    with store.engine.connect() as conn:
+        store.record_fetch(FetchRecord(url="http://a.example/1", status=200, fetched_at=T0, outcome="stored"), conn)
+        assert conn.in_transaction()
+        conn.rollback()
+    assert store.fetch_history("http://a.example/1") == []
 
 
 def test_on_postgresql_a_band_key_is_found_in_its_own_band_only(postgres_url, data_dir):
